@@ -1,0 +1,138 @@
+// The firewall policy of each node. Public side: what the node's roles need, plus ports the
+// stack file lists (sensitive ones only with explicit consent, checked in validation). Mesh
+// side: default deny, then per source exactly what SSH management, k3s membership, node
+// pings and the access rules grant.
+import { K3S_API_PORT } from "../spec/catalog";
+import { publicSsh, type Fleet, type FleetNode } from "../spec/fleet";
+import { destinationsOf, sourcesOf, type Source } from "../spec/selectors";
+import { compareIpv4 } from "../net/ipv4";
+import { uniqueSorted } from "../spec/report";
+import type { FirewallPolicy, ForwardRule, MeshAccess } from "./model";
+import { hubOf, listensPublicly } from "./wireguard";
+
+const KUBELET_PORT = 10250;
+const FLANNEL_VXLAN_PORT = 8472;
+const WEB_PORTS = [80, 443];
+
+export function publicPorts(fleet: Fleet, node: FleetNode): { tcp: number[]; udp: number[] } {
+  const has = (role: FleetNode["roles"][number]) => node.roles.includes(role);
+  const tcp = [
+    ...node.publicTcpPorts,
+    ...(publicSsh(node, fleet.ssh.port) ? [fleet.ssh.port] : []),
+    ...(has("vault") || has("k3s-server") ? WEB_PORTS : []),
+  ];
+  const udp = [
+    ...node.publicUdpPorts,
+    ...(listensPublicly(fleet, node) ? [fleet.mesh.listenPort] : []),
+  ];
+  return { tcp: uniqueSorted(tcp), udp: uniqueSorted(udp) };
+}
+
+interface Grant {
+  readonly source: Source;
+  tcp: number[];
+  udp: number[];
+  ping: boolean;
+}
+
+/** Per-source allowances on a node's mesh interface, sorted by source address. */
+export function meshAccessFor(fleet: Fleet, node: FleetNode): MeshAccess[] {
+  const grants = new Map<string, Grant>();
+  const grant = (source: Source, tcp: readonly number[], udp: readonly number[], ping: boolean) => {
+    if (source.name === node.name) return;
+    const g = grants.get(source.name) ?? { source, tcp: [], udp: [], ping: false };
+    g.tcp.push(...tcp);
+    g.udp.push(...udp);
+    g.ping ||= ping;
+    grants.set(source.name, g);
+  };
+  const asSource = (n: FleetNode): Source => ({ kind: "node", name: n.name, meshIp: n.meshIp });
+
+  // Management: operators named in ssh.allowFrom, and entry nodes, which ProxyJump starts from.
+  for (const s of sourcesOf(fleet.ssh.allowFrom, fleet.nodes, fleet.peers)) {
+    grant(s, [fleet.ssh.port], [], true);
+  }
+  for (const entry of fleet.nodes.filter((n) => n.roles.includes("entry"))) {
+    grant(asSource(entry), [fleet.ssh.port], [], true);
+  }
+  // Nodes may ping each other: the mesh's own health check.
+  for (const other of fleet.nodes) grant(asSource(other), [], [], true);
+
+  for (const { other, tcp, udp } of k3sTraffic(fleet, node))
+    grant(asSource(other), tcp, udp, false);
+
+  for (const rule of fleet.access) {
+    if (!destinationsOf(rule.to, fleet.nodes).some((d) => d.name === node.name)) continue;
+    for (const s of sourcesOf(rule.from, fleet.nodes, fleet.peers)) {
+      grant(s, rule.tcp, rule.udp, rule.ping);
+    }
+  }
+  return [...grants.values()]
+    .map((g) => ({
+      from: g.source.name,
+      fromIp: g.source.meshIp,
+      tcpPorts: uniqueSorted(g.tcp),
+      udpPorts: uniqueSorted(g.udp),
+      ping: g.ping,
+    }))
+    .sort((a, b) => compareIpv4(a.fromIp, b.fromIp));
+}
+
+/** What k3s members need from each other: API on the server, kubelet, flannel's VXLAN. */
+function k3sTraffic(
+  fleet: Fleet,
+  node: FleetNode,
+): { other: FleetNode; tcp: number[]; udp: number[] }[] {
+  const members = fleet.nodes.filter((n) => isK3s(n));
+  if (!isK3s(node)) return [];
+  const server = members.find((n) => n.roles.includes("k3s-server"));
+  const vxlan = server?.k3s?.flannelBackend === "vxlan";
+  return members
+    .filter((m) => m.name !== node.name)
+    .map((other) => ({
+      other,
+      tcp: [KUBELET_PORT, ...(node.roles.includes("k3s-server") ? [K3S_API_PORT] : [])],
+      udp: vxlan ? [FLANNEL_VXLAN_PORT] : [],
+    }));
+}
+
+export function isK3s(node: FleetNode): boolean {
+  return node.roles.includes("k3s-server") || node.roles.includes("k3s-agent");
+}
+
+/** On the hub: spoke-to-spoke and peer-to-spoke traffic it may route, mirroring each spoke. */
+export function forwardRulesFor(fleet: Fleet, node: FleetNode): ForwardRule[] {
+  const hub = hubOf(fleet);
+  if (!hub || hub.name !== node.name) return [];
+  return fleet.nodes
+    .filter((d) => d.name !== hub.name)
+    .flatMap((d) =>
+      meshAccessFor(fleet, d)
+        .filter((a) => a.from !== hub.name)
+        .map((a) => ({
+          from: a.from,
+          fromIp: a.fromIp,
+          to: d.name,
+          toIp: d.meshIp,
+          tcpPorts: a.tcpPorts,
+          udpPorts: a.udpPorts,
+          ping: a.ping,
+        })),
+    )
+    .sort((a, b) => compareIpv4(a.toIp, b.toIp) || compareIpv4(a.fromIp, b.fromIp));
+}
+
+export function planFirewall(fleet: Fleet, node: FleetNode): FirewallPolicy {
+  const ports = publicPorts(fleet, node);
+  const reachable = node.address.kind !== "nat";
+  return {
+    publicTcpPorts: ports.tcp,
+    publicUdpPorts: ports.udp,
+    breakGlass: reachable
+      ? fleet.ssh.breakGlassCidrs.map((cidr) => ({ cidr, tcpPorts: [fleet.ssh.port] }))
+      : [],
+    meshAccess: meshAccessFor(fleet, node),
+    forward: forwardRulesFor(fleet, node),
+    trustedInterfaces: isK3s(node) ? ["cni0", "flannel.1"] : [],
+  };
+}

@@ -1,0 +1,119 @@
+// The node model: everything a renderer needs to know about one node, as plain data. Every
+// renderer (wg-quick, sshd_config, nftables, NixOS) reads this and nothing else, so the
+// renderings cannot disagree about the policy.
+import type { Os, Provider, Role, Topology } from "../spec/catalog";
+import type { VaultSettings } from "../spec/schema";
+import type { OllamaModel } from "../spec/fleet";
+
+export interface WgPeer {
+  readonly name: string;
+  readonly publicKey: string;
+  readonly allowedIps: readonly string[];
+  /** host:port, only when the other side has a public address to dial. */
+  readonly endpoint?: string;
+  /** Seconds; set when this side is behind NAT or a spoke, so it keeps the path open. */
+  readonly persistentKeepalive?: number;
+}
+
+export interface WireGuardPlan {
+  readonly interface: string;
+  /** The node's mesh address with the mesh prefix, e.g. 10.84.0.2/24. */
+  readonly address: string;
+  /** Fixed listen port, or null for a spoke that only dials out. */
+  readonly listenPort: number | null;
+  readonly privateKeyFile: string;
+  /** Hubs route spoke-to-spoke traffic. */
+  readonly forwarding: boolean;
+  readonly peers: readonly WgPeer[];
+}
+
+/** One source's allowance on this node's mesh interface. */
+export interface MeshAccess {
+  readonly from: string;
+  readonly fromIp: string;
+  readonly tcpPorts: readonly number[];
+  readonly udpPorts: readonly number[];
+  readonly ping: boolean;
+}
+
+/** Traffic a hub forwards between two mesh members (hub-spoke only). */
+export interface ForwardRule {
+  readonly from: string;
+  readonly fromIp: string;
+  readonly to: string;
+  readonly toIp: string;
+  readonly tcpPorts: readonly number[];
+  readonly udpPorts: readonly number[];
+  readonly ping: boolean;
+}
+
+export interface FirewallPolicy {
+  /** Open to everyone, on every interface. */
+  readonly publicTcpPorts: readonly number[];
+  readonly publicUdpPorts: readonly number[];
+  /** SSH from these networks on the public side, for when the mesh is down. */
+  readonly breakGlass: readonly { readonly cidr: string; readonly tcpPorts: readonly number[] }[];
+  /** Per-source allowances on the WireGuard interface; nothing else is open there. */
+  readonly meshAccess: readonly MeshAccess[];
+  /** Empty unless the node is a hub. */
+  readonly forward: readonly ForwardRule[];
+  /** Interfaces whose traffic is accepted wholesale (k3s pod networks). */
+  readonly trustedInterfaces: readonly string[];
+}
+
+export type SshValue = string | number | boolean | readonly string[];
+
+export interface SshdPlan {
+  readonly port: number;
+  /** Addresses sshd binds; empty means every address (public SSH or break-glass). */
+  readonly listenAddresses: readonly string[];
+  readonly hostKey: string;
+  readonly adminUser: string;
+  readonly authorizedKeys: readonly string[];
+  /** The hardening table, in sshd_config keywords (spelled as NixOS names its options). */
+  readonly settings: readonly (readonly [string, SshValue])[];
+}
+
+export interface NodeModel {
+  readonly name: string;
+  readonly mesh: { readonly name: string; readonly cidr: string; readonly topology: Topology };
+  readonly provider: Provider;
+  readonly region: string;
+  readonly os: Os;
+  readonly roles: readonly Role[];
+  readonly meshIp: string;
+  /** The address the internet reaches the node at; null behind NAT. */
+  readonly publicIp: string | null;
+  readonly dnsName: string | null;
+  readonly wireguard: WireGuardPlan;
+  readonly ssh: SshdPlan;
+  readonly firewall: FirewallPolicy;
+  readonly ollama: { readonly models: readonly OllamaModel[] } | null;
+  readonly vault: VaultSettings | null;
+  readonly k3s: K3sPlan | null;
+  readonly nixos: { readonly stateVersion: string } | null;
+}
+
+export interface K3sPlan {
+  readonly role: "server" | "agent";
+  /** The server's mesh address; agents join https://<serverIp>:6443. */
+  readonly serverIp: string;
+  /** Mode-0600 file with the join token (a Pulumi secret, pushed over stdin). */
+  readonly tokenFile: string;
+  /** The k3s command-line flags, the same on NixOS and elsewhere. */
+  readonly flags: readonly string[];
+  /** Server only: systemd calendar expression of the datastore snapshot timer. */
+  readonly snapshotSchedule: string | null;
+  /** Server only: DNS names of the ingress (seed 003's app, api, proxy, nango). */
+  readonly ingressHosts: readonly string[];
+}
+
+export interface FleetPlan {
+  readonly mesh: {
+    readonly name: string;
+    readonly cidr: string;
+    readonly topology: Topology;
+    readonly listenPort: number;
+  };
+  readonly nodes: readonly NodeModel[];
+}

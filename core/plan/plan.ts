@@ -1,0 +1,37 @@
+// planFleet: a validated fleet and its deployment facts in, one NodeModel per node out.
+import type { Fleet, FleetNode } from "../spec/fleet";
+import { publicIpOf, type Deployment } from "./deployment";
+import { meshAccessFor, planFirewall } from "./firewall";
+import { planK3s } from "./k3s";
+import type { FleetPlan, NodeModel } from "./model";
+import { planSshd } from "./sshd";
+import { planWireGuard } from "./wireguard";
+
+export function planFleet(fleet: Fleet, deployment: Deployment): FleetPlan {
+  return {
+    mesh: { ...fleet.mesh },
+    nodes: fleet.nodes.map((node) => planNode(fleet, node, deployment)),
+  };
+}
+
+export function planNode(fleet: Fleet, node: FleetNode, deployment: Deployment): NodeModel {
+  const publicIp = publicIpOf(node, deployment);
+  return {
+    name: node.name,
+    mesh: { name: fleet.mesh.name, cidr: fleet.mesh.cidr, topology: fleet.mesh.topology },
+    provider: node.provider,
+    region: node.region,
+    os: node.os,
+    roles: node.roles,
+    meshIp: node.meshIp,
+    publicIp,
+    dnsName: node.dnsName ?? null,
+    wireguard: planWireGuard(fleet, node, deployment, (n) => meshAccessFor(fleet, n)),
+    ssh: planSshd(fleet, node),
+    firewall: planFirewall(fleet, node),
+    ollama: node.ollama ?? null,
+    vault: node.vault ?? null,
+    k3s: planK3s(fleet, node, publicIp),
+    nixos: node.os === "nixos" ? { stateVersion: node.nixosStateVersion } : null,
+  };
+}

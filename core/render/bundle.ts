@@ -1,0 +1,23 @@
+// A node's bundle: every file the push uploads, by path relative to the bundle root. The
+// same function feeds synth and the Pulumi program, so what a reviewer reads in synth output
+// is what lands on the node.
+import type { NodeModel } from "../plan/model";
+import { renderNftables } from "./nftables";
+import { renderNixos } from "./nixos";
+import { renderAuthorizedKeys, renderSshdConfig } from "./sshd";
+import { renderSysctl } from "./sysctl";
+import { renderWgQuick } from "./wireguard";
+
+export type Bundle = ReadonlyMap<string, string>;
+
+export function renderBundle(node: NodeModel): Bundle {
+  const files = new Map<string, string>([
+    ["wg0.conf", renderWgQuick(node)],
+    ["sshd_config", renderSshdConfig(node)],
+    ["nftables.conf", renderNftables(node)],
+    ["sysctl.conf", renderSysctl(node)],
+    ["authorized_keys", renderAuthorizedKeys(node)],
+    ...(node.os === "nixos" ? renderNixos(node) : []),
+  ]);
+  return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

@@ -1,0 +1,104 @@
+// nftables.conf for hosts that are not NixOS. It replaces only its own table, so rules of
+// other software (Docker, k3s) stay; a drop in any table is final, so ours still holds.
+// The chains mirror the NixOS firewall (networking.nftables) so both mean the same thing.
+import type { FirewallPolicy, NodeModel } from "../plan/model";
+import { header } from "./header";
+
+export const NFT_TABLE = "clawd_mesh";
+
+const set = (values: readonly (string | number)[]) =>
+  values.length === 1 ? String(values[0]) : `{ ${values.join(", ")} }`;
+const quoted = (names: readonly string[]) => set(names.map((n) => `"${n}"`));
+
+/** Accept lines for one source: TCP ports, UDP ports, ping. Shared with the NixOS module. */
+export function allowLines(
+  match: string,
+  tcp: readonly number[],
+  udp: readonly number[],
+  ping: boolean,
+): string[] {
+  return [
+    ...(tcp.length > 0 ? [`${match} tcp dport ${set(tcp)} accept`] : []),
+    ...(udp.length > 0 ? [`${match} udp dport ${set(udp)} accept`] : []),
+    ...(ping ? [`${match} icmp type echo-request accept`] : []),
+  ];
+}
+
+export function inputAllowLines(fw: FirewallPolicy, wgInterface: string): string[] {
+  return [
+    `icmpv6 type != { nd-redirect, 139 } accept`,
+    `ip6 daddr fe80::/64 udp dport 546 accept`,
+    `iifname "${wgInterface}" jump mesh_input`,
+    ...(fw.publicTcpPorts.length > 0 ? [`tcp dport ${set(fw.publicTcpPorts)} accept`] : []),
+    ...(fw.publicUdpPorts.length > 0 ? [`udp dport ${set(fw.publicUdpPorts)} accept`] : []),
+    ...fw.breakGlass.flatMap((b) => allowLines(`ip saddr ${b.cidr}`, b.tcpPorts, [], false)),
+  ];
+}
+
+export function meshInputLines(fw: FirewallPolicy): string[] {
+  return fw.meshAccess.flatMap((a) =>
+    allowLines(`ip saddr ${a.fromIp}`, a.tcpPorts, a.udpPorts, a.ping),
+  );
+}
+
+export function meshForwardLines(fw: FirewallPolicy): string[] {
+  return fw.forward.flatMap((f) =>
+    allowLines(`ip saddr ${f.fromIp} ip daddr ${f.toIp}`, f.tcpPorts, f.udpPorts, f.ping),
+  );
+}
+
+const STATE_VMAP = (next: string) =>
+  `ct state vmap { invalid : drop, established : accept, related : accept, new : jump ${next}, untracked : jump ${next} }`;
+
+function chain(name: string, body: readonly string[]): string[] {
+  return [`\tchain ${name} {`, ...body.map((l) => (l === "" ? "" : `\t\t${l}`)), "\t}"];
+}
+
+export function renderNftables(node: NodeModel): string {
+  const fw = node.firewall;
+  const wg = node.wireguard.interface;
+  const trusted = ["lo", ...fw.trustedInterfaces];
+  const hub = node.wireguard.forwarding;
+  const chains = [
+    ...chain("input", [
+      "type filter hook input priority filter; policy drop;",
+      `iifname ${quoted(trusted)} accept`,
+      STATE_VMAP("input_allow"),
+    ]),
+    "",
+    ...chain("input_allow", inputAllowLines(fw, wg)),
+    "",
+    ...chain("mesh_input", meshInputLines(fw)),
+  ];
+  if (hub) {
+    chains.push(
+      "",
+      ...chain("forward", [
+        "type filter hook forward priority filter; policy drop;",
+        ...(fw.trustedInterfaces.length > 0
+          ? [
+              `iifname ${quoted(fw.trustedInterfaces)} accept`,
+              `oifname ${quoted(fw.trustedInterfaces)} accept`,
+            ]
+          : []),
+        STATE_VMAP("forward_allow"),
+      ]),
+      "",
+      ...chain("forward_allow", [`iifname "${wg}" oifname "${wg}" jump mesh_forward`]),
+      "",
+      ...chain("mesh_forward", meshForwardLines(fw)),
+    );
+  }
+  return [
+    "#!/usr/sbin/nft -f",
+    header(node, "Firewall"),
+    "",
+    `table inet ${NFT_TABLE}`,
+    `delete table inet ${NFT_TABLE}`,
+    "",
+    `table inet ${NFT_TABLE} {`,
+    ...chains,
+    "}",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,40 @@
+// The NixOS side of a node: node.json (the node model as data) next to a configuration.nix
+// that is the same for every node and the modules it imports. No Nix is generated: the
+// .nix files are copied as they are from nix/, and only JSON varies per node.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { NodeModel } from "../plan/model";
+
+export const NIX_DIR = join(__dirname, "..", "..", "nix");
+
+/** node.json: the model, with sshd settings as an attribute set for services.openssh. */
+export function nixosNodeDocument(node: NodeModel): unknown {
+  return {
+    ...node,
+    ssh: { ...node.ssh, settings: Object.fromEntries(node.ssh.settings) },
+  };
+}
+
+let sources: ReadonlyMap<string, string> | undefined;
+
+/** The static Nix files, relative to the node's configuration directory. */
+export function nixSources(): ReadonlyMap<string, string> {
+  if (!sources) {
+    const moduleDir = join(NIX_DIR, "clawd-mesh");
+    const modules = readdirSync(moduleDir)
+      .sort()
+      .map((f): [string, string] => [`clawd-mesh/${f}`, readFileSync(join(moduleDir, f), "utf8")]);
+    sources = new Map([
+      ["configuration.nix", readFileSync(join(NIX_DIR, "configuration.nix"), "utf8")],
+      ...modules,
+    ]);
+  }
+  return sources;
+}
+
+export function renderNixos(node: NodeModel): Map<string, string> {
+  return new Map([
+    ...nixSources(),
+    ["node.json", `${JSON.stringify(nixosNodeDocument(node), null, 2)}\n`],
+  ]);
+}

@@ -1,0 +1,501 @@
+// Checks on each node, then across nodes. Each check reports and carries on, so a stack file
+// with five mistakes gets five lines, not one.
+import {
+  AWS_REGIONS,
+  K3S_API_PORT,
+  OLLAMA_PORT,
+  OLLAMA_PURPOSES,
+  OSES,
+  PROVIDERS,
+  ROLES,
+  SENSITIVE_EXPOSURES,
+  VULTR_REGIONS,
+  type OllamaPurpose,
+  type Role,
+  type SensitiveExposure,
+} from "./catalog";
+import type { FleetNode, OllamaModel, PublicAddress } from "./fleet";
+import {
+  broadcast,
+  contains,
+  formatCidr,
+  formatIpv4,
+  overlaps,
+  parseCidr,
+  parseIpv4,
+  usableHosts,
+  type Cidr,
+} from "../net/ipv4";
+import { DNS_LABEL_FIX, isDnsLabel, isDomainName, Report, uniqueSorted } from "./report";
+import { k3sSchema, type NodeInput } from "./schema";
+
+export interface NodeContext {
+  readonly cidr?: Cidr;
+  readonly zones: readonly string[];
+  readonly sshPort: number;
+}
+
+/** Resolves a node's or peer's mesh address; reports and returns undefined when unusable. */
+export function checkMeshIp(
+  r: Report,
+  path: string,
+  given: { meshIp?: string; id?: number },
+  cidr: Cidr | undefined,
+): number | undefined {
+  if (given.meshIp !== undefined && given.id !== undefined) {
+    r.add(`${path}.id`, given.id, "is given together with meshIp", "keep one of meshIp or id");
+    return undefined;
+  }
+  if (given.meshIp === undefined && given.id === undefined) {
+    r.add(
+      `${path}.meshIp`,
+      undefined,
+      "is required (or an id)",
+      "set meshIp, or id: a stable number that becomes the host part of the mesh address",
+    );
+    return undefined;
+  }
+  if (!cidr) return undefined; // mesh.cidr is broken and already reported
+  if (given.id !== undefined) {
+    if (given.id < 1 || given.id > usableHosts(cidr)) {
+      r.add(
+        `${path}.id`,
+        given.id,
+        `is outside the usable hosts of mesh.cidr ${formatCidr(cidr)}`,
+        `use a number from 1 to ${usableHosts(cidr)}`,
+      );
+      return undefined;
+    }
+    return cidr.network + given.id;
+  }
+  const ip = parseIpv4(given.meshIp ?? "");
+  if (ip === undefined) {
+    r.add(`${path}.meshIp`, given.meshIp, "is not an IPv4 address", "write it as a.b.c.d");
+    return undefined;
+  }
+  if (!contains(cidr, ip)) {
+    const example = formatIpv4(cidr.network + Math.min(ip % 256 || 1, usableHosts(cidr)));
+    r.add(
+      `${path}.meshIp`,
+      given.meshIp,
+      `is outside mesh.cidr ${formatCidr(cidr)}`,
+      `pick an address inside it, such as ${example}`,
+    );
+    return undefined;
+  }
+  if (ip === cidr.network || ip === broadcast(cidr)) {
+    const which = ip === cidr.network ? "network" : "broadcast";
+    r.add(
+      `${path}.meshIp`,
+      given.meshIp,
+      `is the ${which} address of mesh.cidr ${formatCidr(cidr)}`,
+      `pick a host address from ${formatIpv4(cidr.network + 1)} to ${formatIpv4(broadcast(cidr) - 1)}`,
+    );
+    return undefined;
+  }
+  return ip;
+}
+
+// Ollama model references: [host/][namespace/]model[:tag]. Anything else (spaces, shell
+// characters, empty tags) is refused before it can reach a command line on the node.
+const OLLAMA_MODEL =
+  /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*){0,2}(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?$/;
+
+export function checkNode(
+  r: Report,
+  path: string,
+  n: NodeInput,
+  ctx: NodeContext,
+): FleetNode | undefined {
+  const before = r.problems.length;
+  if (!isDnsLabel(n.name)) r.add(`${path}.name`, n.name, "is not a DNS label", DNS_LABEL_FIX);
+  const providerOk = r.oneOf(`${path}.provider`, n.provider, PROVIDERS, "provider");
+  r.oneOf(`${path}.os`, n.os, OSES, "os");
+  if (providerOk) checkPlacement(r, path, n);
+  const roles = checkRoles(r, path, n.roles);
+  const address = providerOk ? checkAddress(r, path, n, ctx.cidr) : undefined;
+  const meshIp = checkMeshIp(r, path, n, ctx.cidr);
+  checkRoleNeeds(r, path, n, roles, address);
+  const exposure = checkPublicPorts(r, path, n, address, ctx.sshPort);
+  const models = checkOllama(r, path, n, roles);
+  checkVault(r, path, n, roles);
+  checkK3s(r, path, n, roles, ctx);
+  checkDnsName(r, path, n, address, ctx.zones);
+  if (n.aws && n.provider !== "aws") {
+    r.add(`${path}.aws`, n.aws, "is set on a node that is not on AWS", "remove it");
+  }
+  if (n.aws && (n.aws.rootVolumeGb < 8 || n.aws.rootVolumeGb > 16384)) {
+    r.add(`${path}.aws.rootVolumeGb`, n.aws.rootVolumeGb, "is out of range", "use 8 to 16384");
+  }
+  if (!/^\d{2}\.\d{2}$/.test(n.nixosStateVersion)) {
+    r.add(
+      `${path}.nixosStateVersion`,
+      n.nixosStateVersion,
+      "is not a NixOS release",
+      'write it like "24.11": the release the host was first installed with',
+    );
+  }
+  if (r.problems.length !== before || !address || meshIp === undefined) return undefined;
+  return {
+    name: n.name,
+    provider: n.provider as FleetNode["provider"],
+    region: n.region,
+    os: n.os as FleetNode["os"],
+    ...(n.plan !== undefined && { plan: n.plan }),
+    ...(n.instanceType !== undefined && { instanceType: n.instanceType }),
+    address,
+    meshIp: formatIpv4(meshIp),
+    roles: [...roles].sort(),
+    ...(n.dnsName !== undefined && { dnsName: n.dnsName }),
+    publicTcpPorts: uniqueSorted(n.publicTcpPorts),
+    publicUdpPorts: uniqueSorted(n.publicUdpPorts),
+    allowPublic: [...exposure].sort(),
+    ...(models && { ollama: { models } }),
+    ...(n.vault && { vault: n.vault }),
+    ...(roles.includes("k3s-server") && { k3s: n.k3s ?? k3sSchema.parse({}) }),
+    ...(n.aws && { aws: n.aws }),
+    nixosStateVersion: n.nixosStateVersion,
+  };
+}
+
+function checkPlacement(r: Report, path: string, n: NodeInput): void {
+  if (n.provider === "vultr") r.oneOf(`${path}.region`, n.region, VULTR_REGIONS, "Vultr region");
+  if (n.provider === "aws") r.oneOf(`${path}.region`, n.region, AWS_REGIONS, "AWS region");
+  if (n.provider === "existing" && !/^[a-z0-9][a-z0-9-]*$/.test(n.region)) {
+    r.add(
+      `${path}.region`,
+      n.region,
+      "is not a plain label",
+      'describe where the host is, such as "hostkey-zurich"',
+    );
+  }
+  const needsPlan = n.provider === "vultr";
+  const needsType = n.provider === "aws";
+  if (needsPlan && !/^[a-z0-9][a-z0-9.-]+$/.test(n.plan ?? "")) {
+    r.add(
+      `${path}.plan`,
+      n.plan,
+      "is required for Vultr",
+      "set a Vultr plan id such as vc2-1c-1gb",
+    );
+  }
+  if (!needsPlan && n.plan !== undefined) {
+    r.add(`${path}.plan`, n.plan, `means nothing for provider ${n.provider}`, "remove it");
+  }
+  if (needsType && !/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(n.instanceType ?? "")) {
+    r.add(
+      `${path}.instanceType`,
+      n.instanceType,
+      "is required for AWS",
+      "set an instance type such as t3.medium",
+    );
+  }
+  if (!needsType && n.instanceType !== undefined) {
+    r.add(
+      `${path}.instanceType`,
+      n.instanceType,
+      `means nothing for provider ${n.provider}`,
+      "remove it",
+    );
+  }
+}
+
+function checkRoles(r: Report, path: string, roles: readonly string[]): Role[] {
+  const known = roles.filter((role, i) => r.oneOf(`${path}.roles[${i}]`, role, ROLES, "role"));
+  const seen = new Set<string>();
+  roles.forEach((role, i) => {
+    if (seen.has(role)) r.add(`${path}.roles[${i}]`, role, "is listed twice", "list it once");
+    seen.add(role);
+  });
+  if (known.includes("k3s-server") && known.includes("k3s-agent")) {
+    r.add(`${path}.roles`, roles, "has both k3s-server and k3s-agent", "a server also runs pods");
+  }
+  return [...new Set(known)] as Role[];
+}
+
+function checkAddress(
+  r: Report,
+  path: string,
+  n: NodeInput,
+  cidr: Cidr | undefined,
+): PublicAddress | undefined {
+  if (n.provider !== "existing") {
+    if (n.publicIp === undefined) return { kind: "cloud" };
+    r.add(
+      `${path}.publicIp`,
+      n.publicIp,
+      `is assigned by ${n.provider}, not by the stack file`,
+      "remove it",
+    );
+    return undefined;
+  }
+  if (n.publicIp === undefined) {
+    r.add(
+      `${path}.publicIp`,
+      undefined,
+      "is required for an existing host",
+      "give the address it is reached at, or null when it is behind NAT",
+    );
+    return undefined;
+  }
+  if (n.publicIp === null) return { kind: "nat" };
+  const ip = parseIpv4(n.publicIp);
+  if (ip === undefined) {
+    r.add(`${path}.publicIp`, n.publicIp, "is not an IPv4 address", "write it as a.b.c.d");
+    return undefined;
+  }
+  if (cidr && contains(cidr, ip)) {
+    r.add(
+      `${path}.publicIp`,
+      n.publicIp,
+      `is inside mesh.cidr ${formatCidr(cidr)}`,
+      "give the address the host has outside the mesh",
+    );
+    return undefined;
+  }
+  return { kind: "static", ip: n.publicIp };
+}
+
+function checkRoleNeeds(
+  r: Report,
+  path: string,
+  n: NodeInput,
+  roles: readonly Role[],
+  address: PublicAddress | undefined,
+): void {
+  for (const role of ["hub", "entry"] as const) {
+    if (roles.includes(role) && address?.kind === "nat") {
+      r.add(
+        `${path}.publicIp`,
+        null,
+        `is null, but a ${role} must be reachable from the internet`,
+        `give ${n.name} a public address or move the ${role} role to a node that has one`,
+      );
+    }
+  }
+}
+
+function checkPublicPorts(
+  r: Report,
+  path: string,
+  n: NodeInput,
+  address: PublicAddress | undefined,
+  sshPort: number,
+): SensitiveExposure[] {
+  const allowed = n.allowPublic.filter((word, i) =>
+    r.oneOf(`${path}.allowPublic[${i}]`, word, SENSITIVE_EXPOSURES, "public exposure"),
+  );
+  const sensitive: Record<number, SensitiveExposure> = {
+    [sshPort]: "ssh",
+    [OLLAMA_PORT]: "ollama",
+    [K3S_API_PORT]: "k3s-api",
+  };
+  n.publicTcpPorts.forEach((p, i) => {
+    if (!r.port(`${path}.publicTcpPorts[${i}]`, p)) return;
+    const word = sensitive[p];
+    if (word && !allowed.includes(word)) {
+      r.add(
+        `${path}.publicTcpPorts[${i}]`,
+        p,
+        `opens ${word} (TCP ${p}) to the internet, which is mesh-only unless explicitly allowed`,
+        `remove it, or add "${word}" to ${path}.allowPublic if ${n.name} must expose it`,
+      );
+    }
+  });
+  n.publicUdpPorts.forEach((p, i) => r.port(`${path}.publicUdpPorts[${i}]`, p));
+  const anyPublic = n.publicTcpPorts.length + n.publicUdpPorts.length > 0;
+  if (anyPublic && address?.kind === "nat") {
+    r.add(
+      `${path}.publicTcpPorts`,
+      n.publicTcpPorts,
+      "lists public ports on a host behind NAT, which nothing can reach",
+      "remove them, or give the host a public address",
+    );
+  }
+  return allowed;
+}
+
+function checkOllama(
+  r: Report,
+  path: string,
+  n: NodeInput,
+  roles: readonly Role[],
+): OllamaModel[] | undefined {
+  if (!n.ollama) return roles.includes("ollama") ? [] : undefined;
+  if (!roles.includes("ollama")) {
+    r.add(`${path}.ollama`, n.ollama, "is set but roles has no ollama", 'add "ollama" to roles');
+  }
+  const seen = new Set<string>();
+  return n.ollama.models.map((m, i) => {
+    const at = `${path}.ollama.models[${i}]`;
+    if (!OLLAMA_MODEL.test(m.name)) {
+      r.add(
+        `${at}.name`,
+        m.name,
+        "is not an Ollama model reference",
+        'write it as model[:tag], such as "qwen2.5-coder:3b"',
+      );
+    }
+    if (seen.has(m.name)) r.add(`${at}.name`, m.name, "is listed twice", "list it once");
+    seen.add(m.name);
+    if (m.purpose !== undefined) r.oneOf(`${at}.purpose`, m.purpose, OLLAMA_PURPOSES, "purpose");
+    return {
+      name: m.name,
+      ...(m.purpose !== undefined && { purpose: m.purpose as OllamaPurpose }),
+    };
+  });
+}
+
+function checkVault(r: Report, path: string, n: NodeInput, roles: readonly Role[]): void {
+  if (roles.includes("vault") && !n.vault) {
+    r.add(
+      `${path}.vault`,
+      undefined,
+      "is required on a vault node",
+      "set vault.binaryUrl and vault.binarySha256",
+    );
+  }
+  if (!n.vault) return;
+  if (!roles.includes("vault")) {
+    r.add(`${path}.vault`, n.vault, "is set but roles has no vault", 'add "vault" to roles');
+  }
+  const v = n.vault;
+  if (!/^(https:\/\/\S+|\/\S+)$/.test(v.binaryUrl)) {
+    r.add(
+      `${path}.vault.binaryUrl`,
+      v.binaryUrl,
+      "is neither an https URL nor an absolute path",
+      "give an https:// URL or a path such as /opt/clavitor/clavitor",
+    );
+  }
+  if (!/^[0-9a-f]{64}$/.test(v.binarySha256)) {
+    r.add(
+      `${path}.vault.binarySha256`,
+      v.binarySha256,
+      "is not a sha256 digest",
+      "use the 64 lowercase hex characters that sha256sum prints",
+    );
+  }
+  if (!/^[1-9]\d*[KMG]$/.test(v.memoryMax)) {
+    r.add(`${path}.vault.memoryMax`, v.memoryMax, "is not a size", 'write it like "256M"');
+  }
+  if (v.tasksMax < 8) r.add(`${path}.vault.tasksMax`, v.tasksMax, "is too small", "use 8 or more");
+  if (v.heartbeatSeconds < 10 || v.heartbeatSeconds > 3600) {
+    r.add(`${path}.vault.heartbeatSeconds`, v.heartbeatSeconds, "is out of range", "use 10-3600");
+  }
+  if (!/^\/[A-Za-z0-9._/-]*$/.test(v.dataDir) || v.dataDir.includes("..")) {
+    r.add(`${path}.vault.dataDir`, v.dataDir, "is not a plain absolute path", "use /var/lib/…");
+  }
+  if (!/^\/[A-Za-z0-9._/-]*$/.test(v.healthPath)) {
+    r.add(`${path}.vault.healthPath`, v.healthPath, "is not a URL path", 'use "/health"');
+  }
+  if (!/^[A-Za-z0-9:*,./ -]+$/.test(v.integrityCheck)) {
+    r.add(
+      `${path}.vault.integrityCheck`,
+      v.integrityCheck,
+      "is not a systemd calendar expression",
+      'use "daily" or "*-*-* 03:00:00"',
+    );
+  }
+}
+
+function checkK3s(
+  r: Report,
+  path: string,
+  n: NodeInput,
+  roles: readonly Role[],
+  ctx: NodeContext,
+): void {
+  if (!n.k3s) return;
+  if (!roles.includes("k3s-server")) {
+    r.add(`${path}.k3s`, n.k3s, "is set but roles has no k3s-server", "set it on the server");
+    return;
+  }
+  const k = n.k3s;
+  if (!["host-gw", "vxlan"].includes(k.flannelBackend)) {
+    r.add(
+      `${path}.k3s.flannelBackend`,
+      k.flannelBackend,
+      "is not a flannel backend this program runs over WireGuard",
+      'use "host-gw" for a single node or "vxlan" when agents join',
+    );
+  }
+  for (const key of ["clusterCidr", "serviceCidr"] as const) {
+    const cidr = parseCidr(k[key]);
+    if (!cidr) {
+      r.add(`${path}.k3s.${key}`, k[key], "is not a CIDR", "write it like 10.42.0.0/16");
+    } else if (ctx.cidr && overlaps(cidr, ctx.cidr)) {
+      r.add(
+        `${path}.k3s.${key}`,
+        k[key],
+        `overlaps mesh.cidr ${formatCidr(ctx.cidr)}`,
+        "move the mesh or the cluster to ranges that do not overlap",
+      );
+    }
+  }
+  if (!["0600", "0640", "0644"].includes(k.writeKubeconfigMode)) {
+    r.add(
+      `${path}.k3s.writeKubeconfigMode`,
+      k.writeKubeconfigMode,
+      "is not a file mode k3s accepts here",
+      'use "0600" (the kubeconfig is cluster-admin)',
+    );
+  }
+  k.disable.forEach((c, i) => {
+    if (!/^[a-z0-9-]+$/.test(c)) {
+      r.add(`${path}.k3s.disable[${i}]`, c, "is not a k3s component", "e.g. traefik");
+    }
+  });
+  k.nodeLabels.forEach((label, i) => {
+    if (!/^([a-z0-9.-]+\/)?[A-Za-z0-9][A-Za-z0-9._-]*=[A-Za-z0-9._-]*$/.test(label)) {
+      r.add(`${path}.k3s.nodeLabels[${i}]`, label, "is not key=value", "e.g. openclaw/role=server");
+    }
+  });
+  [...k.tlsSans, ...k.ingressHosts].forEach((name) => {
+    if (!isDomainName(name)) {
+      r.add(`${path}.k3s`, name, "names a host that is not a domain name", "e.g. api.example.com");
+    }
+  });
+  k.ingressHosts.forEach((host, i) =>
+    checkZone(r, `${path}.k3s.ingressHosts[${i}]`, host, ctx.zones),
+  );
+}
+
+function checkDnsName(
+  r: Report,
+  path: string,
+  n: NodeInput,
+  address: PublicAddress | undefined,
+  zones: readonly string[],
+): void {
+  if (n.dnsName === undefined) return;
+  checkZone(r, `${path}.dnsName`, n.dnsName, zones);
+  if (address?.kind === "nat") {
+    r.add(
+      `${path}.dnsName`,
+      n.dnsName,
+      "needs a public address to point at, and this host is behind NAT",
+      "remove dnsName",
+    );
+  }
+}
+
+function checkZone(r: Report, path: string, name: string, zones: readonly string[]): void {
+  if (zones.length === 0) {
+    r.add(path, name, "needs a DNS zone to live in", "list its zone in dns.zones");
+  } else if (!isDomainName(name) || !zoneOf(name, zones)) {
+    r.add(
+      path,
+      name,
+      `is not a name inside dns.zones (${zones.join(", ")})`,
+      `use a name that ends in one of them, such as www.${zones[0]}`,
+    );
+  }
+}
+
+/** The zone a name belongs to: the longest listed zone that ends it. */
+export function zoneOf(name: string, zones: readonly string[]): string | undefined {
+  return [...zones]
+    .filter((zone) => name === zone || name.endsWith(`.${zone}`))
+    .sort((a, b) => b.length - a.length)[0];
+}

@@ -1,0 +1,12 @@
+# Everything a clawd-mesh node runs, driven by config.clawdMesh.node (node.json).
+{
+  imports = [
+    ./options.nix
+    ./network.nix
+    ./ssh.nix
+    ./base.nix
+    ./ollama.nix
+    ./vault.nix
+    ./k3s.nix
+  ];
+}

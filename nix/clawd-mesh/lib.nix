@@ -1,0 +1,81 @@
+# Pure functions from a node's data (node.json) to NixOS option values. Builtins only, so
+# that tests can evaluate them with nix-instantiate and no nixpkgs checkout.
+let
+  inherit (builtins) concatMap concatStringsSep length head map;
+
+  set = values: if length values == 1 then toString (head values) else "{ ${concatStringsSep ", " (map toString values)} }";
+
+  # Accept rules for one source, in the same words the generic nftables.conf uses.
+  allowLines = match: tcp: udp: ping:
+    (if tcp != [ ] then [ "${match} tcp dport ${set tcp} accept" ] else [ ])
+    ++ (if udp != [ ] then [ "${match} udp dport ${set udp} accept" ] else [ ])
+    ++ (if ping then [ "${match} icmp type echo-request accept" ] else [ ]);
+
+  lines = list: concatStringsSep "\n" list;
+
+  optional = cond: attrs: if cond then attrs else { };
+in
+rec {
+  inherit allowLines;
+
+  firewall = node:
+    let
+      fw = node.firewall;
+      wg = node.wireguard.interface;
+      onMesh = ''iifname "${wg}"'';
+    in
+    {
+      enable = true;
+      # Ping is a mesh permission like any port (see meshAccess), never public.
+      allowPing = false;
+      allowedTCPPorts = fw.publicTcpPorts;
+      allowedUDPPorts = fw.publicUdpPorts;
+      trustedInterfaces = fw.trustedInterfaces;
+      filterForward = node.wireguard.forwarding;
+      extraInputRules = lines (
+        concatMap (b: allowLines "ip saddr ${b.cidr}" b.tcpPorts [ ] false) fw.breakGlass
+        ++ concatMap (a: allowLines "${onMesh} ip saddr ${a.fromIp}" a.tcpPorts a.udpPorts a.ping) fw.meshAccess
+      );
+      extraForwardRules = lines (
+        concatMap
+          (f: allowLines ''${onMesh} oifname "${wg}" ip saddr ${f.fromIp} ip daddr ${f.toIp}'' f.tcpPorts f.udpPorts f.ping)
+          fw.forward
+      );
+    };
+
+  wireguard = node:
+    let w = node.wireguard; in
+    {
+      ${w.interface} = {
+        ips = [ w.address ];
+        listenPort = w.listenPort;
+        # A path, never the key itself: the Nix store is world-readable.
+        privateKeyFile = w.privateKeyFile;
+        peers = map
+          (p: {
+            inherit (p) name publicKey;
+            allowedIPs = p.allowedIps;
+          }
+          // optional (p ? endpoint) { inherit (p) endpoint; }
+          // optional (p ? persistentKeepalive) { inherit (p) persistentKeepalive; })
+          w.peers;
+      };
+    };
+
+  sysctl = node:
+    optional node.wireguard.forwarding { "net.ipv4.ip_forward" = 1; }
+    // optional (node.ssh.listenAddresses != [ ] || node.ollama != null) { "net.ipv4.ip_nonlocal_bind" = 1; };
+
+  openssh = node:
+    let s = node.ssh; in
+    {
+      enable = true;
+      ports = [ s.port ];
+      listenAddresses = map (addr: { inherit addr; port = s.port; }) s.listenAddresses;
+      openFirewall = false;
+      hostKeys = [{ path = s.hostKey; type = "ed25519"; }];
+      # Only /etc/ssh/authorized_keys.d/<user>, which root owns, as on every other node.
+      authorizedKeysInHomedir = false;
+      settings = s.settings;
+    };
+}

@@ -1,0 +1,13 @@
+# WireGuard and the firewall. The nftables-based NixOS firewall is used so its rules read like
+# the generic nftables.conf of non-NixOS nodes.
+{ config, ... }:
+let
+  node = config.clawdMesh.node;
+  mesh = import ./lib.nix;
+in
+{
+  networking.wireguard.interfaces = mesh.wireguard node;
+  networking.nftables.enable = true;
+  networking.firewall = mesh.firewall node;
+  boot.kernel.sysctl = mesh.sysctl node;
+}

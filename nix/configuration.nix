@@ -1,0 +1,20 @@
+# NixOS configuration of one clawd-mesh node. Every node gets this same file; what differs
+# between nodes is data, in node.json beside it, written by clawd-mesh.
+{ ... }:
+let
+  node = builtins.fromJSON (builtins.readFile ./node.json);
+  # The host's own hardware description, as nixos-infect or nixos-generate-config left it.
+  hostFiles = builtins.filter builtins.pathExists [
+    ./hardware-configuration.nix
+    ./networking.nix
+  ];
+in
+{
+  imports = [
+    ./clawd-mesh
+  ]
+  ++ hostFiles
+  ++ (if node.provider == "aws" then [ ./clawd-mesh/aws.nix ] else [ ]);
+
+  clawdMesh.node = node;
+}
