@@ -4,7 +4,14 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "out/", "dist/", "coverage/", "*.js", "*.mjs"] },
+  { ignores: ["node_modules/", "out/", "dist/", "coverage/"] },
+  {
+    files: ["**/*.js"],
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { module: "writable", process: "readonly" },
+    },
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -8,16 +8,21 @@ import { loadStackFleet } from "../core/spec/load";
 import { FleetValidationError } from "../core/spec/problems";
 import { synthesize } from "../core/synth";
 
-const PROJECT_DIR = resolve(__dirname, "..");
+const HERE = resolve(__dirname, "..");
 
 function main(): number {
   const { values } = parseArgs({
-    options: { stack: { type: "string", default: "prod" }, out: { type: "string" } },
+    options: {
+      stack: { type: "string", default: "prod" },
+      out: { type: "string" },
+      // The folder holding Pulumi.yaml and the stack files; this project by default.
+      project: { type: "string", default: HERE },
+    },
   });
   const stack = values.stack ?? "prod";
   const out = resolve(values.out ?? join("out", stack));
   const started = process.hrtime.bigint();
-  const { files, plan } = synthesize(loadStackFleet(PROJECT_DIR, stack));
+  const { files, plan } = synthesize(loadStackFleet(resolve(values.project ?? HERE), stack));
   // Only what synth itself writes is replaced, so stale nodes do not linger.
   rmSync(join(out, "nodes"), { recursive: true, force: true });
   for (const [path, content] of files) {

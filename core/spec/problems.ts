@@ -68,7 +68,7 @@ export function fromZodIssues(
           path: joinPath(base, segments),
           value,
           message: "is required",
-          fix: `add it${expected ? ` (a ${expected})` : ""}`,
+          fix: `add it${expected ? ` (${article(expected)})` : ""}`,
         },
       ];
     }
@@ -76,19 +76,28 @@ export function fromZodIssues(
       {
         path: joinPath(base, segments),
         value,
-        message: expected ? `should be a ${expected}` : issue.message,
-        fix: expected ? `write it as a ${expected}` : "see the fleet spec in the README",
+        message: expected ? `should be ${article(expected)}` : issue.message,
+        fix: expected ? `write it as ${article(expected)}` : "see the fleet spec in the README",
       },
     ];
   });
 }
 
-/** "did you mean X" for a near miss (edit distance at most 2), else undefined. */
+function article(noun: string): string {
+  return `${/^[aeiou]/.test(noun) ? "an" : "a"} ${noun}`;
+}
+
+/**
+ * "did you mean X" for a near miss, else undefined. Short words allow one edit only: among
+ * three-letter region codes, two edits reach almost any other code.
+ */
 export function suggestion(word: string, known: readonly string[]): string | undefined {
+  const limit = word.length <= 4 ? 1 : 2;
   let best: { word: string; distance: number } | undefined;
   for (const candidate of known) {
     const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (distance <= 2 && (!best || distance < best.distance)) best = { word: candidate, distance };
+    if (distance <= limit && (!best || distance < best.distance))
+      best = { word: candidate, distance };
   }
   return best ? `did you mean "${best.word}"?` : undefined;
 }

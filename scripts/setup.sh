@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what clawd-mesh needs on a fresh Debian or Ubuntu machine: the real tools its
+# tests and lab run (sshd, nft, wg, wireguard-go, nix-instantiate, shellcheck, ssh-audit,
+# iproute2, ping) and the npm packages pinned in package-lock.json. Run it as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  openssh-server openssh-client nftables wireguard-tools wireguard-go nix-bin
+  shellcheck ssh-audit iproute2 iputils-ping util-linux procps
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]} > 0)); then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: installing ${missing[*]} needs root; run: sudo $0" >&2
+    exit 1
+  fi
+  # The tests need the sshd binary, not an SSH server listening on this machine: keep
+  # package scripts from starting services during this install, unless a policy exists.
+  guard=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    guard=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' >"$guard"
+    chmod 755 "$guard"
+    trap 'rm -f "$guard"' EXIT
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+npm ci --no-audit --no-fund

@@ -1,0 +1,135 @@
+// A small valid fleet to mutate in tests: hub-spoke, three nodes, one operator peer.
+export const OPERATOR_KEY =
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEXZOHGwGJeHtlDjlaFAMCM0/fzBcz7YbrD5Y/JrOiZX operator@example";
+export const PEER_KEY = "cTFvXm8z6TM4q8Qb8n4hRHB1ij8o9y/qIH+Z0sWWUS4=";
+export const SHA = "a".repeat(64);
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Raw = any;
+
+export function smallFleet(): Raw {
+  return {
+    mesh: { name: "test", cidr: "10.20.0.0/24", listenPort: 51820, topology: "hub-spoke" },
+    ssh: { adminUser: "ops", authorizedKeys: [OPERATOR_KEY], allowFrom: ["group:operators"] },
+    dns: { zones: ["example.com"] },
+    peers: [{ name: "laptop", group: "operators", meshIp: "10.20.0.100", publicKey: PEER_KEY }],
+    nodes: [
+      {
+        name: "hub",
+        provider: "vultr",
+        region: "fra",
+        plan: "vc2-1c-1gb",
+        os: "nixos",
+        id: 1,
+        roles: ["hub"],
+      },
+      {
+        name: "web",
+        provider: "existing",
+        region: "home",
+        os: "debian",
+        publicIp: "198.51.100.20",
+        id: 2,
+        roles: ["vault"],
+        dnsName: "web.example.com",
+        vault: { binaryUrl: "https://example.com/vault", binarySha256: SHA },
+      },
+      {
+        name: "gpu",
+        provider: "existing",
+        region: "office",
+        os: "ubuntu",
+        publicIp: null,
+        id: 3,
+        roles: ["ollama"],
+        ollama: { models: [{ name: "qwen2.5-coder:3b", purpose: "coding" }] },
+      },
+    ],
+    access: [{ from: ["group:operators"], to: ["role:ollama"], tcp: [11434] }],
+  };
+}
+
+/**
+ * A fleet that uses every feature at once, so the real-tool suites see each rendering path:
+ * a NixOS hub that forwards, break-glass SSH, UDP and ping rules, an entry node, a node
+ * behind NAT, and a k3s server with an agent over VXLAN.
+ */
+export function allFeaturesFleet(): Raw {
+  return {
+    mesh: { name: "features", cidr: "10.77.0.0/24", listenPort: 51820, topology: "hub-spoke" },
+    ssh: {
+      adminUser: "ops",
+      port: 2222,
+      authorizedKeys: [OPERATOR_KEY],
+      allowFrom: ["group:operators"],
+      breakGlassCidrs: ["198.51.100.7/32"],
+    },
+    dns: { zones: ["example.com", "example.net"] },
+    peers: [
+      { name: "op", group: "operators", meshIp: "10.77.0.200", publicKey: PEER_KEY },
+      {
+        name: "cam",
+        group: "clients",
+        meshIp: "10.77.0.201",
+        publicKey: "UtWqEzp5jfvk25y3wVkFs4SMO0lj7EyUJt1fqMBWxkI=",
+      },
+    ],
+    nodes: [
+      {
+        name: "hub",
+        provider: "existing",
+        region: "lab",
+        os: "nixos",
+        publicIp: "198.51.100.1",
+        id: 1,
+        roles: ["hub", "vault"],
+        dnsName: "hub.example.com",
+        vault: { binaryUrl: "https://example.com/v", binarySha256: SHA },
+      },
+      {
+        name: "door",
+        provider: "vultr",
+        region: "ams",
+        plan: "vc2-1c-1gb",
+        os: "debian",
+        id: 2,
+        roles: ["entry"],
+        publicTcpPorts: [8443],
+        publicUdpPorts: [3478],
+      },
+      {
+        name: "kube",
+        provider: "aws",
+        region: "eu-central-1",
+        instanceType: "t3.medium",
+        os: "nixos",
+        id: 3,
+        roles: ["k3s-server"],
+        k3s: { flannelBackend: "vxlan", ingressHosts: ["app.example.net"] },
+      },
+      {
+        name: "worker",
+        provider: "existing",
+        region: "lab",
+        os: "nixos",
+        publicIp: null,
+        id: 4,
+        roles: ["k3s-agent", "ollama"],
+        ollama: { models: [{ name: "llama3.1:8b", purpose: "heavy" }] },
+      },
+      {
+        name: "nest",
+        provider: "existing",
+        region: "attic",
+        os: "alpine",
+        publicIp: null,
+        id: 5,
+      },
+    ],
+    access: [
+      { from: ["group:clients"], to: ["node:worker"], tcp: [11434], udp: [5353], ping: true },
+      { from: ["node:nest"], to: ["role:k3s-server"], udp: [9000, 9001] },
+      { from: ["*"], to: ["node:nest"], ping: true },
+    ],
+  };
+}

@@ -1,0 +1,281 @@
+import { collectProblems, validateFleet } from "../../core/spec/validate";
+import { FleetValidationError, formatProblem } from "../../core/spec/problems";
+import { smallFleet, type Raw } from "../helpers/fleets";
+
+function problems(mutate: (f: Raw) => void): string[] {
+  const fleet = smallFleet();
+  mutate(fleet);
+  return collectProblems(fleet).problems.map(formatProblem);
+}
+
+test("the small fleet is valid", () => {
+  expect(collectProblems(smallFleet()).problems).toEqual([]);
+  expect(validateFleet(smallFleet()).nodes.map((n) => n.meshIp)).toEqual([
+    "10.20.0.3",
+    "10.20.0.1",
+    "10.20.0.2",
+  ]);
+});
+
+// Each case: what to break, and the whole line the operator must read (path, value, fix).
+const cases: [string, (f: Raw) => void, string][] = [
+  [
+    "duplicate node names",
+    (f) => (f.nodes[2].name = "web"),
+    'fleet.nodes[2].name = "web": is already used by fleet.nodes[1]. Fix: give every node and peer its own name.',
+  ],
+  [
+    "duplicate mesh IPs between nodes",
+    (f) => (f.nodes[2].id = 2),
+    'fleet.nodes[2].meshIp = "10.20.0.2": is already used by fleet.nodes[1] (web). Fix: give every node and peer its own mesh address.',
+  ],
+  [
+    "a peer on a node's mesh IP",
+    (f) => (f.peers[0].meshIp = "10.20.0.1"),
+    'fleet.peers[0].meshIp = "10.20.0.1": is already used by fleet.nodes[0] (hub). Fix: give every node and peer its own mesh address.',
+  ],
+  [
+    "a mesh IP outside the CIDR",
+    (f) => {
+      delete f.nodes[1].id;
+      f.nodes[1].meshIp = "10.20.1.7";
+    },
+    'fleet.nodes[1].meshIp = "10.20.1.7": is outside mesh.cidr 10.20.0.0/24. Fix: pick an address inside it, such as 10.20.0.7.',
+  ],
+  [
+    "the network address",
+    (f) => {
+      delete f.nodes[1].id;
+      f.nodes[1].meshIp = "10.20.0.0";
+    },
+    'fleet.nodes[1].meshIp = "10.20.0.0": is the network address of mesh.cidr 10.20.0.0/24. Fix: pick a host address from 10.20.0.1 to 10.20.0.254.',
+  ],
+  [
+    "the broadcast address",
+    (f) => (f.peers[0].meshIp = "10.20.0.255"),
+    'fleet.peers[0].meshIp = "10.20.0.255": is the broadcast address of mesh.cidr 10.20.0.0/24. Fix: pick a host address from 10.20.0.1 to 10.20.0.254.',
+  ],
+  [
+    "an id past the end of the CIDR",
+    (f) => (f.nodes[1].id = 255),
+    "fleet.nodes[1].id = 255: is outside the usable hosts of mesh.cidr 10.20.0.0/24. Fix: use a number from 1 to 254.",
+  ],
+  [
+    "a hub without a public address",
+    (f) => {
+      f.nodes[2].roles = ["hub", "ollama"];
+      f.nodes[0].roles = [];
+    },
+    "fleet.nodes[2].publicIp = null: is null, but a hub must be reachable from the internet. Fix: give gpu a public address or move the hub role to a node that has one.",
+  ],
+  [
+    "two hubs in hub-spoke",
+    (f) => (f.nodes[1].roles = ["hub", "vault"]),
+    'fleet.nodes[1].roles = ["hub","vault"]: is a second hub (the first is fleet.nodes[0]); hub-spoke has exactly one. Fix: remove the hub role from all but one node.',
+  ],
+  [
+    "no hub in hub-spoke",
+    (f) => (f.nodes[0].roles = []),
+    'fleet.nodes = "(no hub)": hub-spoke needs exactly one hub. Fix: add "hub" to the roles of one node with a public address.',
+  ],
+  [
+    "an unknown provider",
+    (f) => (f.nodes[0].provider = "vulture"),
+    'fleet.nodes[0].provider = "vulture": is not a known provider. Fix: did you mean "vultr"?.',
+  ],
+  [
+    "an unknown os",
+    (f) => (f.nodes[1].os = "windows"),
+    'fleet.nodes[1].os = "windows": is not a known os. Fix: use one of: nixos, ubuntu, debian, alpine.',
+  ],
+  [
+    "an unknown Vultr region",
+    (f) => (f.nodes[0].region = "zrh"),
+    'fleet.nodes[0].region = "zrh": is not a known Vultr region. Fix: use one of: ams, atl, blr, bom, cdg, del, dfw, ewr, fra, hnl, icn, itm, jnb, lax, lhr, mad, man, mel, mex, mia, nrt, ord, sao, scl, sea, sgp, sjc, sto, syd, tlv, waw, yto.',
+  ],
+  [
+    "an unknown AWS region",
+    (f) =>
+      Object.assign(f.nodes[0], {
+        provider: "aws",
+        region: "us-east-9",
+        instanceType: "t3.small",
+        plan: undefined,
+      }),
+    'fleet.nodes[0].region = "us-east-9": is not a known AWS region. Fix: did you mean "us-east-1"?.',
+  ],
+  [
+    "a name that is not a DNS label",
+    (f) => (f.nodes[1].name = "Web_1"),
+    'fleet.nodes[1].name = "Web_1": is not a DNS label. Fix: use 1-63 lowercase letters, digits or hyphens, not starting or ending with a hyphen.',
+  ],
+  [
+    "a k3s agent without a server",
+    (f) => (f.nodes[2].roles = ["ollama", "k3s-agent"]),
+    'fleet.nodes[2].roles = ["ollama","k3s-agent"]: has k3s-agent but no node in the fleet is a k3s-server. Fix: give one node the "k3s-server" role.',
+  ],
+  [
+    "a malformed Ollama model name",
+    (f) => (f.nodes[2].ollama.models[0].name = "qwen coder; rm -rf /"),
+    'fleet.nodes[2].ollama.models[0].name = "qwen coder; rm -rf /": is not an Ollama model reference. Fix: write it as model[:tag], such as "qwen2.5-coder:3b".',
+  ],
+  [
+    "an access rule naming an unknown node",
+    (f) => (f.access[0].to = ["node:gpu2"]),
+    'fleet.access[0].to[0] = "node:gpu2": names node "gpu2", which is not in this fleet. Fix: use one of: gpu, hub, web.',
+  ],
+  [
+    "an access rule naming an unknown group",
+    (f) => (f.access[0].from = ["group:admins"]),
+    'fleet.access[0].from[0] = "group:admins": names group "admins", which is not in this fleet. Fix: use one of: operators.',
+  ],
+  [
+    "an access rule port out of range",
+    (f) => (f.access[0].tcp = [0, 70000]),
+    "fleet.access[0].tcp[1] = 70000: is not a port number. Fix: use a whole number from 1 to 65535.",
+  ],
+  [
+    "a public SSH port without consent",
+    (f) => (f.nodes[1].publicTcpPorts = [22]),
+    'fleet.nodes[1].publicTcpPorts[0] = 22: opens ssh (TCP 22) to the internet, which is mesh-only unless explicitly allowed. Fix: remove it, or add "ssh" to fleet.nodes[1].allowPublic if web must expose it.',
+  ],
+  [
+    "a public Ollama port without consent",
+    (f) => (f.nodes[0].publicTcpPorts = [443, 11434]),
+    'fleet.nodes[0].publicTcpPorts[1] = 11434: opens ollama (TCP 11434) to the internet, which is mesh-only unless explicitly allowed. Fix: remove it, or add "ollama" to fleet.nodes[0].allowPublic if hub must expose it.',
+  ],
+  [
+    "an unknown field, with a suggestion",
+    (f) => (f.nodes[1].meshIP = "10.20.0.9"),
+    'fleet.nodes[1].meshIP = "10.20.0.9": is not a field this program knows. Fix: did you mean "meshIp"?.',
+  ],
+  [
+    "a missing required field",
+    (f) => delete f.nodes[1].os,
+    "fleet.nodes[1].os = (missing): is required. Fix: add it (a string).",
+  ],
+  [
+    "a wrong type",
+    (f) => (f.mesh.listenPort = "51820"),
+    'fleet.mesh.listenPort = "51820": should be a number. Fix: write it as a number.',
+  ],
+  [
+    "a public address on a cloud node",
+    (f) => (f.nodes[0].publicIp = "198.51.100.1"),
+    'fleet.nodes[0].publicIp = "198.51.100.1": is assigned by vultr, not by the stack file. Fix: remove it.',
+  ],
+  [
+    "an existing host without publicIp",
+    (f) => delete f.nodes[1].publicIp,
+    "fleet.nodes[1].publicIp = (missing): is required for an existing host. Fix: give the address it is reached at, or null when it is behind NAT.",
+  ],
+  [
+    "a mesh CIDR with host bits",
+    (f) => (f.mesh.cidr = "10.20.0.1/24"),
+    'fleet.mesh.cidr = "10.20.0.1/24": is not a network in CIDR form. Fix: write it like 10.84.0.0/24, with the host bits zero.',
+  ],
+  [
+    "a public mesh CIDR",
+    (f) => (f.mesh.cidr = "8.8.8.0/24"),
+    'fleet.mesh.cidr = "8.8.8.0/24": is not private address space, so mesh routes would hide real internet hosts. Fix: use a range inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10.',
+  ],
+  [
+    "root as the admin user",
+    (f) => (f.ssh.adminUser = "root"),
+    'fleet.ssh.adminUser = "root": is root, and root never logs in over SSH. Fix: use a plain lowercase user name such as "boss".',
+  ],
+  [
+    "a break-glass range that opens SSH widely",
+    (f) => (f.ssh.breakGlassCidrs = ["0.0.0.0/0"]),
+    'fleet.ssh.breakGlassCidrs[0] = "0.0.0.0/0": opens SSH to a large part of the internet. Fix: name the operator\'s own address (/32) or a range of /16 or narrower.',
+  ],
+  [
+    "a malformed WireGuard key",
+    (f) => (f.peers[0].publicKey = "not-a-key"),
+    'fleet.peers[0].publicKey = "not-a-key": is not a WireGuard public key. Fix: paste the 44-character base64 key that `wg pubkey` prints on the peer.',
+  ],
+  [
+    "a DNS name outside the zones",
+    (f) => (f.nodes[1].dnsName = "web.example.org"),
+    'fleet.nodes[1].dnsName = "web.example.org": is not a name inside dns.zones (example.com). Fix: use a name that ends in one of them, such as www.example.com.',
+  ],
+  [
+    "a full mesh with two nodes behind NAT",
+    (f) => {
+      f.mesh.topology = "full-mesh";
+      f.nodes[0].roles = [];
+      f.nodes[1].publicIp = null;
+      delete f.nodes[1].dnsName;
+    },
+    'fleet.nodes[2].publicIp = null: is behind NAT like web, and two NAT\'d nodes cannot reach each other in a full mesh. Fix: give one of them a public address, or use mesh.topology "hub-spoke".',
+  ],
+  [
+    "host-gw flannel with agents",
+    (f) => {
+      f.nodes[0].roles = ["hub", "k3s-server"];
+      f.nodes[1].roles = ["vault", "k3s-agent"];
+    },
+    'fleet.nodes[0].k3s.flannelBackend = "host-gw": needs every node on one L2 network, but agents join over WireGuard, which is L3. Fix: use "vxlan" when the cluster has agents.',
+  ],
+  [
+    "a node nobody can manage",
+    (f) => {
+      f.peers = [];
+      f.access = [];
+      f.ssh.allowFrom = [];
+    },
+    'fleet.nodes[0] = "hub": has no management path: no public SSH, no entry node and no peer in ssh.allowFrom. Fix: add a peer in group operators, or give some node the entry role.',
+  ],
+];
+
+test.each(cases)("rejects %s", (_name, mutate, expected) => {
+  expect(problems(mutate)).toContain(expected);
+});
+
+test("every problem is listed at once, in one error thrown before anything else", () => {
+  const fleet = smallFleet();
+  fleet.nodes[0].provider = "hetzner";
+  fleet.nodes[1].id = 3;
+  fleet.nodes[2].ollama.models[0].name = "bad model";
+  fleet.access[0].tcp = [99999];
+  fleet.mesh.topology = "star";
+  let thrown: unknown;
+  try {
+    validateFleet(fleet);
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(FleetValidationError);
+  const error = thrown as FleetValidationError;
+  const paths = error.problems.map((p) => p.path);
+  expect(paths).toEqual(
+    expect.arrayContaining([
+      "fleet.mesh.topology",
+      "fleet.nodes[0].provider",
+      "fleet.nodes[2].meshIp",
+      "fleet.nodes[2].ollama.models[0].name",
+      "fleet.access[0].tcp[0]",
+    ]),
+  );
+  expect(error.message).toMatch(/^The fleet spec has \d+ problems:\n {2}1\. /);
+  expect(error.message.split("\n")).toHaveLength(error.problems.length + 1);
+});
+
+test("a structurally broken node does not hide problems in the others", () => {
+  const lines = problems((f) => {
+    f.nodes[0].roles = "hub"; // a string, not a list
+    f.nodes[2].region = "Office Room";
+  });
+  expect(lines).toContain(
+    'fleet.nodes[0].roles = "hub": should be an array. Fix: write it as an array.',
+  );
+  expect(lines).toContain(
+    'fleet.nodes[2].region = "Office Room": is not a plain label. Fix: describe where the host is, such as "hostkey-zurich".',
+  );
+});
+
+test("a missing fleet is one clear problem", () => {
+  expect(collectProblems(undefined).problems.map(formatProblem)).toEqual([
+    "fleet = (missing): is required. Fix: add it (an object).",
+  ]);
+});

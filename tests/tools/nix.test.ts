@@ -1,0 +1,247 @@
+// The NixOS side, with the real Nix evaluator but without nixpkgs (CI cannot have it): every
+// synthesized .nix parses; configuration.nix evaluates in place; and lib.nix, which turns
+// node.json into NixOS option values, means what the generic renderings of the same node
+// mean — the same firewall facts, the same effective sshd (both read by sshd -T), the same
+// WireGuard peers and kernel settings.
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { STACKS, stackSynthesis, writeFiles, type StackName } from "../helpers/stacks";
+import { requireTools, run, runOk, tempDir } from "../helpers/run";
+import { facts, parseNft } from "../helpers/nftParse";
+import { effectiveSshd } from "../helpers/sshd";
+import { parseWgConf } from "../helpers/wg";
+import { sshValue } from "../../core/render/sshd";
+import { NIX_DIR } from "../../core/render/nixos";
+import type { NodeModel } from "../../core/plan/model";
+
+requireTools("nix-instantiate", "nft", "sshd", "ssh-keygen");
+const tmp = tempDir("nix");
+const hostKey = join(tmp.path, "host_key");
+const stackDir = (stack: StackName) => join(tmp.path, stack);
+
+interface NixValues {
+  firewall: {
+    enable: boolean;
+    allowPing: boolean;
+    allowedTCPPorts: number[];
+    allowedUDPPorts: number[];
+    trustedInterfaces: string[];
+    filterForward: boolean;
+    extraInputRules: string;
+    extraForwardRules: string;
+  };
+  wireguard: Record<
+    string,
+    {
+      ips: string[];
+      listenPort: number | null;
+      privateKeyFile: string;
+      peers: {
+        name: string;
+        publicKey: string;
+        allowedIPs: string[];
+        endpoint?: string;
+        persistentKeepalive?: number;
+      }[];
+    }
+  >;
+  openssh: {
+    ports: number[];
+    listenAddresses: { addr: string; port: number }[];
+    hostKeys: { path: string; type: string }[];
+    authorizedKeysInHomedir: boolean;
+    openFirewall: boolean;
+    settings: Record<string, string | number | boolean | string[]>;
+  };
+  sysctl: Record<string, number>;
+  config: { node: string; imports: string[] };
+}
+
+const values = new Map<string, Map<string, NixValues>>();
+
+function nixosNodes(stack: StackName): NodeModel[] {
+  return stackSynthesis(stack).plan.nodes.filter((n) => n.os === "nixos");
+}
+
+beforeAll(() => {
+  mkdirSync("/run/sshd", { recursive: true });
+  runOk("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", hostKey]);
+  for (const stack of STACKS) {
+    writeFiles(stackSynthesis(stack).files, stackDir(stack));
+    const names = nixosNodes(stack).map((n) => n.name);
+    if (names.length === 0) continue;
+    // One evaluation per stack: for each node, what lib.nix makes of its node.json, and what
+    // its configuration.nix does when evaluated where synth put it.
+    const expr = `
+      let
+        dir = ${JSON.stringify(join(stackDir(stack), "nodes"))};
+        one = name:
+          let
+            here = dir + "/" + name;
+            lib = import (here + "/clawd-mesh/lib.nix");
+            node = builtins.fromJSON (builtins.readFile (here + "/node.json"));
+            conf = import (here + "/configuration.nix") { };
+          in {
+            inherit name;
+            value = {
+              firewall = lib.firewall node;
+              wireguard = lib.wireguard node;
+              openssh = lib.openssh node;
+              sysctl = lib.sysctl node;
+              config = { node = conf.clawdMesh.node.name; imports = map toString conf.imports; };
+            };
+          };
+      in builtins.listToAttrs (map one ${JSON.stringify(names).replace(/,/g, " ")})`;
+    const out = runOk("nix-instantiate", [
+      "--eval",
+      "--strict",
+      "--json",
+      "--readonly-mode",
+      "-E",
+      expr,
+    ]);
+    values.set(stack, new Map(Object.entries(JSON.parse(out) as Record<string, NixValues>)));
+  }
+});
+afterAll(() => tmp.remove());
+
+test("every .nix file in nix/ parses", () => {
+  const files = [
+    join(NIX_DIR, "configuration.nix"),
+    ...readdirSync(join(NIX_DIR, "clawd-mesh"))
+      .filter((f) => f.endsWith(".nix"))
+      .map((f) => join(NIX_DIR, "clawd-mesh", f)),
+  ];
+  expect(files.length).toBeGreaterThan(8);
+  runOk("nix-instantiate", ["--parse", ...files]);
+});
+
+const nixosCases = STACKS.flatMap((stack) =>
+  nixosNodes(stack).map((n): [StackName, string] => [stack, n.name]),
+);
+
+describe.each(nixosCases)("%s/%s on NixOS", (stack, name) => {
+  const node = () => nixosNodes(stack).find((n) => n.name === name)!;
+  const nix = () => values.get(stack)!.get(name)!;
+  const generic = (file: string) => stackSynthesis(stack).files.get(`nodes/${name}/${file}`) ?? "";
+  const nodeDir = () => join(stackDir(stack), "nodes", name);
+
+  test("its synthesized .nix files parse", () => {
+    const dir = nodeDir();
+    const files = [
+      join(dir, "configuration.nix"),
+      ...readdirSync(join(dir, "clawd-mesh"))
+        .filter((f) => f.endsWith(".nix"))
+        .map((f) => join(dir, "clawd-mesh", f)),
+    ];
+    runOk("nix-instantiate", ["--parse", ...files]);
+  });
+
+  test("configuration.nix reads its own node.json in place", () => {
+    expect(nix().config.node).toBe(name);
+    const imports = nix().config.imports.map((p) => p.slice(nodeDir().length + 1));
+    expect(imports).toEqual([
+      "clawd-mesh",
+      ...(node().provider === "aws" ? ["clawd-mesh/aws.nix"] : []),
+    ]);
+  });
+
+  test("the firewall allows exactly what the generic nftables.conf allows", () => {
+    const fw = nix().firewall;
+    const ours = parseNft(generic("nftables.conf"));
+    expect(fw.enable).toBe(true);
+    expect(fw.allowPing).toBe(false);
+    expect(fw.filterForward).toBe(node().wireguard.forwarding);
+    expect(fw.trustedInterfaces).toEqual(node().firewall.trustedInterfaces);
+    const nixPublic = new Set([
+      ...fw.allowedTCPPorts.map((p) => `tcp|${p}`),
+      ...fw.allowedUDPPorts.map((p) => `udp|${p}`),
+    ]);
+    expect(nixPublic).toEqual(ours.public);
+    const input = fw.extraInputRules.split("\n").filter(Boolean);
+    // Mesh rules must be bound to the WireGuard interface; break-glass ones are not.
+    const onMesh = input.filter((l) => l.startsWith(`iifname "${node().wireguard.interface}" `));
+    const elsewhere = input.filter((l) => !onMesh.includes(l));
+    expect(facts(onMesh, (s) => `${s}|`)).toEqual(ours.mesh);
+    expect(facts(elsewhere, (s) => `${s}|`)).toEqual(ours.breakGlass);
+    const forward = fw.extraForwardRules.split("\n").filter(Boolean);
+    expect(facts(forward, (s, d) => `${s}>${d}|`)).toEqual(ours.forward);
+  });
+
+  test("nft accepts the rules the Nix side writes", () => {
+    const fw = nix().firewall;
+    const file = join(tmp.path, `${stack}-${name}-nixos.nft`);
+    writeFileSync(
+      file,
+      [
+        "table inet nixos_side {",
+        "  chain input_allow {",
+        fw.extraInputRules,
+        "  }",
+        "  chain forward_allow {",
+        fw.extraForwardRules,
+        "  }",
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const r = run("nft", ["-c", "-f", file]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+  });
+
+  test("sshd reads the NixOS settings the same way as the generic sshd_config", () => {
+    const o = nix().openssh;
+    expect(o.openFirewall).toBe(false);
+    expect(o.authorizedKeysInHomedir).toBe(false);
+    expect(o.hostKeys).toEqual([{ path: node().ssh.hostKey, type: "ed25519" }]);
+    // Rendered the way NixOS's openssh module writes sshd_config from these values.
+    const nixosConfig = [
+      ...o.ports.map((p) => `Port ${p}`),
+      ...o.listenAddresses.map((a) => `ListenAddress ${a.addr}:${a.port}`),
+      `HostKey ${hostKey}`,
+      "AuthorizedKeysFile /etc/ssh/authorized_keys.d/%u",
+      ...Object.entries(o.settings).map(([k, v]) => `${k} ${sshValue(k, v)}`),
+      "",
+    ].join("\n");
+    const nixFile = join(tmp.path, `${stack}-${name}-nixos.sshd_config`);
+    writeFileSync(nixFile, nixosConfig);
+    const genericFile = join(tmp.path, `${stack}-${name}.sshd_config`);
+    writeFileSync(
+      genericFile,
+      generic("sshd_config").replace(/^HostKey .*$/m, `HostKey ${hostKey}`),
+    );
+    const a = effectiveSshd(nixFile, hostKey);
+    const b = effectiveSshd(genericFile, hostKey);
+    const keys = [...node().ssh.settings.map(([k]) => k.toLowerCase()), "port", "listenaddress"];
+    for (const key of keys) expect([key, a.get(key)]).toEqual([key, b.get(key)]);
+  });
+
+  test("WireGuard holds the same interface and peers as wg0.conf", () => {
+    const iface = nix().wireguard[node().wireguard.interface]!;
+    const text = generic("wg0.conf");
+    const conf = parseWgConf(text);
+    expect(iface.ips).toEqual([/^Address = (.*)$/m.exec(text)?.[1]]);
+    expect(iface.listenPort).toBe(conf.listenPort);
+    expect(text).toContain(`PostUp = wg set %i private-key ${iface.privateKeyFile}`);
+    const nixPeers = new Map(
+      iface.peers.map((p) => [
+        p.publicKey,
+        {
+          allowedIps: p.allowedIPs,
+          ...(p.endpoint && { endpoint: p.endpoint }),
+          ...(p.persistentKeepalive && { keepalive: p.persistentKeepalive }),
+        },
+      ]),
+    );
+    expect(nixPeers).toEqual(conf.peers);
+  });
+
+  test("kernel settings match sysctl.conf", () => {
+    const lines = generic("sysctl.conf")
+      .split("\n")
+      .filter((l) => l && !l.startsWith("#"))
+      .map((l) => l.split(" = "));
+    expect(nix().sysctl).toEqual(Object.fromEntries(lines.map(([k, v]) => [k, Number(v)])));
+  });
+});
