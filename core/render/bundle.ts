@@ -3,6 +3,7 @@
 // is what lands on the node.
 import type { NodeModel } from "../plan/model";
 import { renderNftables } from "./nftables";
+import { renderNodeEnv } from "./nodeEnv";
 import { renderNixos } from "./nixos";
 import { renderAuthorizedKeys, renderSshdConfig } from "./sshd";
 import { renderSysctl } from "./sysctl";
@@ -17,6 +18,7 @@ export function renderBundle(node: NodeModel): Bundle {
     ["nftables.conf", renderNftables(node)],
     ["sysctl.conf", renderSysctl(node)],
     ["authorized_keys", renderAuthorizedKeys(node)],
+    ["clawd-mesh.env", renderNodeEnv(node)],
     ...(node.os === "nixos" ? renderNixos(node) : []),
   ]);
   return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

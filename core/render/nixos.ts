@@ -24,9 +24,12 @@ export function nixSources(): ReadonlyMap<string, string> {
     const modules = readdirSync(moduleDir)
       .sort()
       .map((f): [string, string] => [`clawd-mesh/${f}`, readFileSync(join(moduleDir, f), "utf8")]);
+    // The push receiver is shared with non-NixOS nodes; NixOS installs it from the module.
+    const receiver = join(NIX_DIR, "..", "push", "receive.sh");
     sources = new Map([
       ["configuration.nix", readFileSync(join(NIX_DIR, "configuration.nix"), "utf8")],
       ...modules,
+      ["clawd-mesh/receive.sh", readFileSync(receiver, "utf8")],
     ]);
   }
   return sources;

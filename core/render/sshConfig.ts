@@ -2,25 +2,22 @@
 // node on its mesh address through the entry node, or directly when the operator is itself a
 // WireGuard peer and there is no entry node.
 import type { Fleet } from "../spec/fleet";
-import { publicSsh } from "../spec/fleet";
 import type { FleetPlan } from "../plan/model";
+import { managementRoute } from "../plan/route";
 
 export function renderSshConfig(fleet: Fleet, plan: FleetPlan): string {
   const entries = plan.nodes.filter((n) => n.roles.includes("entry"));
-  const jump = entries[0]?.name;
-  const direct = new Set(
-    fleet.nodes.filter((n) => publicSsh(n, fleet.ssh.port)).map((n) => n.name),
-  );
   // Entry nodes first: the others name them in ProxyJump.
   const ordered = [...entries, ...plan.nodes.filter((n) => !n.roles.includes("entry"))];
   const blocks = ordered.map((node) => {
-    const viaPublic = direct.has(node.name) && node.publicIp !== null;
+    const spec = fleet.nodes.find((n) => n.name === node.name);
+    const route = spec ? managementRoute(fleet, spec) : { via: "mesh" as const };
     return [
       `Host ${node.name}`,
-      `    HostName ${viaPublic ? node.publicIp : node.meshIp}`,
+      `    HostName ${route.via === "public" ? node.publicIp : node.meshIp}`,
       `    User ${fleet.ssh.adminUser}`,
       ...(fleet.ssh.port !== 22 ? [`    Port ${fleet.ssh.port}`] : []),
-      ...(!viaPublic && jump && jump !== node.name ? [`    ProxyJump ${jump}`] : []),
+      ...(route.via === "mesh" && route.jump ? [`    ProxyJump ${route.jump}`] : []),
       `    IdentityFile ${fleet.ssh.identityFile}`,
       `    IdentitiesOnly yes`,
       `    StrictHostKeyChecking accept-new`,

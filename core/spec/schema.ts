@@ -87,6 +87,8 @@ export const nodeSchema = z
     instanceType: z.string().optional(),
     /** Existing hosts only: the address the host is reached at, or null behind NAT. */
     publicIp: z.union([z.string(), z.null()]).optional(),
+    /** Existing hosts only: their Ed25519 host key ("ssh-ed25519 AAAA…"), pinned on connect. */
+    sshHostKey: z.string().optional(),
     meshIp: z.string().optional(),
     /** A stable per-node number: meshIp = network address + id. */
     id: z.number().int().optional(),

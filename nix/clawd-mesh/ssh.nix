@@ -1,5 +1,5 @@
 # sshd and the admin user. The table of settings comes from clawd-mesh unchanged.
-{ config, lib, ... }:
+{ config, lib, pkgs, ... }:
 let
   node = config.clawdMesh.node;
   mesh = import ./lib.nix;
@@ -14,6 +14,16 @@ in
     isNormalUser = true;
     openssh.authorizedKeys.keys = node.ssh.authorizedKeys;
   };
+
+  # The push receiver (the same script non-NixOS nodes get) is the only thing the admin may
+  # run as root.
+  environment.systemPackages = [
+    (pkgs.writeShellScriptBin "clawd-mesh-receive" (builtins.readFile ./receive.sh))
+  ];
+  security.sudo.extraRules = [{
+    users = [ node.ssh.adminUser ];
+    commands = [{ command = "/run/current-system/sw/bin/clawd-mesh-receive"; options = [ "NOPASSWD" ]; }];
+  }];
 
   # sshd may start before wg0 has its address (non-local bind is on); make it wait when it can.
   systemd.services.sshd = {

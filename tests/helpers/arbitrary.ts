@@ -2,7 +2,7 @@
 // generated case exercises planning: one public hub in hub-spoke; in a full mesh at most one
 // node behind NAT, with an entry node to reach it and no rule pointing a peer at it.
 import fc from "fast-check";
-import { OPERATOR_KEY, SHA, type Raw } from "./fleets";
+import { HOST_KEY, OPERATOR_KEY, SHA, type Raw } from "./fleets";
 import { createHash } from "node:crypto";
 
 const key = (name: string) => createHash("sha256").update(name).digest("base64");
@@ -51,6 +51,7 @@ export const fleetArbitrary: fc.Arbitrary<Raw> = fc
               provider: "existing",
               region: "lab",
               publicIp: natted ? null : `198.51.100.${n.id}`,
+              sshHostKey: HOST_KEY,
             }),
         os: n.id % 2 === 0 ? "nixos" : "debian",
         id: n.id,

@@ -3,6 +3,8 @@ export const OPERATOR_KEY =
   "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEXZOHGwGJeHtlDjlaFAMCM0/fzBcz7YbrD5Y/JrOiZX operator@example";
 export const PEER_KEY = "cTFvXm8z6TM4q8Qb8n4hRHB1ij8o9y/qIH+Z0sWWUS4=";
 export const SHA = "a".repeat(64);
+export const HOST_KEY =
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGb5zPl6Cpc5I+0uqLo6bsdOAfJvl0hEKyJL3LAUcme9";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Raw = any;
@@ -29,6 +31,7 @@ export function smallFleet(): Raw {
         region: "home",
         os: "debian",
         publicIp: "198.51.100.20",
+        sshHostKey: HOST_KEY,
         id: 2,
         roles: ["vault"],
         dnsName: "web.example.com",
@@ -40,6 +43,7 @@ export function smallFleet(): Raw {
         region: "office",
         os: "ubuntu",
         publicIp: null,
+        sshHostKey: HOST_KEY,
         id: 3,
         roles: ["ollama"],
         ollama: { models: [{ name: "qwen2.5-coder:3b", purpose: "coding" }] },
@@ -81,6 +85,7 @@ export function allFeaturesFleet(): Raw {
         region: "lab",
         os: "nixos",
         publicIp: "198.51.100.1",
+        sshHostKey: HOST_KEY,
         id: 1,
         roles: ["hub", "vault"],
         dnsName: "hub.example.com",
@@ -113,6 +118,7 @@ export function allFeaturesFleet(): Raw {
         region: "lab",
         os: "nixos",
         publicIp: null,
+        sshHostKey: HOST_KEY,
         id: 4,
         roles: ["k3s-agent", "ollama"],
         ollama: { models: [{ name: "llama3.1:8b", purpose: "heavy" }] },
@@ -123,6 +129,7 @@ export function allFeaturesFleet(): Raw {
         region: "attic",
         os: "alpine",
         publicIp: null,
+        sshHostKey: HOST_KEY,
         id: 5,
       },
     ],

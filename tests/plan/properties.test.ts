@@ -7,7 +7,7 @@ import { contains, parseCidr, parseIpv4, broadcast } from "../../core/net/ipv4";
 import { placeholderDeployment } from "../../core/plan/deployment";
 import { fleetArbitrary } from "../helpers/arbitrary";
 import { parseNft } from "../helpers/nftParse";
-import type { Raw } from "../helpers/fleets";
+import { HOST_KEY, type Raw } from "../helpers/fleets";
 
 const RUNS = { numRuns: 150 };
 
@@ -151,6 +151,7 @@ test("adding or removing a node never moves another node, and list order changes
           provider: "existing",
           region: "lab",
           publicIp: "198.51.100.250",
+          sshHostKey: HOST_KEY,
           os: "debian",
           id: newId,
           roles: [],

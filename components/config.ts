@@ -1,0 +1,31 @@
+// The program's inputs from stack config: the fleet (validated before anything is created),
+// the operator's SSH key or agent, and the vault nodes' Kuma push URLs.
+import * as pulumi from "@pulumi/pulumi";
+import type { Fleet } from "../core/spec/fleet";
+import { validateFleet } from "../core/spec/validate";
+import type { SshCredentials } from "./context";
+
+export interface ProgramConfig {
+  readonly fleet: Fleet;
+  readonly credentials: SshCredentials;
+  readonly kumaPushUrls?: pulumi.Output<Record<string, string>>;
+}
+
+export function readProgramConfig(config: pulumi.Config): ProgramConfig {
+  // Throws with every problem listed before a single resource is declared.
+  const fleet = validateFleet(config.getObject<unknown>("fleet"));
+  const privateKey = config.getSecret("sshPrivateKey");
+  const agent = process.env.SSH_AUTH_SOCK;
+  if (!privateKey && !agent) {
+    throw new Error(
+      "No SSH credentials: set clawd-mesh:sshPrivateKey (pulumi config set --secret " +
+        "sshPrivateKey < ~/.ssh/id_ed25519) or run an ssh-agent holding the operator's key.",
+    );
+  }
+  const kuma = config.getSecretObject<Record<string, string>>("kumaPushUrls");
+  return {
+    fleet,
+    credentials: privateKey ? { privateKey } : { agentSocketPath: agent ?? "" },
+    ...(kuma && { kumaPushUrls: kuma }),
+  };
+}

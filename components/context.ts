@@ -1,0 +1,31 @@
+// What the components share: the facts every node's push needs about the others, the
+// operator's SSH credentials, and the provider-side resources used by many nodes.
+import type * as pulumi from "@pulumi/pulumi";
+import type { Deployment } from "../core/plan/deployment";
+
+/** What one node's peers and connections need to know about it. */
+export interface NodeFacts {
+  readonly wgPublicKey: string;
+  /** The address the internet reaches it at; null behind NAT. */
+  readonly publicIpv4: string | null;
+  /** Its SSH host key, which every connection to it is pinned to. */
+  readonly hostKey: string;
+}
+
+export type FleetFacts = Readonly<Record<string, NodeFacts>>;
+
+export function deploymentOf(facts: FleetFacts): Deployment {
+  const of = (name: string): NodeFacts => {
+    const f = facts[name];
+    if (!f) throw new Error(`no facts for node ${name}`);
+    return f;
+  };
+  return {
+    publicKeyOf: (name) => of(name).wgPublicKey,
+    cloudIpOf: (name) => of(name).publicIpv4 ?? "",
+  };
+}
+
+/** The operator's key: a Pulumi secret, or a running ssh-agent. */
+export type SshCredentials =
+  { readonly privateKey: pulumi.Output<string> } | { readonly agentSocketPath: string };

@@ -1,0 +1,44 @@
+// Cloudflare records for a node's name(s). DNS only, never proxied: the vault nodes of seed 001
+// terminate TLS themselves, and nothing else here is a web site Cloudflare should front.
+import * as pulumi from "@pulumi/pulumi";
+import * as cloudflare from "@pulumi/cloudflare";
+import { zoneOf } from "../core/spec/checkNodes";
+import type { CloudContext } from "./cloud";
+
+export interface DnsArgs {
+  readonly hostnames: readonly string[];
+  readonly zones: readonly string[];
+  readonly ipv4: pulumi.Output<string | null>;
+  /** Only for hosts created with IPv6 (Vultr): whether to publish AAAA is known up front. */
+  readonly ipv6?: pulumi.Output<string | null>;
+}
+
+export function dnsRecords(
+  name: string,
+  args: DnsArgs,
+  cloud: CloudContext,
+  parent: pulumi.Resource,
+): cloudflare.DnsRecord[] {
+  return args.hostnames.flatMap((hostname) => {
+    const zone = zoneOf(hostname, args.zones);
+    if (!zone) throw new Error(`${hostname} is in none of dns.zones`); // validation prevents this
+    // One name: "<node>-a". Several (k3s ingress names): "<node>-<label>-a".
+    const label = hostname === zone ? "apex" : hostname.slice(0, -zone.length - 1);
+    const prefix = args.hostnames.length > 1 ? `${name}-${label.replace(/\./g, "-")}` : name;
+    const record = (type: "A" | "AAAA", address: pulumi.Output<string | null>) =>
+      new cloudflare.DnsRecord(
+        `${prefix}-${type.toLowerCase()}`,
+        {
+          zoneId: cloud.zoneId(zone),
+          name: hostname,
+          type,
+          content: address.apply((ip) => ip ?? ""),
+          ttl: 1,
+          proxied: false,
+          comment: "managed by clawd-mesh",
+        },
+        { parent },
+      );
+    return [record("A", args.ipv4), ...(args.ipv6 ? [record("AAAA", args.ipv6)] : [])];
+  });
+}

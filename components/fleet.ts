@@ -1,0 +1,201 @@
+// The whole fleet from a validated spec: a MeshNode per node, then the roles beside them.
+// Every MeshNode is a direct child of the Fleet whatever its roles: a node's parent is part of
+// its URN, and a URN change would replace the server just because a role was added.
+import * as pulumi from "@pulumi/pulumi";
+import type { Fleet, FleetNode } from "../core/spec/fleet";
+import { planFleet } from "../core/plan/plan";
+import { renderSshConfig } from "../core/render/sshConfig";
+import type { SecretFiles } from "../core/render/pushArchive";
+import { CloudContext } from "./cloud";
+import { deploymentOf, type FleetFacts, type NodeFacts, type SshCredentials } from "./context";
+import { Deferred } from "./deferred";
+import { K3sCluster } from "./k3sCluster";
+import { MeshNode } from "./meshNode";
+import { OllamaNode, type OllamaRoute } from "./ollamaNode";
+import { VaultNode } from "./vaultNode";
+import { WireGuardHub } from "./wireGuardHub";
+
+export interface MeshFleetArgs {
+  readonly fleet: Fleet;
+  readonly credentials: SshCredentials;
+  /** Kuma push URLs by vault node name (a secret). */
+  readonly kumaPushUrls?: pulumi.Output<Record<string, string>>;
+}
+
+export interface NodeOutput {
+  readonly provider: string;
+  readonly region: string;
+  readonly publicIpv4: string | null;
+  readonly publicIpv6: string | null;
+  readonly meshIp: string;
+  readonly wgPublicKey: string;
+  readonly fqdn: string | null;
+  readonly roles: readonly string[];
+}
+
+export class MeshFleet extends pulumi.ComponentResource {
+  readonly nodes: ReadonlyMap<string, MeshNode>;
+  readonly hub: WireGuardHub | undefined;
+  readonly ollama: readonly OllamaNode[];
+  readonly vaults: readonly VaultNode[];
+  readonly k3s: K3sCluster | undefined;
+  readonly sshConfig: pulumi.Output<string>;
+
+  constructor(name: string, args: MeshFleetArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("clawd-mesh:mesh:Fleet", name, {}, opts);
+    const { fleet } = args;
+    const cloud = new CloudContext(name, this, fleet.ssh.authorizedKeys[0] ?? "");
+    const facts = new Deferred<FleetFacts>();
+    const roleSecrets = new Map(fleet.nodes.map((n) => [n.name, new Deferred<SecretFiles>()]));
+    try {
+      this.nodes = this.createNodes(args, cloud, facts.output, roleSecrets);
+      facts.resolve(factsOf(this.nodes));
+
+      const node = (spec: FleetNode) => this.nodes.get(spec.name) as MeshNode;
+      const hubSpec = fleet.nodes.find((n) => n.roles.includes("hub"));
+      this.hub = hubSpec
+        ? new WireGuardHub(`${hubSpec.name}-hub`, { fleet, node: node(hubSpec) }, { parent: this })
+        : undefined;
+      this.ollama = fleet.nodes
+        .filter((n) => n.ollama)
+        .map(
+          (n) =>
+            new OllamaNode(
+              `${n.name}-ollama`,
+              { node: node(n), models: n.ollama?.models ?? [] },
+              { parent: this },
+            ),
+        );
+      this.vaults = fleet.nodes.flatMap((n) =>
+        n.vault
+          ? [
+              new VaultNode(
+                `${n.name}-vault`,
+                {
+                  node: node(n),
+                  settings: n.vault,
+                  ...(args.kumaPushUrls && {
+                    kumaPushUrl: args.kumaPushUrls.apply((urls) => urls[n.name]),
+                  }),
+                },
+                { parent: this },
+              ),
+            ]
+          : [],
+      );
+      const server = fleet.nodes.find((n) => n.roles.includes("k3s-server"));
+      this.k3s = server
+        ? new K3sCluster(
+            `${name}-k3s`,
+            {
+              fleet,
+              server: node(server),
+              agents: fleet.nodes.filter((n) => n.roles.includes("k3s-agent")).map(node),
+              cloud,
+            },
+            { parent: this },
+          )
+        : undefined;
+
+      for (const spec of fleet.nodes) {
+        const parts = [
+          ...(spec.vault ? [this.vaultOf(spec.name).secretFiles] : []),
+          ...(this.k3s?.members.includes(spec.name) ? [this.k3s.secretFiles] : []),
+        ];
+        roleSecrets
+          .get(spec.name)
+          ?.resolve(pulumi.all(parts).apply((files) => Object.assign({}, ...files) as SecretFiles));
+      }
+    } catch (error) {
+      facts.reject(error);
+      for (const d of roleSecrets.values()) d.reject(error);
+      throw error;
+    }
+
+    this.sshConfig = facts.output.apply((f) =>
+      renderSshConfig(fleet, planFleet(fleet, deploymentOf(f))),
+    );
+    this.registerOutputs({ sshConfig: this.sshConfig });
+  }
+
+  /** Other nodes first, the hub last: its push waits until every spoke has its new config. */
+  private createNodes(
+    args: MeshFleetArgs,
+    cloud: CloudContext,
+    facts: pulumi.Output<FleetFacts>,
+    roleSecrets: ReadonlyMap<string, Deferred<SecretFiles>>,
+  ): Map<string, MeshNode> {
+    const { fleet } = args;
+    const isHub = (n: FleetNode) => n.roles.includes("hub");
+    const nodes = new Map<string, MeshNode>();
+    for (const spec of [...fleet.nodes.filter((n) => !isHub(n)), ...fleet.nodes.filter(isHub)]) {
+      const others = [...nodes.values()].map((n) => n.push);
+      nodes.set(
+        spec.name,
+        new MeshNode(
+          spec.name,
+          {
+            fleet,
+            node: spec,
+            facts,
+            roleSecrets: (roleSecrets.get(spec.name) as Deferred<SecretFiles>).output,
+            credentials: args.credentials,
+            cloud,
+            ...(isHub(spec) && { after: others }),
+          },
+          { parent: this },
+        ),
+      );
+    }
+    return nodes;
+  }
+
+  private vaultOf(name: string): VaultNode {
+    const vault = this.vaults.find((v) => v.nodeName === name);
+    if (!vault) throw new Error(`no vault component for ${name}`);
+    return vault;
+  }
+
+  /** Per node: what other stacks may read. */
+  nodeOutputs(): pulumi.Output<Record<string, NodeOutput>> {
+    return pulumi.all(
+      Object.fromEntries(
+        [...this.nodes].map(([name, n]) => [
+          name,
+          pulumi.all([n.publicIpv4, n.publicIpv6, n.wgPublicKey]).apply(([v4, v6, key]) => ({
+            provider: n.spec.provider,
+            region: n.spec.region,
+            publicIpv4: v4,
+            publicIpv6: v6,
+            meshIp: n.meshIp,
+            wgPublicKey: key,
+            fqdn: n.fqdn ?? null,
+            roles: n.spec.roles,
+          })),
+        ]),
+      ),
+    ) as pulumi.Output<Record<string, NodeOutput>>;
+  }
+
+  /** model → { node, purpose, url }, across every Ollama node. */
+  ollamaRoutes(): Record<string, OllamaRoute> {
+    return Object.assign({}, ...this.ollama.map((o) => o.routes)) as Record<string, OllamaRoute>;
+  }
+}
+
+function factsOf(nodes: ReadonlyMap<string, MeshNode>): pulumi.Output<FleetFacts> {
+  return pulumi.all(
+    Object.fromEntries(
+      [...nodes].map(([name, n]) => [
+        name,
+        pulumi
+          .all([n.wgPublicKey, n.publicIpv4, n.hostKey])
+          .apply(([wgPublicKey, publicIpv4, hostKey]): NodeFacts => ({
+            wgPublicKey,
+            publicIpv4,
+            hostKey,
+          })),
+      ]),
+    ),
+  ) as pulumi.Output<FleetFacts>;
+}

@@ -1,0 +1,74 @@
+// A Vultr instance with a firewall group that mirrors the node's public ports. NixOS starts
+// from Vultr's Debian image and is converted by nixos-infect on first boot (seed 001).
+import * as pulumi from "@pulumi/pulumi";
+import * as vultr from "@ediri/vultr";
+import type { Os } from "../../core/spec/catalog";
+import { userDataFor } from "../../core/render/userData";
+import { publicRules, type Host, type HostArgs } from "./types";
+
+/** Vultr's names for the images each os starts from. */
+export const VULTR_IMAGES: Record<Os, string> = {
+  nixos: "Debian 12 x64 (bookworm)",
+  debian: "Debian 12 x64 (bookworm)",
+  ubuntu: "Ubuntu 24.04 LTS x64",
+  alpine: "Alpine Linux x64",
+};
+
+export function vultrHost(args: HostArgs, sshKey: vultr.SSHKey): Host {
+  const { name, node, parent } = args;
+  const opts = { parent };
+  const image = vultr.getOsOutput(
+    { filters: [{ name: "name", values: [VULTR_IMAGES[node.os]] }] },
+    { parent },
+  );
+  const group = new vultr.FirewallGroup(
+    `${name}-firewall`,
+    { description: `clawd-mesh ${args.mesh}/${name}` },
+    opts,
+  );
+  const rules = publicRules(args.firewall).flatMap((rule) => {
+    const families: ("v4" | "v6")[] = rule.cidr ? ["v4"] : ["v4", "v6"];
+    return families.map((ipType) => {
+      const [subnet, size] = rule.cidr?.split("/") ?? [ipType === "v4" ? "0.0.0.0" : "::", "0"];
+      const suffix = rule.cidr ? `-from-${(subnet ?? "").replace(/[.:]/g, "-")}-${size}` : "";
+      return new vultr.FirewallRule(
+        `${name}-${rule.protocol}-${rule.port}-${ipType}${suffix}`,
+        {
+          firewallGroupId: group.id,
+          protocol: rule.protocol,
+          ipType,
+          subnet: subnet ?? "",
+          subnetSize: Number(size),
+          port: String(rule.port),
+          notes: rule.cidr ? "break-glass SSH" : "public by role",
+        },
+        opts,
+      );
+    });
+  });
+  const instance = new vultr.Instance(
+    name,
+    {
+      plan: node.plan ?? "",
+      region: node.region,
+      osId: image.id.apply((id) => Number(id)),
+      hostname: name,
+      label: `${args.mesh}-${name}`,
+      sshKeyIds: [sshKey.id],
+      firewallGroupId: group.id,
+      enableIpv6: true,
+      backups: "disabled",
+      activationEmail: false,
+      userData: args.identity
+        ? pulumi.secret(args.identity.apply((identity) => userDataFor("vultr", node.os, identity)))
+        : "",
+      tags: ["clawd-mesh", args.mesh],
+    },
+    { parent, dependsOn: rules },
+  );
+  return {
+    publicIpv4: instance.mainIp.apply((ip) => ip || null),
+    publicIpv6: instance.v6MainIp.apply((ip) => ip || null),
+    resources: [instance, group, ...rules],
+  };
+}

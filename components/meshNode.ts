@@ -1,0 +1,175 @@
+// One node of the mesh: its WireGuard key, its SSH host identity, its host (created on Vultr
+// or AWS, or an existing machine), its DNS records, and the push of its configuration.
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { remote } from "@pulumi/command";
+import type { Fleet, FleetNode } from "../core/spec/fleet";
+import type { NodeModel } from "../core/plan/model";
+import { planFirewall } from "../core/plan/firewall";
+import { planNode } from "../core/plan/plan";
+import { renderBundle } from "../core/render/bundle";
+import {
+  bundleHash,
+  pushArchive,
+  secretsFingerprint,
+  type BundleFiles,
+  type SecretFiles,
+} from "../core/render/pushArchive";
+import type { HostIdentity } from "../core/render/userData";
+import { sshHostKeyFromSeed, wireguardPublicKey } from "../core/crypto/keys";
+import { PUSH_COMMAND } from "../core/push/command";
+import type { CloudContext } from "./cloud";
+import { managementConnection } from "./connection";
+import { deploymentOf, type FleetFacts, type SshCredentials } from "./context";
+import { dnsRecords } from "./dns";
+import { awsHost } from "./hosts/aws";
+import type { Host, HostArgs } from "./hosts/types";
+import { vultrHost } from "./hosts/vultr";
+
+export interface MeshNodeArgs {
+  readonly fleet: Fleet;
+  readonly node: FleetNode;
+  /** Every node's keys and addresses; the Fleet resolves it once all nodes exist. */
+  readonly facts: pulumi.Output<FleetFacts>;
+  /** Files a role adds to this node's push (the k3s token, the vault's environment). */
+  readonly roleSecrets: pulumi.Output<SecretFiles>;
+  readonly credentials: SshCredentials;
+  readonly cloud: CloudContext;
+  /** Pushes this one waits for: the hub's waits for every other node's. */
+  readonly after?: readonly pulumi.Resource[];
+}
+
+export class MeshNode extends pulumi.ComponentResource {
+  readonly spec: FleetNode;
+  readonly meshIp: string;
+  readonly fqdn: string | undefined;
+  readonly wgPublicKey: pulumi.Output<string>;
+  readonly hostKey: pulumi.Output<string>;
+  readonly publicIpv4: pulumi.Output<string | null>;
+  readonly publicIpv6: pulumi.Output<string | null>;
+  /** The node as planned with the real keys and addresses. */
+  readonly model: pulumi.Output<NodeModel>;
+  /** The files of the node's bundle, exactly what synth writes for it. */
+  readonly bundle: pulumi.Output<BundleFiles>;
+  readonly bundleHash: pulumi.Output<string>;
+  readonly connection: ReturnType<typeof managementConnection>;
+  readonly push: remote.Command;
+
+  constructor(name: string, args: MeshNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("clawd-mesh:mesh:MeshNode", name, {}, opts);
+    const { fleet, node } = args;
+    this.spec = node;
+    this.meshIp = node.meshIp;
+    this.fqdn = node.dnsName;
+
+    // WireGuard: 32 random bytes are the private key; Node's X25519 derives the public one.
+    const wgKey = new random.RandomBytes(`${name}-wg-key`, { length: 32 }, { parent: this });
+    const wgPrivateKey = pulumi.secret(wgKey.base64);
+    this.wgPublicKey = pulumi.unsecret(wgPrivateKey.apply(wireguardPublicKey));
+
+    // SSH host identity: made here for cloud hosts (and given to them at first boot), taken
+    // from the stack file for existing ones. Every connection is pinned to it.
+    const identity = node.provider === "existing" ? undefined : this.hostIdentity(name);
+    this.hostKey = identity
+      ? pulumi.unsecret(identity.apply((i) => i.publicKey))
+      : pulumi.output(node.sshHostKey ?? "");
+
+    const host = this.createHost(name, args, identity);
+    this.publicIpv4 = host.publicIpv4;
+    this.publicIpv6 = host.publicIpv6;
+    const records = node.dnsName
+      ? dnsRecords(
+          name,
+          {
+            hostnames: [node.dnsName],
+            zones: fleet.dns?.zones ?? [],
+            ipv4: host.publicIpv4,
+            ...(node.provider === "vultr" && { ipv6: host.publicIpv6 }),
+          },
+          args.cloud,
+          this,
+        )
+      : [];
+
+    this.model = args.facts.apply((f) => planNode(fleet, node, deploymentOf(f)));
+    const bundle = this.model.apply((m): BundleFiles => Object.fromEntries(renderBundle(m)));
+    this.bundle = bundle;
+    this.bundleHash = bundle.apply(bundleHash);
+    const secrets = pulumi
+      .all([wgPrivateKey, identity ?? pulumi.output(undefined), args.roleSecrets])
+      .apply(([wg, id, role]): SecretFiles => ({
+        "wg0.key": `${wg}\n`,
+        ...(id && { ssh_host_ed25519_key: id.privateKey }),
+        ...role,
+      }));
+    this.connection = managementConnection(fleet, node, args.facts, args.credentials);
+    this.push = new remote.Command(
+      `${name}-push`,
+      {
+        connection: this.connection,
+        create: PUSH_COMMAND,
+        // Bundle and secrets travel on stdin, never on a command line.
+        stdin: pulumi.secret(pulumi.all([bundle, secrets]).apply(([b, s]) => pushArchive(b, s))),
+        // Re-run when the bundle or a secret changes; both values are safe to show in a diff.
+        triggers: [
+          this.bundleHash,
+          pulumi.unsecret(
+            pulumi.all([secrets, wgPrivateKey]).apply(([s, k]) => secretsFingerprint(s, k)),
+          ),
+        ],
+      },
+      {
+        parent: this,
+        dependsOn: [...host.resources, ...records, ...(args.after ?? [])],
+        replaceOnChanges: ["triggers[*]"],
+        additionalSecretOutputs: ["stdin"],
+        customTimeouts: { create: "30m" },
+      },
+    );
+
+    this.registerOutputs({
+      wgPublicKey: this.wgPublicKey,
+      hostKey: this.hostKey,
+      publicIpv4: this.publicIpv4,
+      publicIpv6: this.publicIpv6,
+      bundleHash: this.bundleHash,
+    });
+  }
+
+  private hostIdentity(name: string): pulumi.Output<HostIdentity> {
+    const seed = new random.RandomBytes(`${name}-host-key`, { length: 32 }, { parent: this });
+    return pulumi.secret(seed.base64.apply((s) => sshHostKeyFromSeed(s, name)));
+  }
+
+  private createHost(
+    name: string,
+    args: MeshNodeArgs,
+    identity: pulumi.Output<HostIdentity> | undefined,
+  ): Host {
+    const { node, fleet, cloud } = args;
+    const hostArgs: HostArgs = {
+      name,
+      mesh: fleet.mesh.name,
+      node,
+      firewall: planFirewall(fleet, node),
+      ...(identity && { identity }),
+      operatorKey: cloud.operatorKey,
+      parent: this,
+    };
+    switch (node.provider) {
+      case "vultr":
+        return vultrHost(hostArgs, cloud.vultrSshKey());
+      case "aws":
+        return awsHost(hostArgs, cloud.awsProvider(node.region));
+      case "existing": {
+        // Nothing is created: an existing host is only configured.
+        const ip = node.address.kind === "static" ? node.address.ip : null;
+        return { publicIpv4: pulumi.output(ip), publicIpv6: pulumi.output(null), resources: [] };
+      }
+      default: {
+        const exhaustive: never = node.provider;
+        throw new Error(`unknown provider ${String(exhaustive)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,26 @@
+// The stack's program: index.ts exports what this returns. A function, so tests run the very
+// same code under Pulumi's mocks.
+import * as pulumi from "@pulumi/pulumi";
+import { readProgramConfig } from "./config";
+import { MeshFleet } from "./fleet";
+
+export function defineStack(config: pulumi.Config) {
+  const { fleet, credentials, kumaPushUrls } = readProgramConfig(config);
+  const mesh = new MeshFleet(fleet.mesh.name, {
+    fleet,
+    credentials,
+    ...(kumaPushUrls && { kumaPushUrls }),
+  });
+  return {
+    nodes: mesh.nodeOutputs(),
+    hub: mesh.hub && {
+      endpoint: mesh.hub.endpoint,
+      publicKey: mesh.hub.publicKey,
+      cidr: mesh.hub.cidr,
+    },
+    sshConfig: mesh.sshConfig,
+    ollama: mesh.ollamaRoutes(),
+    k3s: mesh.k3s && { apiEndpoint: mesh.k3s.apiEndpoint, kubeconfig: mesh.k3s.kubeconfig },
+    mesh,
+  };
+}

@@ -1,0 +1,22 @@
+// clawd-mesh.env: the facts the push scripts read about their node. Every value was validated
+// to be a plain word or address, and is single-quoted anyway.
+import type { NodeModel } from "../plan/model";
+import { header } from "./header";
+
+export function renderNodeEnv(node: NodeModel): string {
+  const hub = node.wireguard.peers.length === 1 ? node.wireguard.peers[0] : undefined;
+  const values: [string, string][] = [
+    ["NODE_NAME", node.name],
+    ["NODE_OS", node.os],
+    ["MESH_IP", node.meshIp],
+    ["WG_INTERFACE", node.wireguard.interface],
+    ["SSH_PORT", String(node.ssh.port)],
+    ["ADMIN_USER", node.ssh.adminUser],
+    // A spoke proves its tunnel by a handshake with the hub; others by any handshake.
+    ["HANDSHAKE_PEER", hub?.publicKey ?? ""],
+    ["ROLES", node.roles.join(" ")],
+  ];
+  return `${header(node, "Facts for the push scripts")}\n${values
+    .map(([k, v]) => `${k}='${v}'`)
+    .join("\n")}\n`;
+}

@@ -1,0 +1,73 @@
+// What a push sends to a node: its bundle (exactly what synth writes for it), its secret
+// files, and the scripts that install them, as one deterministic archive. The bundle's hash
+// is public (it drives the push's trigger, and reviewers may compare it); the secrets' hash
+// is kept with the secrets.
+import { createHash, createHmac } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { tarArchive, type ArchiveEntry } from "./archive";
+
+/** A bundle as plain data: path → content (Outputs copy values, and a Map would not survive). */
+export type BundleFiles = Readonly<Record<string, string>>;
+
+export const PUSH_DIR = join(__dirname, "..", "..", "push");
+
+/** Secret files by name, installed by the scripts where the node needs them (mode 0600). */
+export type SecretFiles = Readonly<Record<string, string>>;
+
+let scripts: readonly ArchiveEntry[] | undefined;
+
+function pushScripts(): readonly ArchiveEntry[] {
+  scripts ??= readdirSync(PUSH_DIR)
+    .filter((f) => f.endsWith(".sh"))
+    .sort()
+    .map((f) => ({
+      path: `scripts/${f}`,
+      content: readFileSync(join(PUSH_DIR, f), "utf8"),
+      mode: 0o755,
+    }));
+  return scripts;
+}
+
+export function hashFiles(files: Readonly<Record<string, string>>): string {
+  const h = createHash("sha256");
+  const entries = Object.entries(files);
+  for (const [path, content] of entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    h.update(`${path}\0${Buffer.byteLength(content)}\0${content}`);
+  }
+  return h.digest("hex");
+}
+
+/**
+ * A fingerprint of the secrets that is safe to publish: an HMAC keyed with the node's own
+ * WireGuard private key, so even a guessable secret cannot be confirmed from it. It lets the
+ * push re-run when a secret changes while previews still show which node changes.
+ */
+export function secretsFingerprint(secrets: SecretFiles, key: string): string {
+  return createHmac("sha256", key).update(hashFiles(secrets)).digest("hex");
+}
+
+/** The bundle's hash, covering the scripts too: a new script is a new push. */
+export function bundleHash(bundle: BundleFiles): string {
+  return hashFiles({
+    ...Object.fromEntries(Object.entries(bundle).map(([p, c]) => [`bundle/${p}`, c])),
+    ...Object.fromEntries(pushScripts().map((s) => [s.path, s.content])),
+  });
+}
+
+export function pushArchive(bundle: BundleFiles, secrets: SecretFiles): string {
+  const entries: ArchiveEntry[] = [
+    ...Object.entries(bundle).map(([path, content]) => ({
+      path: `bundle/${path}`,
+      content,
+      mode: 0o644,
+    })),
+    ...Object.entries(secrets).map(([name, content]) => ({
+      path: `secrets/${name}`,
+      content,
+      mode: 0o600,
+    })),
+    ...pushScripts(),
+  ];
+  return tarArchive(entries).toString("base64");
+}

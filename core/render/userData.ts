@@ -1,0 +1,69 @@
+// First-boot user-data for cloud hosts. Its one job is the host's SSH identity: the program
+// generates the host key, so the first connection can already be pinned to it. The key sits in
+// the cloud's metadata, which only the provider's API and the instance itself can read (IMDSv2
+// on AWS); every later push re-installs the same key from the program's secrets.
+import { stringify } from "yaml";
+import type { Os } from "../spec/catalog";
+
+/** nixos-infect turns Vultr's Debian into NixOS (seed 001). Pinned: it runs as root. */
+export const NIXOS_INFECT_URL =
+  "https://raw.githubusercontent.com/elitak/nixos-infect/30441b1236a3f5e426b72ecf2ba2f4f91127ca0e/nixos-infect";
+export const NIXOS_CHANNEL = "nixos-24.11";
+
+export interface HostIdentity {
+  readonly publicKey: string;
+  readonly privateKey: string;
+}
+
+/** cloud-init for Debian and Ubuntu images (Vultr, AWS), optionally infecting to NixOS. */
+export function cloudInitUserData(os: Os, identity: HostIdentity): string {
+  const config: Record<string, unknown> = {
+    ssh_deletekeys: true,
+    ssh_genkeytypes: [],
+    ssh_keys: { ed25519_private: identity.privateKey, ed25519_public: identity.publicKey },
+  };
+  if (os === "nixos") {
+    // nixos-infect rebuilds the root file system but carries /etc/nixos over: the key and the
+    // module that points sshd at it travel there.
+    config.write_files = [
+      {
+        path: "/etc/nixos/ssh_host_ed25519_key",
+        permissions: "0600",
+        content: identity.privateKey,
+      },
+      {
+        path: "/etc/nixos/host.nix",
+        permissions: "0644",
+        content:
+          '{ ... }: { services.openssh.hostKeys = [ { path = "/etc/nixos/ssh_host_ed25519_key"; type = "ed25519"; } ]; }\n',
+      },
+    ];
+    config.runcmd = [
+      `curl -fsSL ${NIXOS_INFECT_URL} | NIXOS_IMPORT=./host.nix NIX_CHANNEL=${NIXOS_CHANNEL} bash -x >/var/log/nixos-infect.log 2>&1`,
+    ];
+  }
+  return `#cloud-config\n${stringify(config, { lineWidth: 0 })}`;
+}
+
+/** NixOS's EC2 image runs a user-data script that starts with #!. */
+export function nixosAmiUserData(identity: HostIdentity): string {
+  return [
+    "#!/bin/sh",
+    "# Written by clawd-mesh: install the host key the program pinned, then restart sshd.",
+    "set -eu",
+    "umask 077",
+    "cat >/etc/ssh/ssh_host_ed25519_key <<'KEY'",
+    identity.privateKey.trimEnd(),
+    "KEY",
+    `echo '${identity.publicKey}' >/etc/ssh/ssh_host_ed25519_key.pub`,
+    "chmod 644 /etc/ssh/ssh_host_ed25519_key.pub",
+    "systemctl restart sshd",
+    "",
+  ].join("\n");
+}
+
+export function userDataFor(provider: "vultr" | "aws", os: Os, identity: HostIdentity): string {
+  return provider === "aws" && os === "nixos"
+    ? nixosAmiUserData(identity)
+    : cloudInitUserData(os, identity);
+}

@@ -1,0 +1,216 @@
+// Every stack file under Pulumi's mocks: the resources it declares, where they sit in the
+// tree, the inputs that matter, and which values stay secret.
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { planFirewall } from "../../core/plan/firewall";
+import { calls, isSecretInput, unwrap, valueOf } from "../helpers/mocks";
+import { byType, named, runStack, T, type StackRun } from "../helpers/program";
+import { stackSynthesis, type StackName } from "../helpers/stacks";
+
+const runs = new Map<string, StackRun>();
+const STACK_NAMES = ["prod", "clawd", "clavitor", "openclaw", "ollama-home"] as const;
+
+beforeAll(async () => {
+  for (const stack of STACK_NAMES) runs.set(stack, await runStack(stack));
+});
+const run = (stack: string) => runs.get(stack) as StackRun;
+
+// Resource counts per stack, worked out from the stack files (see the note on each line).
+const EXPECTED: Record<string, Record<string, number>> = {
+  // 20 nodes: 16 vault (13 Vultr, 3 Hostkey), clawd/brutus/plutos existing, openclaw on AWS.
+  prod: {
+    [T.fleet]: 1, [T.node]: 20, [T.hub]: 1, [T.ollama]: 3, [T.vault]: 16, [T.k3s]: 1,
+    [T.bytes]: 34, // 20 WireGuard keys + 14 host keys for cloud hosts
+    [T.password]: 1, // the k3s join token
+    [T.command]: 21, // 20 pushes + the kubeconfig read
+    [T.record]: 33, // 16 A for the vault names, 13 AAAA (Vultr has IPv6), 4 ingress A
+    [T.vultrInstance]: 13, [T.vultrGroup]: 13, [T.vultrKey]: 1,
+    [T.vultrRule]: 52, // 13 nodes x (80, 443) x (v4, v6)
+    [T.awsProvider]: 1, [T.awsInstance]: 1, [T.awsGroup]: 1, [T.awsEip]: 1, [T.awsKeyPair]: 1,
+  },
+  clawd: { [T.fleet]: 1, [T.node]: 4, [T.ollama]: 3, [T.bytes]: 4, [T.command]: 4 },
+  clavitor: {
+    [T.fleet]: 1, [T.node]: 16, [T.hub]: 1, [T.vault]: 16,
+    [T.bytes]: 29, [T.command]: 16, [T.record]: 29,
+    [T.vultrInstance]: 13, [T.vultrGroup]: 13, [T.vultrKey]: 1, [T.vultrRule]: 52,
+  },
+  openclaw: {
+    [T.fleet]: 1, [T.node]: 1, [T.k3s]: 1, [T.bytes]: 2, [T.password]: 1, [T.command]: 2,
+    [T.record]: 4, [T.awsProvider]: 1, [T.awsInstance]: 1, [T.awsGroup]: 1, [T.awsEip]: 1,
+    [T.awsKeyPair]: 1,
+  },
+  "ollama-home": {
+    [T.fleet]: 1, [T.node]: 1, [T.hub]: 1, [T.ollama]: 1, [T.bytes]: 1, [T.command]: 1,
+  },
+}; // prettier-ignore
+
+describe.each(STACK_NAMES)("stack %s", (stack) => {
+  test("declares the expected resources, nothing else", () => {
+    const counts: Record<string, number> = {};
+    for (const r of run(stack).resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
+    expect(counts).toEqual(EXPECTED[stack]);
+  });
+
+  test("every node is a child of the Fleet; hosts, keys and pushes are children of their node", () => {
+    const fleet = byType(run(stack), T.fleet)[0]!;
+    for (const node of byType(run(stack), T.node)) {
+      expect(node.parent).toBe(fleet.urn);
+      for (const part of [`${node.name}-wg-key`, `${node.name}-push`]) {
+        expect(named(run(stack), part).parent).toBe(node.urn);
+      }
+    }
+    for (const type of [T.hub, T.ollama, T.vault, T.k3s]) {
+      for (const r of byType(run(stack), type)) expect(r.parent).toBe(fleet.urn);
+    }
+    for (const type of [T.vultrInstance, T.awsInstance, T.record]) {
+      for (const r of byType(run(stack), type)) {
+        const parent = run(stack).resources.find((p) => p.urn === r.parent);
+        expect([T.node, T.k3s]).toContain(parent?.type);
+      }
+    }
+  });
+
+  test("the provider-side firewall opens exactly the policy's public ports", () => {
+    const { fleet } = stackSynthesis(stack as StackName);
+    for (const node of fleet.nodes.filter((n) => n.provider !== "existing")) {
+      const fw = planFirewall(fleet, node);
+      const expected = [
+        ...fw.publicTcpPorts.map((p) => `tcp/${p}`),
+        ...fw.publicUdpPorts.map((p) => `udp/${p}`),
+      ].sort();
+      if (node.provider === "vultr") {
+        const rules = byType(run(stack), T.vultrRule).filter((r) =>
+          r.name.startsWith(`${node.name}-`),
+        );
+        const v4 = rules
+          .filter((r) => r.inputs.ipType === "v4")
+          .map((r) => `${r.inputs.protocol}/${r.inputs.port}`);
+        const v6 = rules
+          .filter((r) => r.inputs.ipType === "v6")
+          .map((r) => `${r.inputs.protocol}/${r.inputs.port}`);
+        expect(v4.sort()).toEqual(expected);
+        expect(v6.sort()).toEqual(expected);
+      } else {
+        const group = named(run(stack), `${node.name}-sg`, T.awsGroup);
+        const ingress = (
+          group.inputs.ingress as { protocol: string; fromPort: number; toPort: number }[]
+        )
+          .map((i) => `${i.protocol}/${i.fromPort}`)
+          .sort();
+        expect(ingress).toEqual(expected);
+      }
+    }
+  });
+
+  test("DNS records are never proxied and point at the node", async () => {
+    const nodes = await valueOf(run(stack).result.nodes);
+    for (const r of byType(run(stack), T.record)) {
+      expect([r.name, r.inputs.proxied, r.inputs.ttl]).toEqual([r.name, false, 1]);
+      const owner = Object.entries(nodes).find(([, n]) =>
+        r.inputs.type === "A"
+          ? n.publicIpv4 === r.inputs.content
+          : n.publicIpv6 === r.inputs.content,
+      );
+      expect(owner).toBeDefined();
+      expect(r.inputs.zoneId).toMatch(/^zone-/);
+    }
+  });
+
+  test("private keys, tokens and connections are secret; no key is readable anywhere else", async () => {
+    for (const push of byType(run(stack), T.command).filter((c) => c.name.endsWith("-push"))) {
+      expect(isSecretInput(push.inputs.stdin)).toBe(true);
+      expect(isSecretInput(push.inputs.connection)).toBe(true);
+      // Reviewers see which node's bundle or secrets changed: the triggers are not secret.
+      expect(isSecretInput(push.inputs.triggers)).toBe(false);
+      expect(push.inputs.triggers).toHaveLength(2);
+      expect(push.inputs.create).not.toMatch(/PRIVATE KEY|wg0\.key.*=/);
+    }
+    const privateKeys = byType(run(stack), T.bytes).map((b) => b.name);
+    const plaintext = JSON.stringify(
+      run(stack).resources.map((r) =>
+        Object.fromEntries(Object.entries(r.inputs).filter(([, v]) => !isSecretInput(v))),
+      ),
+    );
+    // The mocks derive each RandomBytes value from its name; none may leak into a plain input.
+    for (const name of privateKeys) {
+      const value = createHash("sha256").update(name).digest("base64");
+      expect([name, plaintext.includes(value)]).toEqual([name, false]);
+    }
+    for (const instance of [
+      ...byType(run(stack), T.vultrInstance),
+      ...byType(run(stack), T.awsInstance),
+    ]) {
+      expect(isSecretInput(instance.inputs.userData)).toBe(true);
+    }
+    if (run(stack).result.k3s) {
+      expect(await pulumi.isSecret(run(stack).result.k3s!.kubeconfig)).toBe(true);
+    }
+  });
+
+  test("two runs declare the same inputs, byte for byte", async () => {
+    const again = await runStack(stack);
+    const view = (r: StackRun) =>
+      JSON.stringify(r.resources.map((x) => [x.type, x.name, x.parent, unwrap(x.inputs)]).sort());
+    expect(view(again)).toEqual(view(run(stack)));
+    runs.set(stack, again);
+  });
+});
+
+describe("provider inputs", () => {
+  test("Vultr: the plan, region and image of the stack file, IPv6 on, no backups", () => {
+    const { fleet } = stackSynthesis("clavitor");
+    for (const node of fleet.nodes.filter((n) => n.provider === "vultr")) {
+      const i = named(run("clavitor"), node.name, T.vultrInstance).inputs;
+      expect([i.plan, i.region, i.osId, i.enableIpv6, i.backups]).toEqual([
+        "vc2-1c-0.5gb",
+        node.region,
+        2136,
+        true,
+        "disabled",
+      ]);
+    }
+  });
+
+  test("AWS: the NixOS image by owner and name, t3.medium, 30 GB gp3, IMDSv2, an Elastic IP", async () => {
+    await runStack("openclaw");
+    const ami = calls.find((c) => c.token === "aws:ec2/getAmi:getAmi");
+    expect(ami?.inputs).toMatchObject({
+      owners: ["427812963091"],
+      mostRecent: true,
+      filters: expect.arrayContaining([{ name: "name", values: ["nixos/24.11*-x86_64-linux"] }]),
+    });
+    const i = named(run("openclaw"), "server-1", T.awsInstance).inputs;
+    expect(i.instanceType).toBe("t3.medium");
+    expect(i.ami).toBe("ami-0123456789abcdef0");
+    expect(i.metadataOptions.httpTokens).toBe("required");
+    expect(i.rootBlockDevice).toMatchObject({ volumeSize: 30, volumeType: "gp3", encrypted: true });
+    expect(i.userDataReplaceOnChange).toBe(false);
+    expect(named(run("openclaw"), "server-1-eip").inputs.domain).toBe("vpc");
+    expect(named(run("openclaw"), "openclaw-aws-us-east-1", T.awsProvider).inputs.region).toBe(
+      "us-east-1",
+    );
+  });
+
+  test("vault names are DNS-only records in their zone (seed 001)", () => {
+    const records = byType(run("clavitor"), T.record);
+    expect(
+      records
+        .filter((r) => r.inputs.type === "A")
+        .map((r) => r.inputs.name)
+        .sort(),
+    ).toEqual(
+      stackSynthesis("clavitor")
+        .fleet.nodes.map((n) => `${n.name}.clavitor.com`)
+        .sort(),
+    );
+    expect(new Set(records.map((r) => r.inputs.zoneId))).toEqual(new Set(["zone-clavitor.com"]));
+  });
+
+  test("seed 003's ingress names point at the k3s server", async () => {
+    const ip = (await valueOf(run("openclaw").result.nodes))["server-1"]!.publicIpv4;
+    const records = byType(run("openclaw"), T.record);
+    expect(records.map((r) => [r.inputs.name, r.inputs.content]).sort()).toEqual(
+      ["api", "app", "nango", "proxy"].map((h) => [`${h}.openclaw.trustbit.co.in`, ip]),
+    );
+  });
+});
