@@ -54,7 +54,18 @@ proto.registerResource = function (this: unknown, req: RegisterRequest, callback
   });
 };
 
-const digest = (text: string) => createHash("sha256").update(text).digest();
+/** What a mocked StackReference returns: outputs by stack name, and which are secret. */
+export const stackOutputs = new Map<
+  string,
+  { outputs: Record<string, unknown>; secret: string[] }
+>();
+
+/** Resource names whose random bytes come out different, as after a rotation. */
+export const rotated = new Set<string>();
+const digest = (text: string) =>
+  createHash("sha256")
+    .update(rotated.has(text) ? `${text} (rotated)` : text)
+    .digest();
 
 /** A stand-in public IPv4 from TEST-NET-2, different from synth's TEST-NET-3 placeholders. */
 export const mockIpv4 = (name: string) => `198.51.100.${((digest(name)[0] ?? 0) % 250) + 2}`;
@@ -89,6 +100,10 @@ function stateFor(
       return { ...inputs, publicIp: mockIpv4(name) };
     case "aws:ec2/keyPair:KeyPair":
       return { ...inputs, keyName: name };
+    case "pulumi:pulumi:StackReference": {
+      const ref = stackOutputs.get(String(inputs.name ?? name));
+      return { ...inputs, outputs: ref?.outputs ?? {}, secretOutputNames: ref?.secret ?? [] };
+    }
     case "command:remote:Command":
       return { ...inputs, stdout: name.endsWith("-kubeconfig") ? KUBECONFIG : "", stderr: "" };
     default:
@@ -137,6 +152,7 @@ export async function runWithMocks<T>(
   fleet: unknown,
   program: () => T,
   config: Record<string, string> = {},
+  options: { operatorKey?: boolean } = {},
 ): Promise<Run<T>> {
   registered = [];
   calls.length = 0;
@@ -145,14 +161,24 @@ export async function runWithMocks<T>(
   pulumi.runtime.setAllConfig(
     {
       "clawd-mesh:fleet": JSON.stringify(fleet),
-      "clawd-mesh:sshPrivateKey": OPERATOR_PRIVATE_KEY,
+      ...(options.operatorKey !== false && { "clawd-mesh:sshPrivateKey": OPERATOR_PRIVATE_KEY }),
       ...config,
     },
     ["clawd-mesh:sshPrivateKey", "clawd-mesh:kumaPushUrls"],
   );
-  const result = program();
-  await settings.waitForRPCs();
+  let result: T;
+  try {
+    result = program();
+  } finally {
+    // Also on failure: whatever the program started registering has finished being recorded.
+    await settings.waitForRPCs();
+  }
   return { resources: [...registered], result };
+}
+
+/** What the monitor recorded in the latest run, also when the program threw. */
+export function lastRegistered(): readonly Registered[] {
+  return [...registered];
 }
 
 /** The value of an Output (or plain value), once resolved. */

@@ -7,8 +7,12 @@ import { PROJECT_DIR } from "./stacks";
 
 export type StackRun = Run<ReturnType<typeof defineStack>>;
 
-export function runFleet(fleet: unknown, config: Record<string, string> = {}): Promise<StackRun> {
-  return runWithMocks(fleet, () => defineStack(new pulumi.Config("clawd-mesh")), config);
+export function runFleet(
+  fleet: unknown,
+  config: Record<string, string> = {},
+  options: { operatorKey?: boolean } = {},
+): Promise<StackRun> {
+  return runWithMocks(fleet, () => defineStack(new pulumi.Config("clawd-mesh")), config, options);
 }
 
 export function runStack(stack: string, config: Record<string, string> = {}): Promise<StackRun> {

@@ -1,0 +1,49 @@
+// Large fleets for graph tests: every provider and role, hub-and-spoke on a /16.
+import { HOST_KEY, OPERATOR_KEY, PEER_KEY, SHA, type Raw } from "./fleets";
+
+export function generatedFleet(size: number): Raw {
+  const vultrRegions = ["ams", "fra", "ewr", "nrt", "syd"];
+  const awsRegions = ["us-east-1", "eu-central-1"];
+  const nodes = Array.from({ length: size }, (_, i) => {
+    const id = i + 1;
+    const name = `n${id}`;
+    const roles = [
+      ...(i === 0 ? ["hub"] : []),
+      ...(i === 1 ? ["k3s-server"] : i % 5 === 0 && i > 0 ? ["k3s-agent"] : []),
+      ...(i % 3 === 2 ? ["vault"] : []),
+      ...(i % 4 === 3 ? ["ollama"] : []),
+    ];
+    const where =
+      i % 3 === 0
+        ? {
+            provider: "existing",
+            region: "lab",
+            publicIp: `198.18.${Math.floor(id / 250)}.${(id % 250) + 1}`,
+            sshHostKey: HOST_KEY,
+          }
+        : i % 3 === 1
+          ? { provider: "aws", region: awsRegions[i % 2], instanceType: "t3.small" }
+          : { provider: "vultr", region: vultrRegions[i % 5], plan: "vc2-1c-1gb" };
+    return {
+      name,
+      ...where,
+      os: i % 2 === 0 ? "nixos" : "debian",
+      id,
+      roles,
+      ...(roles.includes("vault") && {
+        dnsName: `${name}.example.com`,
+        vault: { binaryUrl: "https://example.com/v", binarySha256: SHA },
+      }),
+      ...(roles.includes("ollama") && { ollama: { models: [{ name: `m${id}:1b` }] } }),
+      ...(roles.includes("k3s-server") && { k3s: { flannelBackend: "vxlan" } }),
+    };
+  });
+  return {
+    mesh: { name: "big", cidr: "10.99.0.0/16", listenPort: 51820, topology: "hub-spoke" },
+    ssh: { adminUser: "ops", authorizedKeys: [OPERATOR_KEY], allowFrom: ["group:operators"] },
+    dns: { zones: ["example.com"] },
+    peers: [{ name: "op", group: "operators", meshIp: "10.99.255.200", publicKey: PEER_KEY }],
+    nodes,
+    access: [{ from: ["group:operators"], to: ["role:ollama"], tcp: [11434] }],
+  };
+}

@@ -1,0 +1,70 @@
+// A change to one node re-pushes that node and, in hub-spoke, the hub only when its peer entry
+// for the node changed. A no-op run re-pushes nothing.
+import { loadStackFleet } from "../../core/spec/load";
+import type { Raw } from "../helpers/fleets";
+import { rotated, unwrap } from "../helpers/mocks";
+import { byType, runFleet, T, type StackRun } from "../helpers/program";
+import { PROJECT_DIR } from "../helpers/stacks";
+
+function triggers(run: StackRun): Map<string, string> {
+  return new Map(
+    byType(run, T.command)
+      .filter((c) => c.name.endsWith("-push"))
+      .map((c) => [c.name.replace(/-push$/, ""), JSON.stringify(unwrap(c.inputs.triggers))]),
+  );
+}
+
+async function changed(
+  stack: string,
+  mutate: (f: Raw) => void,
+  rotate: string[] = [],
+): Promise<string[]> {
+  const base = loadStackFleet(PROJECT_DIR, stack) as Raw;
+  const before = triggers(await runFleet(base));
+  const edited = structuredClone(base);
+  mutate(edited);
+  rotate.forEach((r) => rotated.add(r));
+  try {
+    const after = triggers(await runFleet(edited));
+    return [...after]
+      .filter(([name, t]) => before.get(name) !== t)
+      .map(([name]) => name)
+      .sort();
+  } finally {
+    rotated.clear();
+  }
+}
+
+const node = (f: Raw, name: string) => f.nodes.find((n: Raw) => n.name === name);
+
+test("a run with nothing changed re-pushes nothing", async () => {
+  expect(await changed("clavitor", () => undefined)).toEqual([]);
+});
+
+test("hub-spoke: a spoke's own change re-pushes that spoke only", async () => {
+  expect(await changed("clavitor", (f) => (node(f, "tokyo").publicTcpPorts = [8443]))).toEqual([
+    "tokyo",
+  ]);
+});
+
+test("hub-spoke: a spoke's new WireGuard key re-pushes the spoke and the hub, no other spoke", async () => {
+  expect(await changed("clavitor", () => undefined, ["tokyo-wg-key"])).toEqual(["tokyo", "zurich"]);
+});
+
+test("a node's new mesh address reaches every firewall that lets it ping", async () => {
+  // Nodes may always ping each other, so each firewall names every node's address.
+  const all = (loadStackFleet(PROJECT_DIR, "clavitor") as Raw).nodes.map((n: Raw) => n.name);
+  expect(await changed("clavitor", (f) => (node(f, "tokyo").id = 60))).toEqual(all.sort());
+});
+
+test("hub-spoke: what the hub forwards to a spoke is part of the hub's bundle", async () => {
+  const grant = (f: Raw) =>
+    (f.access ??= []).push({ from: ["group:operators"], to: ["node:seoul"], tcp: [8443] });
+  expect(await changed("clavitor", grant)).toEqual(["seoul", "zurich"]);
+});
+
+test("full mesh: one node's own change re-pushes that node only", async () => {
+  expect(await changed("clawd", (f) => (node(f, "brutus").publicTcpPorts = [8080]))).toEqual([
+    "brutus",
+  ]);
+});
