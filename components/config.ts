@@ -4,11 +4,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Fleet } from "../core/spec/fleet";
 import { validateFleet } from "../core/spec/validate";
 import type { SshCredentials } from "./context";
+import { DEFAULT_ROLLBACK_WINDOW } from "../core/push/command";
 
 export interface ProgramConfig {
   readonly fleet: Fleet;
   readonly credentials: SshCredentials;
   readonly kumaPushUrls?: pulumi.Output<Record<string, string>>;
+  readonly windowSeconds: number;
 }
 
 export function readProgramConfig(config: pulumi.Config): ProgramConfig {
@@ -23,7 +25,14 @@ export function readProgramConfig(config: pulumi.Config): ProgramConfig {
     );
   }
   const kuma = config.getSecretObject<Record<string, string>>("kumaPushUrls");
+  const windowSeconds = config.getNumber("rollbackSeconds") ?? DEFAULT_ROLLBACK_WINDOW;
+  if (!Number.isInteger(windowSeconds) || windowSeconds < 20 || windowSeconds > 3600) {
+    throw new Error(
+      `clawd-mesh:rollbackSeconds = ${windowSeconds}: a node waits this long for confirmation before rolling back. Fix: use a whole number from 20 to 3600 (default ${DEFAULT_ROLLBACK_WINDOW}).`,
+    );
+  }
   return {
+    windowSeconds,
     fleet,
     credentials: privateKey ? { privateKey } : { agentSocketPath: agent ?? "" },
     ...(kuma && { kumaPushUrls: kuma }),

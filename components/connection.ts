@@ -17,17 +17,35 @@ function factsOf(facts: FleetFacts, name: string) {
   return f;
 }
 
+/** First contact: the public address, the image's initial account, the pinned host key. */
+export function publicConnection(
+  node: FleetNode,
+  user: string,
+  port: number,
+  facts: pulumi.Output<FleetFacts>,
+  credentials: SshCredentials,
+): pulumi.Output<ConnectionArgs> {
+  return pulumi.all([facts, authOf(credentials)]).apply(([f, auth]): ConnectionArgs => {
+    const self = factsOf(f, node.name);
+    return { host: self.publicIpv4 ?? "", port, user, hostKey: self.hostKey, ...DIAL, ...auth };
+  });
+}
+
+function authOf(credentials: SshCredentials) {
+  const key: pulumi.Output<{ privateKey: string } | { agentSocketPath: string }> =
+    "privateKey" in credentials
+      ? credentials.privateKey.apply((k) => ({ privateKey: k }))
+      : pulumi.output({ agentSocketPath: credentials.agentSocketPath });
+  return key;
+}
+
 export function managementConnection(
   fleet: Fleet,
   node: FleetNode,
   facts: pulumi.Output<FleetFacts>,
   credentials: SshCredentials,
 ): pulumi.Output<ConnectionArgs> {
-  const key: pulumi.Output<{ privateKey: string } | { agentSocketPath: string }> =
-    "privateKey" in credentials
-      ? credentials.privateKey.apply((k) => ({ privateKey: k }))
-      : pulumi.output({ agentSocketPath: credentials.agentSocketPath });
-  return pulumi.all([facts, key]).apply(([f, auth]): ConnectionArgs => {
+  return pulumi.all([facts, authOf(credentials)]).apply(([f, auth]): ConnectionArgs => {
     const route = managementRoute(fleet, node);
     const self = factsOf(f, node.name);
     const base = {

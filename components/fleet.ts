@@ -20,6 +20,8 @@ export interface MeshFleetArgs {
   readonly credentials: SshCredentials;
   /** Kuma push URLs by vault node name (a secret). */
   readonly kumaPushUrls?: pulumi.Output<Record<string, string>>;
+  /** Seconds a switched node waits for confirmation before it rolls back by itself. */
+  readonly windowSeconds: number;
 }
 
 export interface NodeOutput {
@@ -47,9 +49,14 @@ export class MeshFleet extends pulumi.ComponentResource {
     const cloud = new CloudContext(name, this, fleet.ssh.authorizedKeys[0] ?? "");
     const facts = new Deferred<FleetFacts>();
     const roleSecrets = new Map(fleet.nodes.map((n) => [n.name, new Deferred<SecretFiles>()]));
+    let meshIsReady: (r: pulumi.Resource[]) => void = () => undefined;
+    const meshReady = new Promise<pulumi.Resource[]>((resolve) => (meshIsReady = resolve));
     try {
-      this.nodes = this.createNodes(args, cloud, facts.output, roleSecrets);
+      this.nodes = this.createNodes(args, cloud, facts.output, roleSecrets, meshReady);
       facts.resolve(factsOf(this.nodes));
+      meshIsReady(
+        [...this.nodes.values()].flatMap((n) => (n.bootstrapped ? [n.bootstrapped] : [])),
+      );
 
       const node = (spec: FleetNode) => this.nodes.get(spec.name) as MeshNode;
       const hubSpec = fleet.nodes.find((n) => n.roles.includes("hub"));
@@ -108,6 +115,7 @@ export class MeshFleet extends pulumi.ComponentResource {
       }
     } catch (error) {
       facts.reject(error);
+      meshIsReady([]);
       for (const d of roleSecrets.values()) d.reject(error);
       throw error;
     }
@@ -118,18 +126,19 @@ export class MeshFleet extends pulumi.ComponentResource {
     this.registerOutputs({ sshConfig: this.sshConfig });
   }
 
-  /** Other nodes first, the hub last: its push waits until every spoke has its new config. */
+  /** Other nodes first, the hub last: its push waits until every other push is confirmed. */
   private createNodes(
     args: MeshFleetArgs,
     cloud: CloudContext,
     facts: pulumi.Output<FleetFacts>,
     roleSecrets: ReadonlyMap<string, Deferred<SecretFiles>>,
+    meshReady: Promise<pulumi.Resource[]>,
   ): Map<string, MeshNode> {
     const { fleet } = args;
     const isHub = (n: FleetNode) => n.roles.includes("hub");
     const nodes = new Map<string, MeshNode>();
     for (const spec of [...fleet.nodes.filter((n) => !isHub(n)), ...fleet.nodes.filter(isHub)]) {
-      const others = [...nodes.values()].map((n) => n.push);
+      const others = [...nodes.values()].map((n) => n.confirmed);
       nodes.set(
         spec.name,
         new MeshNode(
@@ -141,6 +150,8 @@ export class MeshFleet extends pulumi.ComponentResource {
             roleSecrets: (roleSecrets.get(spec.name) as Deferred<SecretFiles>).output,
             credentials: args.credentials,
             cloud,
+            meshReady,
+            windowSeconds: args.windowSeconds,
             ...(isHub(spec) && { after: others }),
           },
           { parent: this },

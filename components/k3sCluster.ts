@@ -59,7 +59,7 @@ export class K3sCluster extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        dependsOn: [server.push],
+        dependsOn: [server.confirmed],
         replaceOnChanges: ["triggers[*]"],
         additionalSecretOutputs: ["stdout"],
       },

@@ -2,7 +2,7 @@
 // or AWS, or an existing machine), its DNS records, and the push of its configuration.
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { remote } from "@pulumi/command";
+import type { remote } from "@pulumi/command";
 import type { Fleet, FleetNode } from "../core/spec/fleet";
 import type { NodeModel } from "../core/plan/model";
 import { planFirewall } from "../core/plan/firewall";
@@ -17,9 +17,9 @@ import {
 } from "../core/render/pushArchive";
 import type { HostIdentity } from "../core/render/userData";
 import { sshHostKeyFromSeed, wireguardPublicKey } from "../core/crypto/keys";
-import { PUSH_COMMAND } from "../core/push/command";
 import type { CloudContext } from "./cloud";
 import { managementConnection } from "./connection";
+import { createPushes } from "./push";
 import { deploymentOf, type FleetFacts, type SshCredentials } from "./context";
 import { dnsRecords } from "./dns";
 import { awsHost } from "./hosts/aws";
@@ -35,8 +35,12 @@ export interface MeshNodeArgs {
   readonly roleSecrets: pulumi.Output<SecretFiles>;
   readonly credentials: SshCredentials;
   readonly cloud: CloudContext;
-  /** Pushes this one waits for: the hub's waits for every other node's. */
+  /** Confirmations this node's push waits for: the hub's waits for every other node's. */
   readonly after?: readonly pulumi.Resource[];
+  /** Every node's first contact, resolved by the Fleet once all nodes exist. */
+  readonly meshReady: Promise<pulumi.Resource[]>;
+  /** Seconds a switched node waits for confirmation before rolling back by itself. */
+  readonly windowSeconds: number;
 }
 
 export class MeshNode extends pulumi.ComponentResource {
@@ -53,7 +57,11 @@ export class MeshNode extends pulumi.ComponentResource {
   readonly bundle: pulumi.Output<BundleFiles>;
   readonly bundleHash: pulumi.Output<string>;
   readonly connection: ReturnType<typeof managementConnection>;
+  /** First contact, confirmed (hosts with a public address). */
+  readonly bootstrapped: remote.Command | undefined;
   readonly push: remote.Command;
+  /** The confirmation that keeps the push: what anything after this node waits for. */
+  readonly confirmed: remote.Command;
 
   constructor(name: string, args: MeshNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clawd-mesh:mesh:MeshNode", name, {}, opts);
@@ -103,29 +111,30 @@ export class MeshNode extends pulumi.ComponentResource {
         ...role,
       }));
     this.connection = managementConnection(fleet, node, args.facts, args.credentials);
-    this.push = new remote.Command(
-      `${name}-push`,
-      {
-        connection: this.connection,
-        create: PUSH_COMMAND,
-        // Bundle and secrets travel on stdin, never on a command line.
-        stdin: pulumi.secret(pulumi.all([bundle, secrets]).apply(([b, s]) => pushArchive(b, s))),
-        // Re-run when the bundle or a secret changes; both values are safe to show in a diff.
-        triggers: [
-          this.bundleHash,
-          pulumi.unsecret(
-            pulumi.all([secrets, wgPrivateKey]).apply(([s, k]) => secretsFingerprint(s, k)),
-          ),
-        ],
-      },
-      {
-        parent: this,
-        dependsOn: [...host.resources, ...records, ...(args.after ?? [])],
-        replaceOnChanges: ["triggers[*]"],
-        additionalSecretOutputs: ["stdin"],
-        customTimeouts: { create: "30m" },
-      },
-    );
+    const pushes = createPushes({
+      name,
+      fleet,
+      node,
+      facts: args.facts,
+      credentials: args.credentials,
+      windowSeconds: args.windowSeconds,
+      // Bundle and secrets travel on stdin, never on a command line.
+      archive: pulumi.secret(pulumi.all([bundle, secrets]).apply(([b, s]) => pushArchive(b, s))),
+      // Re-run when the bundle or a secret changes; both values are safe to show in a diff.
+      triggers: [
+        this.bundleHash,
+        pulumi.unsecret(
+          pulumi.all([secrets, wgPrivateKey]).apply(([s, k]) => secretsFingerprint(s, k)),
+        ),
+      ],
+      host: [...host.resources, ...records],
+      meshReady: args.meshReady,
+      after: args.after ?? [],
+      parent: this,
+    });
+    this.bootstrapped = pushes.bootstrapped;
+    this.push = pushes.push;
+    this.confirmed = pushes.confirm;
 
     this.registerOutputs({
       wgPublicKey: this.wgPublicKey,

@@ -5,10 +5,11 @@ import { readProgramConfig } from "./config";
 import { MeshFleet } from "./fleet";
 
 export function defineStack(config: pulumi.Config) {
-  const { fleet, credentials, kumaPushUrls } = readProgramConfig(config);
+  const { fleet, credentials, kumaPushUrls, windowSeconds } = readProgramConfig(config);
   const mesh = new MeshFleet(fleet.mesh.name, {
     fleet,
     credentials,
+    windowSeconds,
     ...(kumaPushUrls && { kumaPushUrls }),
   });
   return {

@@ -1,115 +1,201 @@
 #!/bin/sh
-# apply.sh DIR: validate the bundle in DIR/bundle with the tools that will read it, then
-# install it (with the secrets in DIR/secrets) and switch the node to it.
+# apply.sh DIR [--bootstrap] [--window SECONDS]
+# Validates the bundle in DIR with the tools that will read it, snapshots the node's current
+# configuration, arms an automatic rollback, and only then switches the node over. Prints
+# "clawd-mesh: armed TOKEN ACTIVATED_AT"; `confirm TOKEN`, over a fresh connection, keeps it.
+# --bootstrap (first contact, over the public address): public SSH stays open and sshd keeps
+# listening everywhere until a later push, proven over the mesh, closes them.
 set -eu
 dir=$1
+shift
+mode=normal
+window=120
+while [ $# -gt 0 ]; do
+  case $1 in
+    --bootstrap) mode=bootstrap ;;
+    --window)
+      window=$2
+      shift
+      ;;
+    *) echo "apply: unknown option $1" >&2 && exit 2 ;;
+  esac
+  shift
+done
 bundle=$dir/bundle
 secrets=$dir/secrets
-here=$(dirname "$0")
+here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=push/lib.sh
 . "$here/lib.sh"
 # shellcheck source=/dev/null
 . "$bundle/clawd-mesh.env"
 
-validate_generic() {
+if [ -d "$PENDING" ]; then
+  fail "push $(cat "$PENDING/token") is still waiting for confirmation; it is kept or rolled back by $(cat "$PENDING/deadline"), try again after"
+fi
+
+stage=$dir/stage
+mkdir -p "$stage"
+cp "$bundle/sshd_config" "$stage/sshd_config"
+cp "$bundle/nftables.conf" "$stage/nftables.conf"
+if [ "$mode" = bootstrap ]; then
+  # Listen everywhere, and let SSH in from anywhere, until the mesh path is proven.
+  sed -i '/^ListenAddress /d' "$stage/sshd_config"
+  sed -i "s/^\(\t*\)chain input_allow {\$/&\n\1\ttcp dport $SSH_PORT accept comment \"bootstrap: public SSH until the mesh is proven\"/" \
+    "$stage/nftables.conf"
+fi
+
+validate() {
   hostkey=/etc/ssh/ssh_host_ed25519_key
   [ -f "$secrets/ssh_host_ed25519_key" ] && hostkey=$secrets/ssh_host_ed25519_key
   mkdir -p /run/sshd
-  sshd -t -f "$bundle/sshd_config" -h "$hostkey" || fail "sshd -t rejected the new sshd_config"
-  nft -c -f "$bundle/nftables.conf" || fail "nft -c rejected the new nftables.conf"
+  sshd -t -f "$stage/sshd_config" -h "$hostkey" || fail "sshd -t rejected the new sshd_config; nothing was changed"
+  nft -c -f "$stage/nftables.conf" || fail "nft -c rejected the new nftables.conf; nothing was changed"
   mkdir -p "$dir/wg"
   cp "$bundle/wg0.conf" "$dir/wg/$WG_INTERFACE.conf"
-  wg-quick strip "$dir/wg/$WG_INTERFACE.conf" >"$dir/wg/stripped" 2>/dev/null ||
-    fail "wg-quick could not read the new wg0.conf"
+  wg-quick strip "$dir/wg/$WG_INTERFACE.conf" >/dev/null 2>&1 ||
+    fail "wg-quick could not read the new wg0.conf; nothing was changed"
 }
 
-install_secrets() {
+install_files() {
   [ -f "$secrets/wg0.key" ] && put "$secrets/wg0.key" "/etc/wireguard/$WG_INTERFACE.key" 600
   [ -f "$secrets/ssh_host_ed25519_key" ] &&
     put "$secrets/ssh_host_ed25519_key" /etc/ssh/ssh_host_ed25519_key 600
   for name in k3s-token clavitor.env; do
     [ -f "$secrets/$name" ] && put "$secrets/$name" "/etc/clawd-mesh/$name" 600
   done
-  chmod 700 /etc/clawd-mesh 2>/dev/null || true
-}
-
-ensure_admin() {
+  [ -d /etc/clawd-mesh ] && chmod 700 /etc/clawd-mesh
   if ! id "$ADMIN_USER" >/dev/null 2>&1; then
     if command -v useradd >/dev/null 2>&1; then
       useradd --create-home --shell /bin/sh "$ADMIN_USER"
     else
       adduser -D -s /bin/sh "$ADMIN_USER"
     fi
-    # No password: the account can only be reached with a key.
+    # No password: the account is reached with a key or not at all.
     passwd -l "$ADMIN_USER" >/dev/null 2>&1 || true
   fi
+  # sshd reads a user's keys as that user: the directory must be world-readable.
+  install -d -m 755 /etc/ssh/authorized_keys.d
   put "$bundle/authorized_keys" "/etc/ssh/authorized_keys.d/$ADMIN_USER" 644
   put "$here/receive.sh" /usr/local/sbin/clawd-mesh-receive 755
   if [ -d /etc/sudoers.d ]; then
-    printf '%s ALL=(root) NOPASSWD: /usr/local/sbin/clawd-mesh-receive\n' "$ADMIN_USER" \
-      >"$dir/sudoers"
+    printf '%s ALL=(root) NOPASSWD: /usr/local/sbin/clawd-mesh-receive\n' "$ADMIN_USER" >"$dir/sudoers"
     put "$dir/sudoers" /etc/sudoers.d/clawd-mesh 440
   fi
-}
-
-switch_generic() {
-  init=$(init_system)
   put "$bundle/sysctl.conf" /etc/sysctl.d/60-clawd-mesh.conf 644
-  sysctl -q -p /etc/sysctl.d/60-clawd-mesh.conf >/dev/null
-  put "$bundle/nftables.conf" "$(nft_file)" 600
-  nft -f "$(nft_file)"
+  put "$stage/nftables.conf" "$(nft_file)" 600
   put "$bundle/wg0.conf" "/etc/wireguard/$WG_INTERFACE.conf" 600
-  if ip link show "$WG_INTERFACE" >/dev/null 2>&1; then
-    # syncconf changes peers without dropping the tunnels that stay.
-    wg syncconf "$WG_INTERFACE" "$dir/wg/stripped"
-    wg set "$WG_INTERFACE" private-key "/etc/wireguard/$WG_INTERFACE.key"
-    ip address replace "$(sed -n 's/^Address = //p' "$bundle/wg0.conf")" dev "$WG_INTERFACE"
-  else
-    wg-quick up "$WG_INTERFACE"
-  fi
-  put "$bundle/sshd_config" /etc/ssh/sshd_config 644
-  case $init in
+  put "$stage/sshd_config" /etc/ssh/sshd_config 644
+  case $(init_system) in
     systemd)
       systemctl enable --quiet nftables "wg-quick@$WG_INTERFACE" 2>/dev/null || true
-      # Ubuntu's socket activation would ignore ListenAddress; sshd listens by itself.
+      # Ubuntu's socket activation ignores ListenAddress: sshd listens by itself instead.
       if systemctl is-enabled --quiet ssh.socket 2>/dev/null; then
         systemctl disable --now --quiet ssh.socket
         systemctl enable --now --quiet ssh.service
       fi
-      systemctl reload ssh 2>/dev/null || systemctl reload sshd
       ;;
     openrc)
       rc-update add nftables default >/dev/null 2>&1 || true
       printf '#!/bin/sh\nwg-quick up %s\n' "$WG_INTERFACE" >"$dir/wg.start"
       put "$dir/wg.start" /etc/local.d/clawd-mesh-wireguard.start 755
       rc-update add local default >/dev/null 2>&1 || true
-      rc-service sshd reload
-      ;;
-    none)
-      kill -HUP "$(cat /run/sshd.pid)"
       ;;
   esac
 }
 
-apply_nixos() {
-  target=/etc/nixos
-  install -d -m 755 "$target/clawd-mesh"
-  for f in configuration.nix node.json; do put "$bundle/$f" "$target/$f" 644; done
-  for f in "$bundle"/clawd-mesh/*; do put "$f" "$target/clawd-mesh/$(basename "$f")" 644; done
-  nixos-rebuild dry-build >/dev/null 2>&1 || fail "nixos-rebuild dry-build rejected the configuration"
-  nixos-rebuild switch
+install_nixos() {
+  [ -f "$secrets/wg0.key" ] && put "$secrets/wg0.key" "/etc/wireguard/$WG_INTERFACE.key" 600
+  for name in k3s-token clavitor.env; do
+    [ -f "$secrets/$name" ] && put "$secrets/$name" "/etc/clawd-mesh/$name" 600
+  done
+  install -d -m 755 /etc/nixos/clawd-mesh
+  for f in configuration.nix node.json; do put "$bundle/$f" "/etc/nixos/$f" 644; done
+  for f in "$bundle"/clawd-mesh/*; do put "$f" "/etc/nixos/clawd-mesh/$(basename "$f")" 644; done
+  if [ "$mode" = bootstrap ]; then
+    put "$bundle/clawd-mesh/bootstrap.nix" /etc/nixos/bootstrap.nix 644
+  else
+    rm -f /etc/nixos/bootstrap.nix
+  fi
 }
 
-case $NODE_OS in
-  nixos)
-    install_secrets
-    apply_nixos
-    ;;
-  *)
-    validate_generic
-    install_secrets
-    ensure_admin
-    switch_generic
-    ;;
-esac
-log "switched to the new bundle"
+# Every file the push would install, as "source destination" lines.
+planned_files() {
+  echo "$bundle/authorized_keys /etc/ssh/authorized_keys.d/$ADMIN_USER"
+  echo "$here/receive.sh /usr/local/sbin/clawd-mesh-receive"
+  echo "$bundle/sysctl.conf /etc/sysctl.d/60-clawd-mesh.conf"
+  echo "$stage/nftables.conf $(nft_file)"
+  echo "$bundle/wg0.conf /etc/wireguard/$WG_INTERFACE.conf"
+  echo "$stage/sshd_config /etc/ssh/sshd_config"
+  for f in "$secrets"/*; do
+    [ -f "$f" ] || continue
+    case $(basename "$f") in
+      wg0.key) echo "$f /etc/wireguard/$WG_INTERFACE.key" ;;
+      ssh_host_ed25519_key) echo "$f /etc/ssh/ssh_host_ed25519_key" ;;
+      *) echo "$f /etc/clawd-mesh/$(basename "$f")" ;;
+    esac
+  done
+}
+
+# A push of what the node already runs changes nothing and restarts nothing.
+unchanged() {
+  [ "$mode" = normal ] || return 1
+  [ ! -e /etc/nixos/bootstrap.nix ] || return 1
+  ip link show "$WG_INTERFACE" >/dev/null 2>&1 || return 1
+  nft list table inet clawd_mesh >/dev/null 2>&1 || return 1
+  planned_files | while read -r source target; do
+    cmp -s "$source" "$target" || exit 1
+  done
+}
+
+# The rollback is armed before anything changes, and runs without this session.
+arm() {
+  mkdir -p "$PENDING"
+  snapshot "$PENDING/previous"
+  cp -R "$here" "$PENDING/scripts"
+  cp "$bundle/clawd-mesh.env" "$PENDING/clawd-mesh.env"
+  token=$(date +%s)-$$
+  now=$(date +%s)
+  echo "$token" >"$PENDING/token"
+  echo "$mode" >"$PENDING/mode"
+  echo "$window" >"$PENDING/window"
+  echo $((now + window)) >"$PENDING/deadline"
+  wg_identity >"$PENDING/wg-before"
+  if [ "$NODE_OS" = nixos ]; then
+    echo nixos >"$PENDING/kind"
+  else
+    echo generic >"$PENDING/kind"
+  fi
+  if [ "$(init_system)" = systemd ]; then
+    systemd-run --quiet --unit "clawd-mesh-rollback-$token" --on-active="${window}s" \
+      "$PENDING/scripts/rollback.sh" "$token"
+  else
+    # shellcheck disable=SC2016 # the inner shell expands its own arguments
+    setsid sh -c 'sleep "$1"; exec "$2" "$3"' rollback "$window" "$PENDING/scripts/rollback.sh" "$token" \
+      </dev/null >>"$STATE/rollback.log" 2>&1 &
+    echo $! >"$PENDING/sleeper"
+  fi
+}
+
+if [ "$NODE_OS" = nixos ]; then
+  arm
+  install_nixos
+  nixos-rebuild dry-build >/dev/null 2>&1 || {
+    "$PENDING/scripts/rollback.sh" "$token" now
+    fail "nixos-rebuild dry-build rejected the configuration; the node keeps the previous one"
+  }
+  date +%s >"$PENDING/activated"
+  # test: switch the running system, not the boot entry; confirm makes the boot entry.
+  nixos-rebuild test >/dev/null
+else
+  validate
+  if unchanged; then
+    echo "clawd-mesh: unchanged"
+    exit 0
+  fi
+  arm
+  install_files
+  date +%s >"$PENDING/activated"
+  activate_generic
+fi
+wg_identity >"$PENDING/wg-after"
+echo "clawd-mesh: armed $token $(cat "$PENDING/activated")"

@@ -9,21 +9,35 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "clawd-mesh-receive: must run as root (sudo -n clawd-mesh-receive)" >&2
   exit 1
 fi
+state=/var/lib/clawd-mesh
 case ${1:-apply} in
   kubeconfig)
     # The k3s server's admin kubeconfig, read back by the program as a secret.
     exec cat /etc/rancher/k3s/k3s.yaml
     ;;
+  confirm)
+    # Keeps a switched configuration; the scripts are the ones the push brought.
+    token=${2:?confirm needs the push token}
+    if [ ! -x "$state/pending/scripts/confirm.sh" ]; then
+      if [ -f "$state/rolled-back/$token" ]; then
+        echo "clawd-mesh-receive: push $token was already rolled back: confirmation came too late" >&2
+      else
+        echo "clawd-mesh-receive: no push is waiting for confirmation" >&2
+      fi
+      exit 1
+    fi
+    exec "$state/pending/scripts/confirm.sh" "$token"
+    ;;
   apply) ;;
   *)
-    echo "clawd-mesh-receive: unknown command $1 (apply, kubeconfig)" >&2
+    echo "clawd-mesh-receive: unknown command $1 (apply, confirm, kubeconfig)" >&2
     exit 2
     ;;
 esac
-state=/var/lib/clawd-mesh
 mkdir -p "$state"
 chmod 700 "$state"
 work=$(mktemp -d "$state/push.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 base64 -d | tar -x -f - -C "$work"
+[ $# -gt 0 ] && shift
 sh "$work/scripts/apply.sh" "$work" "$@"

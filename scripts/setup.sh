@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs what clawd-mesh needs on a fresh Debian or Ubuntu machine: the real tools its
 # tests and lab run (sshd, nft, wg, wireguard-go, nix-instantiate, shellcheck, ssh-audit,
-# iproute2, ping) and the npm packages pinned in package-lock.json. Run it as root.
+# iproute2, ping, sudo) and the npm packages pinned in package-lock.json. Run it as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
   openssh-server openssh-client nftables wireguard-tools wireguard-go nix-bin
-  shellcheck ssh-audit iproute2 iputils-ping util-linux procps
+  shellcheck ssh-audit iproute2 iputils-ping util-linux procps sudo
 )
 missing=()
 for p in "${packages[@]}"; do

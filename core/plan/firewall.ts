@@ -100,14 +100,19 @@ export function isK3s(node: FleetNode): boolean {
   return node.roles.includes("k3s-server") || node.roles.includes("k3s-agent");
 }
 
-/** On the hub: spoke-to-spoke and peer-to-spoke traffic it may route, mirroring each spoke. */
+/**
+ * On the hub: the traffic it may route between members, mirroring each destination — its
+ * public ports from anyone on the mesh (they are open on every interface of the node, as in
+ * a full mesh), and what its mesh access grants each source.
+ */
 export function forwardRulesFor(fleet: Fleet, node: FleetNode): ForwardRule[] {
   const hub = hubOf(fleet);
   if (!hub || hub.name !== node.name) return [];
   return fleet.nodes
     .filter((d) => d.name !== hub.name)
-    .flatMap((d) =>
-      meshAccessFor(fleet, d)
+    .flatMap((d) => [
+      ...publicToMesh(fleet, d),
+      ...meshAccessFor(fleet, d)
         .filter((a) => a.from !== hub.name)
         .map((a) => ({
           from: a.from,
@@ -118,8 +123,23 @@ export function forwardRulesFor(fleet: Fleet, node: FleetNode): ForwardRule[] {
           udpPorts: a.udpPorts,
           ping: a.ping,
         })),
-    )
-    .sort((a, b) => compareIpv4(a.toIp, b.toIp) || compareIpv4(a.fromIp, b.fromIp));
+    ]);
+}
+
+function publicToMesh(fleet: Fleet, d: FleetNode): ForwardRule[] {
+  const ports = publicPorts(fleet, d);
+  if (ports.tcp.length + ports.udp.length === 0) return [];
+  return [
+    {
+      from: "mesh",
+      fromIp: fleet.mesh.cidr,
+      to: d.name,
+      toIp: d.meshIp,
+      tcpPorts: ports.tcp,
+      udpPorts: ports.udp,
+      ping: false,
+    },
+  ];
 }
 
 export function planFirewall(fleet: Fleet, node: FleetNode): FirewallPolicy {

@@ -19,8 +19,8 @@ export interface WireGuardPlan {
   readonly interface: string;
   /** The node's mesh address with the mesh prefix, e.g. 10.84.0.2/24. */
   readonly address: string;
-  /** Fixed listen port, or null for a spoke that only dials out. */
-  readonly listenPort: number | null;
+  /** The listen port: the mesh's, on every node (see planWireGuard). */
+  readonly listenPort: number;
   readonly privateKeyFile: string;
   /** Hubs route spoke-to-spoke traffic. */
   readonly forwarding: boolean;

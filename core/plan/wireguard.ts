@@ -64,7 +64,10 @@ export function planWireGuard(
   return {
     interface: WG_INTERFACE,
     address: `${node.meshIp}/${prefix}`,
-    listenPort: spoke ? null : fleet.mesh.listenPort,
+    // Fixed on every node, spokes too: `wg syncconf` would otherwise pick a new random port on
+    // each push, and peers would lose the node until its next keepalive. A spoke's port stays
+    // closed publicly; its own outbound tunnel needs no opening.
+    listenPort: fleet.mesh.listenPort,
     privateKeyFile: WG_KEY_FILE,
     forwarding: hub !== undefined && hub.name === node.name,
     peers: peers.sort((a, b) => compareIpv4(ipOf(a), ipOf(b)) || a.name.localeCompare(b.name)),

@@ -1,29 +1,80 @@
-// The command a push runs on a node over SSH, with the push archive on stdin. It is the same
-// text for every node and run, so it carries nothing secret and never changes a diff. Once the
-// receiver is installed, the admin user runs it through sudo (the only thing it may run as
-// root); on first contact, as root or with the provider's initial sudo, the archive's own copy
-// runs instead.
-export const PUSH_COMMAND = `set -eu
-if [ "$(id -u)" -eq 0 ]; then run=; else run="sudo -n"; fi
-for r in /run/current-system/sw/bin/clawd-mesh-receive /usr/local/sbin/clawd-mesh-receive; do
+// The commands a push runs on a node over SSH. They are fixed text (no secret ever rides on
+// a command line); the archive travels on stdin. Once the receiver is installed, the admin
+// user runs it through sudo — the only thing it may run as root; on first contact, as root
+// or with the provider's initial sudo, the archive's own copy runs instead.
+
+/** Seconds a switched node waits for confirmation before it rolls back by itself. */
+export const DEFAULT_ROLLBACK_WINDOW = 120;
+
+const RUN_AS_ROOT = `if [ "$(id -u)" -eq 0 ]; then run=; else run="sudo -n"; fi`;
+const RECEIVERS =
+  "/run/current-system/sw/bin/clawd-mesh-receive /usr/local/sbin/clawd-mesh-receive";
+
+export interface PushOptions {
+  /** First contact over the public address: public SSH stays open until the mesh is proven. */
+  readonly bootstrap?: boolean;
+  readonly windowSeconds?: number;
+}
+
+export function pushCommand(options: PushOptions = {}): string {
+  const window = options.windowSeconds ?? DEFAULT_ROLLBACK_WINDOW;
+  if (!Number.isInteger(window) || window < 20 || window > 3600) {
+    throw new Error(`rollback window ${window} s is out of range: use 20 to 3600 seconds`);
+  }
+  const args = `apply${options.bootstrap ? " --bootstrap" : ""} --window ${window}`;
+  return `set -eu
+${RUN_AS_ROOT}
+for r in ${RECEIVERS}; do
   # shellcheck disable=SC2086 # $run is empty or "sudo -n"
-  if [ -x "$r" ]; then exec $run "$r" apply; fi
+  if [ -x "$r" ]; then exec $run "$r" ${args}; fi
 done
 t=$(mktemp)
 trap 'rm -f "$t" "$t.r"' EXIT
 cat >"$t"
 base64 -d <"$t" | tar -x -O -f - scripts/receive.sh >"$t.r"
 # shellcheck disable=SC2086
-$run sh "$t.r" apply <"$t"
+$run sh "$t.r" ${args} <"$t"
 `;
+}
 
-/** Reads a k3s server's kubeconfig through the receiver (the admin's only sudo command). */
+/** Confirms a push by its token; run over a connection of its own. */
+export function confirmCommand(token: string): string {
+  if (!/^\d+-\d+$/.test(token)) throw new Error(`"${token}" is not a push token`);
+  return `set -eu
+${RUN_AS_ROOT}
+for r in ${RECEIVERS}; do
+  # shellcheck disable=SC2086 # $run is empty or "sudo -n"
+  if [ -x "$r" ]; then exec $run "$r" confirm ${token}; fi
+done
+echo "clawd-mesh-receive is not installed on this node" >&2
+exit 1
+`;
+}
+
+/** Reads a k3s server's kubeconfig through the receiver. */
 export const KUBECONFIG_COMMAND = `set -eu
-if [ "$(id -u)" -eq 0 ]; then run=; else run="sudo -n"; fi
-for r in /run/current-system/sw/bin/clawd-mesh-receive /usr/local/sbin/clawd-mesh-receive; do
+${RUN_AS_ROOT}
+for r in ${RECEIVERS}; do
   # shellcheck disable=SC2086 # $run is empty or "sudo -n"
   if [ -x "$r" ]; then exec $run "$r" kubeconfig; fi
 done
 echo "clawd-mesh-receive is not installed on this node" >&2
 exit 1
 `;
+
+export type ApplyOutcome =
+  | { readonly kind: "armed"; readonly token: string; readonly activatedAt: number }
+  | { readonly kind: "unchanged" };
+
+/** What apply reported: "clawd-mesh: armed TOKEN ACTIVATED_AT", or "clawd-mesh: unchanged". */
+export function applyOutcome(stdout: string): ApplyOutcome {
+  if (/^clawd-mesh: unchanged$/m.test(stdout)) return { kind: "unchanged" };
+  const m = /clawd-mesh: armed (\d+-\d+) (\d+)/.exec(stdout);
+  if (!m) throw new Error(`the push did not report an armed rollback:\n${stdout}`);
+  return { kind: "armed", token: m[1] as string, activatedAt: Number(m[2]) };
+}
+
+/** Confirms what apply reported; for an unchanged node, only proves the connection. */
+export function confirmFor(outcome: ApplyOutcome): string {
+  return outcome.kind === "armed" ? confirmCommand(outcome.token) : "true\n";
+}

@@ -10,7 +10,7 @@ export function renderWgQuick(node: NodeModel): string {
     "",
     "[Interface]",
     `Address = ${wg.address}`,
-    ...(wg.listenPort !== null ? [`ListenPort = ${wg.listenPort}`] : []),
+    `ListenPort = ${wg.listenPort}`,
     `PostUp = wg set %i private-key ${wg.privateKeyFile}`,
   ];
   for (const peer of wg.peers) {

@@ -105,10 +105,19 @@ function stateFor(
       return { ...inputs, outputs: ref?.outputs ?? {}, secretOutputNames: ref?.secret ?? [] };
     }
     case "command:remote:Command":
-      return { ...inputs, stdout: name.endsWith("-kubeconfig") ? KUBECONFIG : "", stderr: "" };
+      return { ...inputs, stdout: commandOutput(name), stderr: "" };
     default:
       return inputs;
   }
+}
+
+/** What the node side prints: apply reports an armed rollback, k3s its kubeconfig. */
+function commandOutput(name: string): string {
+  if (name.endsWith("-kubeconfig")) return KUBECONFIG;
+  if (name.endsWith("-push") || name.endsWith("-bootstrap")) {
+    return "clawd-mesh: armed 1795430000-4242 1795430000\n";
+  }
+  return "";
 }
 
 export class FleetMocks implements pulumi.runtime.Mocks {

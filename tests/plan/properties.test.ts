@@ -211,6 +211,9 @@ test("every access rule is honoured and nothing else is open", () => {
         if (node === hub) {
           const forwarded = new Set<string>();
           for (const other of all.filter((m) => m.node && m.name !== hub.name)) {
+            const spec = raw.nodes.find((n: Raw) => n.name === other.name);
+            for (const fact of expectedPublic(raw, spec))
+              forwarded.add(`10.30.0.0/24>${other.ip}|${fact}`);
             for (const fact of expectedMesh(raw, other)) {
               const [src, ...rest] = fact.split("|");
               if (src !== `10.30.0.${hub.id}`)

@@ -42,8 +42,16 @@ test("a run with nothing changed re-pushes nothing", async () => {
 });
 
 test("hub-spoke: a spoke's own change re-pushes that spoke only", async () => {
+  // The vault settings are shared through a YAML anchor: give tokyo a copy of its own.
+  const bigger = (f: Raw) =>
+    (node(f, "tokyo").vault = { ...node(f, "tokyo").vault, memoryMax: "512M" });
+  expect(await changed("clavitor", bigger)).toEqual(["tokyo"]);
+});
+
+test("hub-spoke: a spoke's new public port re-pushes it and the hub, which forwards to it", async () => {
   expect(await changed("clavitor", (f) => (node(f, "tokyo").publicTcpPorts = [8443]))).toEqual([
     "tokyo",
+    "zurich",
   ]);
 });
 

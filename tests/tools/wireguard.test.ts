@@ -39,8 +39,7 @@ test.each(allNodes())("%s/%s: wg setconf loads it as planned", (stack, name) => 
   ns.exec("wg", ["setconf", IFACE, strippedFile]);
   const held = parseWgConf(ns.exec("wg", ["showconf", IFACE]));
 
-  // A spoke gets a random port; setconf keeps the previous one, so only fixed ports compare.
-  if (node.wireguard.listenPort !== null) expect(held.listenPort).toBe(node.wireguard.listenPort);
+  expect(held.listenPort).toBe(node.wireguard.listenPort);
   expect(held.peers.size).toBe(node.wireguard.peers.length);
   for (const peer of node.wireguard.peers) {
     expect(held.peers.get(peer.publicKey)).toEqual({

@@ -1,0 +1,25 @@
+// Who a new host first lets in: the account its image gives the operator's key to.
+import type { FleetNode } from "../core/spec/fleet";
+
+const AWS_USERS = { nixos: "root", ubuntu: "ubuntu", debian: "admin", alpine: "alpine" } as const;
+
+export function initialUser(node: FleetNode, adminUser: string): string {
+  switch (node.provider) {
+    case "vultr":
+      return "root";
+    case "aws":
+      return AWS_USERS[node.os];
+    case "existing":
+      // The operator's own machine: the admin account is already there.
+      return adminUser;
+    default: {
+      const exhaustive: never = node.provider;
+      return exhaustive;
+    }
+  }
+}
+
+/** First contact needs a public address; a host behind NAT is already reached over the mesh. */
+export function needsBootstrap(node: FleetNode): boolean {
+  return node.address.kind !== "nat";
+}

@@ -1,0 +1,23 @@
+// Removes what the lab made, as its state file lists it: processes in its namespaces, the
+// namespaces, its mounts and its folders. Nothing it did not record is touched.
+import { existsSync, rmSync } from "node:fs";
+import { exec } from "./exec";
+import { readState, stateFile } from "./state";
+
+export function labDown(log: (line: string) => void): boolean {
+  const state = readState();
+  if (!state) {
+    log("no lab is up");
+    return false;
+  }
+  for (const ns of [...state.netns].reverse()) {
+    const pids = exec("ip", ["netns", "pids", ns]).stdout.split("\n").filter(Boolean);
+    if (pids.length > 0) exec("kill", ["-KILL", ...pids]);
+  }
+  for (const ns of [...state.netns].reverse()) exec("ip", ["netns", "del", ns]);
+  for (const mount of [...state.mounts].reverse()) exec("umount", ["-l", mount]);
+  for (const dir of state.dirs) if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  rmSync(stateFile, { force: true });
+  log(`lab of stack ${state.stack} removed: ${state.netns.length} namespaces`);
+  return true;
+}

@@ -1,0 +1,124 @@
+// The reachability matrix: from the internet, from every node, from every operator and client
+// peer, to every node — TCP 22, 80, 443, 6443, 11434 and ping over the mesh — compared with
+// what fleet.json (the contract synth writes) says must be open.
+import { join, resolve } from "node:path";
+import { execAsync, parallel } from "./exec";
+import type { Lab } from "./lab";
+import { INTERNET_NETNS } from "./network";
+
+export const TCP_PORTS = [22, 80, 443, 6443, 11434] as const;
+export type Check = `tcp/${(typeof TCP_PORTS)[number]}` | "ping";
+
+export interface Cell {
+  readonly from: string;
+  readonly to: string;
+  readonly check: Check;
+  readonly expected: boolean;
+  readonly actual: boolean;
+}
+
+export interface Matrix {
+  readonly sources: readonly string[];
+  readonly targets: readonly string[];
+  readonly cells: readonly Cell[];
+}
+
+interface ContractNode {
+  name: string;
+  meshIp: string;
+  publicTcpPorts: number[];
+  meshAccess: { from: string; tcpPorts: number[]; ping: boolean }[];
+}
+
+const TSX = resolve(__dirname, "..", "node_modules", ".bin", "tsx");
+const AGENT = join(__dirname, "probeAgent.ts");
+
+interface Source {
+  readonly name: string;
+  readonly netns: string;
+  /** Over the mesh (a node or a peer), or from the internet. */
+  readonly mesh: boolean;
+}
+
+export async function probeMatrix(lab: Lab): Promise<Matrix> {
+  const contract = JSON.parse(lab.synthesis.files.get("fleet.json") ?? "{}") as {
+    nodes: ContractNode[];
+  };
+  const publicIp = new Map(lab.lab.nodes.map((n) => [n.spec.name, n.publicIp]));
+  const sources: Source[] = [
+    { name: "internet", netns: INTERNET_NETNS, mesh: false },
+    ...lab.lab.nodes.map((n) => ({
+      name: n.spec.name,
+      netns: lab.nodes.get(n.spec.name)?.netns ?? "",
+      mesh: true,
+    })),
+    ...lab.lab.peers.map((p) => ({
+      name: p.spec.name,
+      netns:
+        p.spec.name === lab.lab.operatorPeer
+          ? lab.operator.netns
+          : (lab.peerHosts.get(p.spec.name)?.netns ?? ""),
+      mesh: true,
+    })),
+  ];
+  const rows = await parallel(sources, 6, async (source) => {
+    const wanted: { to: ContractNode; check: Check; host: string; port?: number }[] = [];
+    for (const to of contract.nodes) {
+      if (to.name === source.name) continue;
+      const host = source.mesh ? to.meshIp : publicIp.get(to.name);
+      if (!host) continue; // behind NAT: nothing on the internet can address it
+      for (const port of TCP_PORTS) wanted.push({ to, check: `tcp/${port}`, host, port });
+      if (source.mesh) wanted.push({ to, check: "ping", host });
+    }
+    const ran = await execAsync("ip", ["netns", "exec", source.netns, TSX, AGENT], {
+      input: JSON.stringify(wanted.map((w) => ({ host: w.host, port: w.port }))),
+      timeoutMs: 60_000,
+    });
+    if (ran.status !== 0) throw new Error(`probes from ${source.name} failed: ${ran.stderr}`);
+    const results = JSON.parse(ran.stdout) as boolean[];
+    return wanted.map((w, i): Cell => ({
+      from: source.name,
+      to: w.to.name,
+      check: w.check,
+      expected: expected(w.to, source, w.check),
+      actual: results[i] ?? false,
+    }));
+  });
+  return {
+    sources: sources.map((s) => s.name),
+    targets: contract.nodes.map((n) => n.name),
+    cells: rows.flat(),
+  };
+}
+
+function expected(to: ContractNode, source: Source, check: Check): boolean {
+  const port = check === "ping" ? undefined : Number(check.slice(4));
+  const publicOpen = port !== undefined && to.publicTcpPorts.includes(port);
+  if (!source.mesh) return publicOpen;
+  const grant = to.meshAccess.find((a) => a.from === source.name);
+  if (port === undefined) return grant?.ping ?? false;
+  return publicOpen || (grant?.tcpPorts.includes(port) ?? false);
+}
+
+/** One line per source; per target "22 80 443 6443 11434 ping": + open, . closed, ! mismatch. */
+export function printMatrix(m: Matrix, log: (line: string) => void): void {
+  const width = Math.max(...m.sources.map((s) => s.length), 8);
+  log(`reachability (per target: ${TCP_PORTS.join(" ")} ping; + open, . closed, X/x mismatch):`);
+  log(`${"".padEnd(width)}  ${m.targets.map((t) => t.slice(0, 6).padEnd(6)).join(" ")}`);
+  for (const source of m.sources) {
+    const cells = m.targets.map((target) => {
+      const row = m.cells.filter((c) => c.from === source && c.to === target);
+      if (row.length === 0) return "-".padEnd(6);
+      return row
+        .map((c) => (c.actual === c.expected ? (c.actual ? "+" : ".") : c.actual ? "X" : "x"))
+        .join("")
+        .padEnd(6);
+    });
+    log(`${source.padEnd(width)}  ${cells.join(" ")}`);
+  }
+  for (const c of m.cells.filter((x) => x.actual !== x.expected)) {
+    log(
+      `  mismatch: ${c.from} -> ${c.to} ${c.check}: ${c.actual ? "open" : "closed"}, policy says ${c.expected ? "open" : "closed"}`,
+    );
+  }
+}

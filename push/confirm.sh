@@ -1,0 +1,64 @@
+#!/bin/sh
+# confirm.sh TOKEN: run over a fresh SSH connection on the management path the new
+# configuration leaves (its arrival is the first proof). Checks the WireGuard tunnel and the
+# node's services, then disarms the rollback and, on NixOS, makes the new boot entry.
+set -eu
+token=$1
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=push/lib.sh
+. "$here/lib.sh"
+if [ ! -f "$PENDING/token" ]; then
+  if [ -f "$STATE/rolled-back/$token" ]; then
+    fail "push $token was already rolled back: confirmation came too late"
+  fi
+  fail "no push is waiting for confirmation"
+fi
+[ "$(cat "$PENDING/token")" = "$token" ] || fail "the waiting push is $(cat "$PENDING/token"), not $token"
+# shellcheck source=/dev/null
+. "$PENDING/clawd-mesh.env"
+activated=$(cat "$PENDING/activated")
+deadline=$(($(cat "$PENDING/deadline") - 5))
+
+# WireGuard: a handshake newer than the activation; or, when the push left the node's own
+# identity (key, address, port) as it was, a session that is still live (under 180 s old):
+# wg syncconf keeps sessions, so a live one crossed the switch intact.
+wg_proven() {
+  [ "$(cat "$PENDING/mode")" = bootstrap ] && return 0
+  same_identity=no
+  [ "$(cat "$PENDING/wg-before")" = "$(cat "$PENDING/wg-after")" ] && same_identity=yes
+  while :; do
+    now=$(date +%s)
+    newest=0
+    for stamp in $(wg show "$WG_INTERFACE" latest-handshakes 2>/dev/null |
+      awk -v peer="$HANDSHAKE_PEER" 'peer == "" || $1 == peer { print $2 }'); do
+      [ "$stamp" -gt "$newest" ] && newest=$stamp
+    done
+    [ "$newest" -gt "$activated" ] && return 0
+    [ "$same_identity" = yes ] && [ "$newest" -gt $((now - 180)) ] && return 0
+    [ "$now" -ge "$deadline" ] && return 1
+    sleep 1
+  done
+}
+
+services_up() {
+  sshd -t -f /etc/ssh/sshd_config >/dev/null 2>&1 || return 1
+  return 0
+}
+
+if ! wg_proven; then
+  who=${HANDSHAKE_PEER:-any peer}
+  fail "check failed: no WireGuard handshake with $who since the switch; the node restores its previous configuration by $(cat "$PENDING/deadline")"
+fi
+services_up || fail "check failed: sshd does not accept its configuration; the node restores its previous configuration by $(cat "$PENDING/deadline")"
+
+# Disarm first, then commit: a failure past this point leaves the new configuration running.
+if [ -f "$PENDING/sleeper" ]; then
+  kill "$(cat "$PENDING/sleeper")" 2>/dev/null || true
+elif [ "$(init_system)" = systemd ]; then
+  systemctl stop "clawd-mesh-rollback-$token.timer" 2>/dev/null || true
+fi
+if [ "$(cat "$PENDING/kind")" = nixos ]; then
+  nixos-rebuild switch >/dev/null
+fi
+rm -rf "$PENDING"
+echo "clawd-mesh: confirmed $token"
