@@ -9,4 +9,6 @@ module.exports = {
   transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
   globalSetup: "<rootDir>/tests/globalSetup.js",
   testTimeout: 60000,
+  // The lab is one per machine (one state file, fixed namespace names): never two at once.
+  maxWorkers: 1,
 };

@@ -215,15 +215,25 @@ export class Lab {
     return this.operator.runAsync("ssh", ["-F", SSH_CONFIG, alias, command], { input, timeoutMs });
   }
 
-  /** Like ssh, retrying while the connection itself fails (a host booting, a tunnel coming up). */
-  async sshRetry(alias: string, command: string, input = "", attempts = 15): Promise<Ran> {
+  /**
+   * Like ssh, retrying while the connection could not be made (a host booting, a tunnel coming
+   * up): at most `attempts` dials of ConnectTimeout 4 s, two seconds apart. Never once the
+   * command may have started: a lost session is reported, not repeated — repeating an apply
+   * could re-send a bad bundle after the node rolled it back.
+   */
+  async sshRetry(alias: string, command: string, input = "", attempts = 8): Promise<Ran> {
     let last: Ran | undefined;
     for (let i = 0; i < attempts; i++) {
       last = await this.ssh(alias, command, input);
-      if (last.status !== 255) return last;
+      if (last.status !== 255 || !neverConnected(last)) return last;
       await new Promise((r) => setTimeout(r, 2000));
     }
     return last as Ran;
+  }
+
+  /** Plans a changed fleet with the lab's addresses and keys (e.g. a peer removed). */
+  replan(change: (fleet: Fleet) => Fleet): void {
+    this.synthesis = synthesizeFleet(change(this.lab.fleet), this.lab.deployment);
   }
 
   bundleOf(node: string): BundleFiles {
@@ -264,7 +274,12 @@ export class Lab {
     const applied = await this.sshRetry(how.alias, command, archive);
     const seconds = () => (Date.now() - started) / 1000;
     if (applied.status !== 0) {
-      return { node, step, ok: false, seconds: seconds(), message: reason(applied, "apply") };
+      const armed = /clawd-mesh: armed/.test(applied.stdout);
+      const message =
+        applied.status === 255 && !armed
+          ? `no answer over SSH, or the connection was lost during the switch (${reason(applied, "ssh")}); if the switch happened, the node restores its previous configuration by itself within ${this.options.windowSeconds} s`
+          : reason(applied, "apply");
+      return { node, step, ok: false, seconds: seconds(), message };
     }
     const outcome = applyOutcome(applied.stdout);
     const confirmed = await this.sshRetry(how.confirmAlias, confirmFor(outcome), "", 6);
@@ -344,6 +359,17 @@ export class Lab {
   static root(): string {
     return LAB_ROOT;
   }
+}
+
+/** ssh's words for a connection that was never made, directly or through a jump host. */
+const NOT_CONNECTED =
+  /connect to host .* port \d+: |Connection timed out during banner exchange|kex_exchange_identification|channel \d+: open failed|stdio forwarding failed|Connection closed by UNKNOWN/;
+const LOST = /closed by remote host\.?$|Timeout, server .* not responding|client_loop|Broken pipe/m;
+
+function neverConnected(r: Ran): boolean {
+  return (
+    NOT_CONNECTED.test(r.stderr) && !/clawd-mesh/.test(r.stdout + r.stderr) && !LOST.test(r.stderr)
+  );
 }
 
 function reason(r: Ran, what: string): string {
