@@ -40,15 +40,19 @@ const handshakes = (node: string) =>
       .map((l) => l.split("\t")),
   );
 
-/** Waits until the node has no push awaiting confirmation; returns how long it took. */
+/**
+ * Waits until the node has put its previous configuration back and answers over its
+ * management path again; returns how long that took. (After a rollback a tunnel needs a new
+ * handshake, and WireGuard allows a peer one initiation per 5 s.)
+ */
 async function rolledBack(node: string, since: number): Promise<number> {
   const deadline = Date.now() + (LAB_WINDOW + 40) * 1000;
   while (Date.now() < deadline) {
     const pending = host(node).try("test", ["-e", "/var/lib/clawd-mesh/pending"]).status === 0;
-    if (!pending) return (Date.now() - since) / 1000;
+    if (!pending && (await lab.ssh(node, "true")).status === 0) return (Date.now() - since) / 1000;
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`${node} still has a push pending after ${LAB_WINDOW + 40} s`);
+  throw new Error(`${node} did not come back within ${LAB_WINDOW + 40} s`);
 }
 
 const recovery: Record<string, number> = {};
