@@ -13,6 +13,7 @@ import { Lab } from "../lab/lab";
 import { labDown } from "../lab/down";
 import { readState } from "../lab/state";
 import { probeMatrix, printMatrix } from "../lab/probe";
+import { startK3sApi, startOllama } from "../lab/standins";
 
 const PROJECT_DIR = resolve(__dirname, "..");
 
@@ -50,6 +51,14 @@ async function main(): Promise<number> {
     const steps = await lab.converge();
     const failed = steps.filter((s) => !s.ok);
     log(`converged in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    // Stand-ins where Ollama and the k3s API would listen (the real ones cannot run here).
+    const ollama = startOllama(lab);
+    const k3s = startK3sApi(lab);
+    if (ollama.length + k3s.length > 0) {
+      log(
+        `stand-ins: Ollama API on ${ollama.join(", ") || "none"}; k3s API on ${k3s.join(", ") || "none"}`,
+      );
+    }
     const matrix = await probeMatrix(lab);
     printMatrix(matrix, log);
     if (values.keep) {

@@ -13,6 +13,8 @@ import { K3sCluster } from "./k3sCluster";
 import { MeshNode } from "./meshNode";
 import { OllamaNode, type OllamaRoute } from "./ollamaNode";
 import { VaultNode } from "./vaultNode";
+import { VaultRollout } from "./vaultRollout";
+import { rolloutOrder } from "../core/plan/roles";
 import { WireGuardHub } from "./wireGuardHub";
 
 export interface MeshFleetArgs {
@@ -40,6 +42,7 @@ export class MeshFleet extends pulumi.ComponentResource {
   readonly hub: WireGuardHub | undefined;
   readonly ollama: readonly OllamaNode[];
   readonly vaults: readonly VaultNode[];
+  readonly rollouts: readonly VaultRollout[];
   readonly k3s: K3sCluster | undefined;
   readonly sshConfig: pulumi.Output<string>;
 
@@ -90,6 +93,28 @@ export class MeshFleet extends pulumi.ComponentResource {
             ]
           : [],
       );
+      // One rollout per binary (usually one: the stack files share the vault settings).
+      const order = rolloutOrder(fleet);
+      const binaries = [
+        ...new Set(order.map((n) => `${n.vault?.binaryUrl} ${n.vault?.binarySha256}`)),
+      ];
+      this.rollouts = binaries.map((binary, i) => {
+        const [url = "", sha = ""] = binary.split(" ");
+        return new VaultRollout(
+          `${name}-vault-rollout${binaries.length > 1 ? `-${i + 1}` : ""}`,
+          {
+            fleet,
+            nodes: order
+              .filter((n) => n.vault?.binaryUrl === url && n.vault.binarySha256 === sha)
+              .map(node),
+            binaryUrl: url,
+            binarySha256: sha,
+            facts: facts.output,
+            credentials: args.credentials,
+          },
+          { parent: this },
+        );
+      });
       const server = fleet.nodes.find((n) => n.roles.includes("k3s-server"));
       this.k3s = server
         ? new K3sCluster(

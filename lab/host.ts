@@ -1,5 +1,5 @@
 // A lab host: a network namespace, and a persistent mount namespace in which /etc, /run,
-// /home, /root, /tmp, /var/lib/clawd-mesh and /usr/local/sbin are the host's own copies. The
+// /home, /root, /tmp, /opt, /var/log and every folder a push writes are the host's own. The
 // push scripts, sshd, useradd and wireguard-go then write only there, and two hosts can both
 // have a wg0 (wireguard-go's socket lives in /run/wireguard).
 import { cpSync, mkdirSync, writeFileSync } from "node:fs";
@@ -12,7 +12,11 @@ const PRIVATE_DIRS: [string, string][] = [
   ["home", "/home"],
   ["root", "/root"],
   ["varlib", "/var/lib/clawd-mesh"],
+  ["vault", "/var/lib/clavitor"],
   ["sbin", "/usr/local/sbin"],
+  ["lib", "/usr/local/lib"],
+  ["opt", "/opt"],
+  ["log", "/var/log"],
   ["tmp", "/tmp"],
   // Last: the lab's own files are reachable until this one hides the host's /run.
   ["run", "/run"],

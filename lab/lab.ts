@@ -7,12 +7,14 @@ import type { Fleet } from "../core/spec/fleet";
 import { synthesizeFleet, type Synthesis } from "../core/synth";
 import { pushArchive, type BundleFiles, type SecretFiles } from "../core/render/pushArchive";
 import { renderPeerConf } from "../core/render/peerConf";
-import { applyOutcome, confirmFor, pushCommand } from "../core/push/command";
+import { pinnedSshDefaults, renderKnownHosts, strictSshConfig } from "../core/render/sshConfig";
+import { applyOutcome, confirmFor, pushCommand, ROLLOUT_SCRIPT } from "../core/push/command";
 import { parallel, type Ran } from "./exec";
 import { LabHost } from "./host";
 import { labFleet, type LabFleet, type LabNode } from "./labFleet";
 import { INTERNET_NETNS, Internet, OPERATOR_IP } from "./network";
 import { LAB_ROOT, StateRecorder } from "./state";
+import { rolloutOrder } from "../core/plan/roles";
 
 const OPERATOR_KEY = "/root/.ssh/id_lab";
 const SSH_CONFIG = "/root/.ssh/lab_config";
@@ -131,10 +133,6 @@ export class Lab {
   /** The operator's ssh_config as synth renders it (lab addresses), pinned and unmultiplexed. */
   private sshConfig(): string {
     const f = this.lab.fleet;
-    const rendered = (this.synthesis.files.get("ssh_config") ?? "").replace(
-      /StrictHostKeyChecking accept-new/g,
-      "StrictHostKeyChecking yes",
-    );
     const bootstrap = this.lab.nodes.flatMap((n) => {
       const ip = n.publicIp ?? this.natAccess.get(n.spec.name);
       return [
@@ -148,37 +146,26 @@ export class Lab {
       ];
     });
     return [
-      rendered,
+      strictSshConfig(this.synthesis.files.get("ssh_config") ?? ""),
       ...bootstrap,
-      "Host *",
-      `    Port ${f.ssh.port}`,
-      `    IdentityFile ${OPERATOR_KEY}`,
-      "    IdentitiesOnly yes",
-      `    UserKnownHostsFile ${KNOWN_HOSTS}`,
-      "    StrictHostKeyChecking yes",
-      "    BatchMode yes",
-      // Every step dials its own connection: a confirmation must not ride an old session.
-      "    ControlMaster no",
-      "    ControlPath none",
-      "    ConnectTimeout 4",
-      "    ServerAliveInterval 5",
-      "    ServerAliveCountMax 2",
-      "    LogLevel ERROR",
-      "",
+      pinnedSshDefaults({
+        port: f.ssh.port,
+        identityFile: OPERATOR_KEY,
+        knownHostsFile: KNOWN_HOSTS,
+      }),
     ].join("\n");
   }
 
   private knownHosts(): string {
-    const port = this.lab.fleet.ssh.port;
-    const name = (ip: string) => (port === 22 ? ip : `[${ip}]:${port}`);
-    return this.lab.nodes
-      .flatMap((n) =>
-        [n.publicIp, this.natAccess.get(n.spec.name), n.spec.meshIp]
-          .filter((ip): ip is string => Boolean(ip))
-          .map((ip) => `${name(ip)} ${n.hostKey.publicKey}`),
-      )
-      .join("\n")
-      .concat("\n");
+    return renderKnownHosts(
+      this.lab.fleet.ssh.port,
+      this.lab.nodes.map((n) => ({
+        addresses: [n.publicIp, this.natAccess.get(n.spec.name), n.spec.meshIp].filter(
+          (ip): ip is string => Boolean(ip),
+        ),
+        hostKey: n.hostKey.publicKey,
+      })),
+    );
   }
 
   /** Operators and clients bring up their own side of WireGuard. */
@@ -333,6 +320,28 @@ export class Lab {
       cut,
     );
     return [...first, ...spokes, ...hubs];
+  }
+
+  /**
+   * A vault binary rollout from the operator's machine: the same push/rollout.sh the
+   * program runs, through the lab's ssh_config, in seed 001's order (the hub last).
+   */
+  rollout(
+    source: string,
+    sha256: string,
+    nodes?: readonly string[],
+    healthSeconds = 15,
+  ): Promise<Ran> {
+    const order = nodes ?? rolloutOrder(this.lab.fleet).map((n) => n.name);
+    const entries = order.map((name) => {
+      const url = this.synthesis.plan.nodes.find((n) => n.name === name)?.vault?.healthUrl;
+      if (!url) throw new Error(`${name} has no vault role`);
+      return `${name}=${url}`;
+    });
+    return this.operator.runAsync("sh", [ROLLOUT_SCRIPT, SSH_CONFIG, source, sha256, ...entries], {
+      env: { ...process.env, HEALTH_SECONDS: String(healthSeconds) },
+      timeoutMs: (order.length * (healthSeconds + 30) + 30) * 1000,
+    });
   }
 
   labJson(): unknown {

@@ -33,6 +33,32 @@ if [ -d "$PENDING" ]; then
   fail "push $(cat "$PENDING/token") is still waiting for confirmation; it is kept or rolled back by $(cat "$PENDING/deadline"), try again after"
 fi
 
+# The programs this bundle needs, installed when the host lacks them (a fresh cloud image):
+# before anything is validated or armed, and never again once they are there.
+ensure_packages() {
+  needed="nftables wireguard-tools sudo"
+  [ -d "$bundle/libexec" ] && needed="$needed sqlite3"
+  grep -q '^VAULT_BINARY=' "$bundle/clawd-mesh.env" && needed="$needed curl"
+  [ -f "$bundle/fail2ban/clawd-mesh-sshd.local" ] && needed="$needed fail2ban"
+  [ -d "$bundle/apt" ] && needed="$needed unattended-upgrades"
+  if command -v dpkg-query >/dev/null 2>&1; then
+    missing=""
+    for p in $needed; do
+      dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+    done
+    [ -z "$missing" ] && return 0
+    log "installing$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    # shellcheck disable=SC2086 # one word per package
+    if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing >/dev/null; }; then
+      fail "could not install$missing; nothing was changed"
+    fi
+  elif command -v apk >/dev/null 2>&1; then
+    # shellcheck disable=SC2086
+    apk add --quiet $needed >/dev/null || fail "could not install $needed; nothing was changed"
+  fi
+}
+
 stage=$dir/stage
 mkdir -p "$stage"
 cp "$bundle/sshd_config" "$stage/sshd_config"
@@ -85,6 +111,7 @@ install_files() {
   put "$stage/nftables.conf" "$(nft_file)" 600
   put "$bundle/wg0.conf" "/etc/wireguard/$WG_INTERFACE.conf" 600
   put "$stage/sshd_config" /etc/ssh/sshd_config 644
+  install_roles
   case $(init_system) in
     systemd)
       systemctl enable --quiet nftables "wg-quick@$WG_INTERFACE" 2>/dev/null || true
@@ -103,11 +130,49 @@ install_files() {
   esac
 }
 
+# The role files (see core/render/roles.ts), and the service user for the vault.
+install_roles() {
+  put "$bundle/clawd-mesh.env" /etc/clawd-mesh/node.env 600
+  chmod 700 /etc/clawd-mesh
+  install -d -m 755 "$LIBEXEC"
+  put "$here/lib.sh" "$LIBEXEC/lib.sh" 644
+  put "$here/vault.sh" "$LIBEXEC/vault.sh" 755
+  for f in "$bundle"/libexec/*; do
+    [ -f "$f" ] || continue
+    case $f in *.txt) mode=644 ;; *) mode=755 ;; esac
+    put "$f" "$LIBEXEC/$(basename "$f")" "$mode"
+  done
+  if [ -d "$bundle/systemd" ]; then
+    (cd "$bundle/systemd" && find . -type f) | while read -r f; do
+      put "$bundle/systemd/$f" "/etc/systemd/system/${f#./}" 644
+    done
+  fi
+  [ -f "$bundle/k3s/config.yaml" ] && put "$bundle/k3s/config.yaml" /etc/rancher/k3s/config.yaml 600
+  if [ -f "$bundle/fail2ban/clawd-mesh-sshd.local" ]; then
+    put "$bundle/fail2ban/clawd-mesh-sshd.local" /etc/fail2ban/jail.d/clawd-mesh-sshd.local 644
+  fi
+  if [ -d "$bundle/apt" ] && [ -d /etc/apt/apt.conf.d ]; then
+    for f in "$bundle"/apt/*; do put "$f" "/etc/apt/apt.conf.d/$(basename "$f")" 644; done
+  fi
+  if [ -n "${VAULT_USER:-}" ]; then
+    # A system account with no login shell owns the vault and nothing else.
+    id "$VAULT_USER" >/dev/null 2>&1 ||
+      useradd --system --home-dir "$VAULT_DATA_DIR" --shell /usr/sbin/nologin "$VAULT_USER"
+    install -d -m 700 -o "$VAULT_USER" -g "$VAULT_USER" "$VAULT_DATA_DIR"
+    install -d -m 755 "$(dirname "$VAULT_BINARY")"
+  fi
+}
+
 install_nixos() {
   [ -f "$secrets/wg0.key" ] && put "$secrets/wg0.key" "/etc/wireguard/$WG_INTERFACE.key" 600
   for name in k3s-token clavitor.env; do
     [ -f "$secrets/$name" ] && put "$secrets/$name" "/etc/clawd-mesh/$name" 600
   done
+  # What the receiver's later commands (vault-install) need, as on any other host.
+  put "$bundle/clawd-mesh.env" /etc/clawd-mesh/node.env 600
+  install -d -m 755 "$LIBEXEC"
+  put "$here/lib.sh" "$LIBEXEC/lib.sh" 644
+  put "$here/vault.sh" "$LIBEXEC/vault.sh" 755
   install -d -m 755 /etc/nixos/clawd-mesh
   for f in configuration.nix node.json; do put "$bundle/$f" "/etc/nixos/$f" 644; done
   for f in "$bundle"/clawd-mesh/*; do put "$f" "/etc/nixos/clawd-mesh/$(basename "$f")" 644; done
@@ -121,6 +186,21 @@ install_nixos() {
 # Every file the push would install, as "source destination" lines.
 planned_files() {
   echo "$bundle/authorized_keys /etc/ssh/authorized_keys.d/$ADMIN_USER"
+  echo "$bundle/clawd-mesh.env /etc/clawd-mesh/node.env"
+  echo "$here/lib.sh $LIBEXEC/lib.sh"
+  echo "$here/vault.sh $LIBEXEC/vault.sh"
+  for f in "$bundle"/libexec/*; do [ -f "$f" ] && echo "$f $LIBEXEC/$(basename "$f")"; done
+  if [ -d "$bundle/systemd" ]; then
+    (cd "$bundle/systemd" && find . -type f) | while read -r f; do
+      echo "$bundle/systemd/$f /etc/systemd/system/${f#./}"
+    done
+  fi
+  [ -f "$bundle/k3s/config.yaml" ] && echo "$bundle/k3s/config.yaml /etc/rancher/k3s/config.yaml"
+  [ -f "$bundle/fail2ban/clawd-mesh-sshd.local" ] &&
+    echo "$bundle/fail2ban/clawd-mesh-sshd.local /etc/fail2ban/jail.d/clawd-mesh-sshd.local"
+  if [ -d /etc/apt/apt.conf.d ]; then
+    for f in "$bundle"/apt/*; do [ -f "$f" ] && echo "$f /etc/apt/apt.conf.d/$(basename "$f")"; done
+  fi
   echo "$here/receive.sh /usr/local/sbin/clawd-mesh-receive"
   echo "$bundle/sysctl.conf /etc/sysctl.d/60-clawd-mesh.conf"
   echo "$stage/nftables.conf $(nft_file)"
@@ -187,15 +267,19 @@ if [ "$NODE_OS" = nixos ]; then
   # test: switch the running system, not the boot entry; confirm makes the boot entry.
   nixos-rebuild test >/dev/null
 else
+  ensure_packages
   validate
   if unchanged; then
     echo "clawd-mesh: unchanged"
     exit 0
   fi
   arm
+  CHANGED=$dir/changed
+  : >"$CHANGED"
   install_files
   date +%s >"$PENDING/activated"
   activate_generic
+  activate_roles "$CHANGED"
 fi
 wg_identity >"$PENDING/wg-after"
 echo "clawd-mesh: armed $token $(cat "$PENDING/activated")"

@@ -23,8 +23,9 @@ init_system() {
 }
 
 # Installs $1 at $2 with mode $3 by writing beside it and renaming, so no reader ever sees
-# half a file.
+# half a file. Targets whose content changes are noted in $CHANGED, when set.
 put() {
+  if [ -n "${CHANGED:-}" ] && ! cmp -s "$1" "$2"; then echo "$2" >>"$CHANGED"; fi
   mkdir -p "$(dirname "$2")"
   cp "$1" "$2.clawd-mesh-new"
   chmod "$3" "$2.clawd-mesh-new"
@@ -49,6 +50,47 @@ managed_files() {
   echo /usr/local/sbin/clawd-mesh-receive
   echo /etc/sudoers.d/clawd-mesh
   echo /etc/local.d/clawd-mesh-wireguard.start
+  echo /etc/clawd-mesh/node.env
+  for f in lib.sh vault.sh ollama-models ollama-models.txt vault-integrity-check k3s-snapshot; do
+    echo "$LIBEXEC/$f"
+  done
+  for f in clavitor.service clavitor-integrity.service clavitor-integrity.timer \
+    k3s-snapshot.service k3s-snapshot.timer clawd-mesh-ollama-models.service \
+    ollama.service.d/clawd-mesh.conf; do
+    echo "/etc/systemd/system/$f"
+  done
+  echo /etc/rancher/k3s/config.yaml
+  echo /etc/fail2ban/jail.d/clawd-mesh-sshd.local
+  echo /etc/apt/apt.conf.d/20auto-upgrades
+  echo /etc/apt/apt.conf.d/52clawd-mesh-security-only
+}
+
+LIBEXEC=/usr/local/lib/clawd-mesh
+
+# Restarts the role services whose files are listed in $1 ("all" after a rollback). Without
+# an init system only the vault runs (the lab's stand-in), by vault.sh.
+activate_roles() {
+  changed=$1
+  touched() { [ "$changed" = all ] || grep -q "$1" "$changed" 2>/dev/null; }
+  if [ "$(init_system)" = systemd ]; then
+    systemctl daemon-reload
+    for timer in clavitor-integrity.timer k3s-snapshot.timer; do
+      [ -f "/etc/systemd/system/$timer" ] && systemctl enable --now --quiet "$timer"
+    done
+    if [ -f /etc/systemd/system/clavitor.service ]; then
+      systemctl enable --quiet clavitor
+      if [ -x "${VAULT_BINARY:-/nonexistent}" ] && touched 'clavitor\.\(service\|env\)'; then
+        systemctl restart clavitor
+      fi
+    fi
+    touched 'ollama.service.d' && systemctl try-restart ollama
+    touched 'ollama-models' && systemctl start --no-block clawd-mesh-ollama-models
+    touched 'k3s' && systemctl try-restart k3s
+    touched 'fail2ban' && systemctl try-reload-or-restart fail2ban
+  elif [ -f /etc/clawd-mesh/node.env ] && grep -q '^VAULT_BINARY=' /etc/clawd-mesh/node.env; then
+    touched 'clavitor' && sh "$LIBEXEC/vault.sh" restart
+  fi
+  return 0
 }
 
 # Copies the managed files that exist into $1, and lists the ones that do not. On NixOS the

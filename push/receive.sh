@@ -28,9 +28,15 @@ case ${1:-apply} in
     fi
     exec "$state/pending/scripts/confirm.sh" "$token"
     ;;
+  vault-install | vault-revert)
+    # A new vault binary, checked against its sha256 before it replaces the running one.
+    command=${1#vault-}
+    shift
+    exec sh /usr/local/lib/clawd-mesh/vault.sh "$command" "$@"
+    ;;
   apply) ;;
   *)
-    echo "clawd-mesh-receive: unknown command $1 (apply, confirm, kubeconfig)" >&2
+    echo "clawd-mesh-receive: unknown command $1 (apply, confirm, kubeconfig, vault-install, vault-revert)" >&2
     exit 2
     ;;
 esac

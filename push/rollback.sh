@@ -17,6 +17,7 @@ if [ "$(cat "$PENDING/kind")" = nixos ]; then
   /nix/var/nix/profiles/system/bin/switch-to-configuration test
 else
   activate_generic
+  activate_roles all
 fi
 mkdir -p "$STATE/rolled-back"
 {

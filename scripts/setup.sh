@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what clawd-mesh needs on a fresh Debian or Ubuntu machine: the real tools its
 # tests and lab run (sshd, nft, wg, wireguard-go, nix-instantiate, shellcheck, ssh-audit,
-# iproute2, ping, sudo) and the npm packages pinned in package-lock.json. Run it as root.
+# iproute2, ping, sudo, fail2ban, sqlite3) and the npm packages pinned in package-lock.json. Run it as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
   openssh-server openssh-client nftables wireguard-tools wireguard-go nix-bin
-  shellcheck ssh-audit iproute2 iputils-ping util-linux procps sudo
+  shellcheck ssh-audit iproute2 iputils-ping util-linux procps sudo fail2ban sqlite3 curl
+  unattended-upgrades
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -28,6 +29,10 @@ if ((${#missing[@]} > 0)); then
     chmod 755 "$guard"
     trap 'rm -f "$guard"' EXIT
   fi
+  # The lab's nodes need unattended-upgrades installed (they share this machine's programs);
+  # this machine itself keeps its own update policy.
+  echo "unattended-upgrades unattended-upgrades/enable_auto_updates boolean false" |
+    debconf-set-selections
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -67,13 +67,20 @@ describe("seed 000, Clawd Mesh", () => {
     });
   });
 
-  test("§5 one Ollama model per node", () => {
-    const models = (name: string) => nodeOf("clawd", name).ollama?.models;
+  test("§5 one Ollama model per node, served on the mesh address (plutos: by consent, everywhere)", () => {
+    const models = (name: string) =>
+      stackSynthesis("clawd").fleet.nodes.find((n) => n.name === name)?.ollama?.models;
     expect(models("clawd")).toEqual([
       { name: "mistral:7b-instruct-v0.3-q4_K_M", purpose: "general" },
     ]);
     expect(models("brutus")).toEqual([{ name: "qwen2.5-coder:3b", purpose: "coding" }]);
     expect(models("plutos")).toEqual([{ name: "llama3.1:8b-instruct-q4_K_M", purpose: "heavy" }]);
+    expect(nodeOf("clawd", "brutus").ollama).toEqual({
+      host: "10.0.0.3",
+      port: 11434,
+      models: ["qwen2.5-coder:3b"],
+    });
+    expect(nodeOf("clawd", "plutos").ollama?.host).toBe("0.0.0.0");
   });
 });
 

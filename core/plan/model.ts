@@ -2,8 +2,7 @@
 // renderer (wg-quick, sshd_config, nftables, NixOS) reads this and nothing else, so the
 // renderings cannot disagree about the policy.
 import type { Os, Provider, Role, Topology } from "../spec/catalog";
-import type { VaultSettings } from "../spec/schema";
-import type { OllamaModel } from "../spec/fleet";
+import type { HardeningPlan, OllamaPlan, VaultPlan } from "./roles";
 
 export interface WgPeer {
   readonly name: string;
@@ -88,9 +87,10 @@ export interface NodeModel {
   readonly wireguard: WireGuardPlan;
   readonly ssh: SshdPlan;
   readonly firewall: FirewallPolicy;
-  readonly ollama: { readonly models: readonly OllamaModel[] } | null;
-  readonly vault: VaultSettings | null;
+  readonly ollama: OllamaPlan | null;
+  readonly vault: VaultPlan | null;
   readonly k3s: K3sPlan | null;
+  readonly hardening: HardeningPlan;
   readonly nixos: { readonly stateVersion: string } | null;
 }
 

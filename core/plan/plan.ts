@@ -3,6 +3,7 @@ import type { Fleet, FleetNode } from "../spec/fleet";
 import { publicIpOf, type Deployment } from "./deployment";
 import { meshAccessFor, planFirewall } from "./firewall";
 import { planK3s } from "./k3s";
+import { planHardening, planOllama, planVault } from "./roles";
 import type { FleetPlan, NodeModel } from "./model";
 import { planSshd } from "./sshd";
 import { planWireGuard } from "./wireguard";
@@ -29,9 +30,10 @@ export function planNode(fleet: Fleet, node: FleetNode, deployment: Deployment):
     wireguard: planWireGuard(fleet, node, deployment, (n) => meshAccessFor(fleet, n)),
     ssh: planSshd(fleet, node),
     firewall: planFirewall(fleet, node),
-    ollama: node.ollama ?? null,
-    vault: node.vault ?? null,
+    ollama: planOllama(node, node.meshIp),
+    vault: planVault(node.vault, node.meshIp),
     k3s: planK3s(fleet, node, publicIp),
+    hardening: planHardening(fleet, node),
     nixos: node.os === "nixos" ? { stateVersion: node.nixosStateVersion } : null,
   };
 }

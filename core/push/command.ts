@@ -3,6 +3,11 @@
 // user runs it through sudo — the only thing it may run as root; on first contact, as root
 // or with the provider's initial sudo, the archive's own copy runs instead.
 
+import { join } from "node:path";
+
+/** The vault rollout, run on the operator's machine (by the program and by the lab). */
+export const ROLLOUT_SCRIPT = join(__dirname, "..", "..", "push", "rollout.sh");
+
 /** Seconds a switched node waits for confirmation before it rolls back by itself. */
 export const DEFAULT_ROLLBACK_WINDOW = 120;
 

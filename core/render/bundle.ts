@@ -4,6 +4,7 @@
 import type { NodeModel } from "../plan/model";
 import { renderNftables } from "./nftables";
 import { renderNodeEnv } from "./nodeEnv";
+import { renderRoleFiles } from "./roles";
 import { renderNixos } from "./nixos";
 import { renderAuthorizedKeys, renderSshdConfig } from "./sshd";
 import { renderSysctl } from "./sysctl";
@@ -19,6 +20,7 @@ export function renderBundle(node: NodeModel): Bundle {
     ["sysctl.conf", renderSysctl(node)],
     ["authorized_keys", renderAuthorizedKeys(node)],
     ["clawd-mesh.env", renderNodeEnv(node)],
+    ...renderRoleFiles(node),
     ...(node.os === "nixos" ? renderNixos(node) : []),
   ]);
   return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

@@ -7,11 +7,16 @@ import type { NodeModel } from "../plan/model";
 
 export const NIX_DIR = join(__dirname, "..", "..", "nix");
 
-/** node.json: the model, with sshd settings as an attribute set for services.openssh. */
+/** node.json: the model, with its tables (sshd settings, unit directives) as attribute sets. */
 export function nixosNodeDocument(node: NodeModel): unknown {
   return {
     ...node,
     ssh: { ...node.ssh, settings: Object.fromEntries(node.ssh.settings) },
+    vault: node.vault && {
+      ...node.vault,
+      service: Object.fromEntries(node.vault.service),
+      integrityService: Object.fromEntries(node.vault.integrityService),
+    },
   };
 }
 

@@ -15,6 +15,14 @@ export function renderNodeEnv(node: NodeModel): string {
     // A spoke proves its tunnel by a handshake with the hub; others by any handshake.
     ["HANDSHAKE_PEER", hub?.publicKey ?? ""],
     ["ROLES", node.roles.join(" ")],
+    ...(node.vault
+      ? ([
+          ["VAULT_BINARY", node.vault.binary],
+          ["VAULT_DATA_DIR", node.vault.dataDir],
+          ["VAULT_USER", node.vault.user],
+          ["VAULT_HEALTH_URL", node.vault.healthUrl],
+        ] as [string, string][])
+      : []),
   ];
   return `${header(node, "Facts for the push scripts")}\n${values
     .map(([k, v]) => `${k}='${v}'`)

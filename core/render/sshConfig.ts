@@ -31,3 +31,48 @@ export function renderSshConfig(fleet: Fleet, plan: FleetPlan): string {
     "",
   ].join("\n");
 }
+
+/**
+ * What a machine that pushes needs on top of the operator's entries: its key, the pinned host
+ * keys, and a connection per command (no sharing, so a confirmation never rides an old one).
+ */
+export function pinnedSshDefaults(options: {
+  readonly port: number;
+  readonly identityFile?: string;
+  readonly knownHostsFile: string;
+}): string {
+  return [
+    "Host *",
+    `    Port ${options.port}`,
+    ...(options.identityFile
+      ? [`    IdentityFile ${options.identityFile}`, "    IdentitiesOnly yes"]
+      : []),
+    `    UserKnownHostsFile ${options.knownHostsFile}`,
+    "    StrictHostKeyChecking yes",
+    "    BatchMode yes",
+    "    ControlMaster no",
+    "    ControlPath none",
+    "    ConnectTimeout 4",
+    "    ServerAliveInterval 5",
+    "    ServerAliveCountMax 2",
+    "    LogLevel ERROR",
+    "",
+  ].join("\n");
+}
+
+/** The rendered entries, made to insist on the pinned keys instead of accepting new ones. */
+export function strictSshConfig(rendered: string): string {
+  return rendered.replace(/StrictHostKeyChecking accept-new/g, "StrictHostKeyChecking yes");
+}
+
+/** known_hosts lines: every address a node is reached at, with its host key. */
+export function renderKnownHosts(
+  port: number,
+  hosts: readonly { readonly addresses: readonly string[]; readonly hostKey: string }[],
+): string {
+  const name = (ip: string) => (port === 22 ? ip : `[${ip}]:${port}`);
+  return hosts
+    .flatMap((h) => h.addresses.map((ip) => `${name(ip)} ${h.hostKey}`))
+    .join("\n")
+    .concat("\n");
+}

@@ -283,6 +283,9 @@ function checkAddress(
   return { kind: "static", ip: n.publicIp };
 }
 
+/** Services this program runs under systemd (NixOS or not); Alpine has OpenRC. */
+const SYSTEMD_ROLES: readonly Role[] = ["ollama", "vault", "k3s-server", "k3s-agent"];
+
 function checkRoleNeeds(
   r: Report,
   path: string,
@@ -290,6 +293,16 @@ function checkRoleNeeds(
   roles: readonly Role[],
   address: PublicAddress | undefined,
 ): void {
+  for (const role of roles.filter((x) => SYSTEMD_ROLES.includes(x))) {
+    if (n.os === "alpine") {
+      r.add(
+        `${path}.os`,
+        n.os,
+        `cannot run the ${role} role: its service is a systemd unit, and Alpine has OpenRC`,
+        "use nixos, debian or ubuntu for this node",
+      );
+    }
+  }
   for (const role of ["hub", "entry"] as const) {
     if (roles.includes(role) && address?.kind === "nat") {
       r.add(

@@ -3,6 +3,7 @@
 { config, lib, ... }:
 let
   node = config.clawdMesh.node;
+  mesh = import ./lib.nix;
 in
 {
   networking.hostName = node.name;
@@ -17,4 +18,16 @@ in
   systemd.services.nix-gc.serviceConfig.ExecStartPre =
     "${config.nix.package}/bin/nix-env --profile /nix/var/nix/profiles/system --delete-generations +2";
   boot.loader.grub.configurationLimit = lib.mkDefault 2;
+
+  # The file-mode table of seed 004: secrets 0600 (the push writes them so), their folders 0700.
+  systemd.tmpfiles.rules = [
+    "d /etc/clawd-mesh 0700 root root -"
+    "d /etc/wireguard 0700 root root -"
+  ];
+
+  # Where SSH answers the internet (an entry node, or break-glass), fail2ban's sshd jail.
+  services.fail2ban = lib.mkIf (node.hardening.fail2ban != null) {
+    enable = true;
+    jails.sshd.settings = mesh.fail2ban node;
+  };
 }

@@ -78,4 +78,38 @@ rec {
       authorizedKeysInHomedir = false;
       settings = s.settings;
     };
+
+  # services.ollama, from node.ollama.
+  ollama = node: {
+    enable = true;
+    inherit (node.ollama) host port;
+    loadModels = node.ollama.models;
+    openFirewall = false;
+  };
+
+  # The vault's units: the same rows as systemd/clavitor.service elsewhere.
+  vault = node: {
+    service = node.vault.service;
+    integrity = node.vault.integrityService;
+    timer = { OnCalendar = node.vault.integrityCalendar; Persistent = true; };
+  };
+
+  # services.k3s, from node.k3s.
+  k3s = node:
+    let k = node.k3s; in
+    {
+      enable = true;
+      inherit (k) role tokenFile;
+      serverAddr = if k.role == "agent" then "https://${k.serverIp}:6443" else "";
+      extraFlags = k.flags;
+    };
+
+  # services.fail2ban.jails.sshd.settings, where SSH answers the internet.
+  fail2ban = node:
+    let f = node.hardening.fail2ban; in
+    {
+      enabled = true;
+      port = toString f.port;
+      inherit (f) maxretry findtime bantime;
+    };
 }

@@ -1,19 +1,16 @@
-# Ollama on the mesh address only (seeds 000 and 002): never on a public address, and the
-# firewall opens 11434 on wg0 only to the sources the access rules name.
+# Ollama on the mesh address only (seeds 000 and 002), unless public Ollama was explicitly
+# allowed; the firewall opens 11434 on wg0 only to the sources the access rules name. NixOS
+# pulls the listed models itself (loadModels) and keeps them.
 { config, lib, ... }:
 let
   node = config.clawdMesh.node;
+  mesh = import ./lib.nix;
+  o = node.ollama;
   wgUnit = "wireguard-${node.wireguard.interface}.service";
 in
 {
-  config = lib.mkIf (node.ollama != null) {
-    services.ollama = {
-      enable = true;
-      host = node.meshIp;
-      port = 11434;
-      loadModels = map (m: m.name) node.ollama.models;
-      openFirewall = false;
-    };
+  config = lib.mkIf (o != null) {
+    services.ollama = mesh.ollama node;
     systemd.services.ollama = {
       after = [ wgUnit ];
       wants = [ wgUnit ];

@@ -8,6 +8,8 @@ let
   req = type: mkOption { inherit type; };
   opt = type: default: mkOption { inherit type default; };
   ip = types.strMatching "[0-9]{1,3}(\\.[0-9]{1,3}){3}";
+  # A forwarding rule's source may be the whole mesh (traffic to a member's public ports).
+  ipOrCidr = types.strMatching "[0-9]{1,3}(\\.[0-9]{1,3}){3}(/[0-9]{1,2})?";
 
   peer = record {
     name = req types.str;
@@ -25,7 +27,7 @@ let
   };
   forward = record {
     from = req types.str;
-    fromIp = req ip;
+    fromIp = req ipOrCidr;
     to = req types.str;
     toIp = req ip;
     tcpPorts = req ports;
@@ -70,9 +72,22 @@ in
         forward = req (types.listOf forward);
         trustedInterfaces = req (types.listOf types.str);
       });
-      ollama = req (types.nullOr types.attrs);
+      ollama = req (types.nullOr (record {
+        host = req types.str;
+        port = req types.port;
+        models = req (types.listOf types.str);
+      }));
       vault = req (types.nullOr types.attrs);
       k3s = req (types.nullOr types.attrs);
+      hardening = req (record {
+        fail2ban = req (types.nullOr (record {
+          port = req types.port;
+          maxretry = req types.ints.positive;
+          findtime = req types.ints.positive;
+          bantime = req types.ints.positive;
+        }));
+        unattendedUpgrades = req types.bool;
+      });
       nixos = req (record { stateVersion = req types.str; });
     };
   };

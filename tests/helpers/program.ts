@@ -36,6 +36,8 @@ export const T = {
   ollama: "clawd-mesh:roles:OllamaNode",
   vault: "clawd-mesh:roles:VaultNode",
   k3s: "clawd-mesh:roles:K3sCluster",
+  rollout: "clawd-mesh:roles:VaultRollout",
+  localCommand: "command:local:Command",
   bytes: "random:index/randomBytes:RandomBytes",
   password: "random:index/randomPassword:RandomPassword",
   command: "command:remote:Command",

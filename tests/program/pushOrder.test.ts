@@ -1,7 +1,7 @@
 // The order and shape of pushes: first contact on the public side, confirmed; the cut-over
 // over the management path once every node had its first contact; each push kept only by a
 // confirmation of its own; the hub last.
-import { unwrap, valueOf } from "../helpers/mocks";
+import { isSecretInput, unwrap, valueOf } from "../helpers/mocks";
 import { named, runStack, T, type StackRun } from "../helpers/program";
 import type { Registered } from "../helpers/mocks";
 
@@ -81,4 +81,31 @@ test("the rollback window is a setting, checked before anything is declared", as
   await expect(runStack("ollama-home", { "clawd-mesh:rollbackSeconds": "5" })).rejects.toThrow(
     /clawd-mesh:rollbackSeconds = 5: .* Fix: use a whole number from 20 to 3600/,
   );
+});
+
+test("a vault binary goes out one node at a time, the hub last, after every push is kept", async () => {
+  const clavitor = await runStack("clavitor");
+  const rollout = named(clavitor, "clavitor-vault-rollout-command", T.localCommand);
+  const script = rollout.inputs.create as string;
+  const order = [...script.matchAll(/ ([a-z]+)=http:\/\/10\.84\.0\.\d+\/health/g)].map((m) => m[1]);
+  expect(order).toHaveLength(16);
+  expect(order.at(-1)).toBe("zurich");
+  expect(order.slice(0, -1)).toEqual([...order.slice(0, -1)].sort());
+  expect(rollout.inputs.environment.CLAWD_MESH_SHA256).toBe("0".repeat(64));
+  expect(rollout.inputs.environment.CLAWD_MESH_SSH_CONFIG).toContain("StrictHostKeyChecking yes");
+  expect(rollout.inputs.environment.CLAWD_MESH_SSH_CONFIG).not.toContain("accept-new");
+  expect(rollout.inputs.environment.CLAWD_MESH_KNOWN_HOSTS).toMatch(
+    /^10\.84\.0\.\d+ ssh-ed25519 /m,
+  );
+  // The operator's key is on stdin and secret; nothing secret sits in the environment.
+  expect(isSecretInput(rollout.inputs.stdin)).toBe(true);
+  expect(JSON.stringify(rollout.inputs.environment)).not.toContain("PRIVATE KEY");
+  for (const node of order) {
+    expect(rollout.dependencies).toContain(named(clavitor, `${node}-confirm`, T.command).urn);
+  }
+  expect(unwrap(rollout.inputs.triggers)).toEqual([
+    "https://downloads.clavitor.com/clavitor-linux-amd64",
+    "0".repeat(64),
+    ...order,
+  ]);
 });

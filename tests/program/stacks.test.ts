@@ -20,6 +20,7 @@ const EXPECTED: Record<string, Record<string, number>> = {
   // 20 nodes: 16 vault (13 Vultr, 3 Hostkey), clawd/brutus/plutos existing, openclaw on AWS.
   prod: {
     [T.fleet]: 1, [T.node]: 20, [T.hub]: 1, [T.ollama]: 3, [T.vault]: 16, [T.k3s]: 1,
+    [T.rollout]: 1, [T.localCommand]: 1, // one vault binary, rolled out node by node
     [T.bytes]: 34, // 20 WireGuard keys + 14 host keys for cloud hosts
     [T.password]: 1, // the k3s join token
     // 20 nodes x (bootstrap, its confirmation, push, confirmation) + the kubeconfig read
@@ -32,7 +33,7 @@ const EXPECTED: Record<string, Record<string, number>> = {
   // nexus sits behind NAT: no first contact over a public address, so 3 x 4 + 2 commands.
   clawd: { [T.fleet]: 1, [T.node]: 4, [T.ollama]: 3, [T.bytes]: 4, [T.command]: 14 },
   clavitor: {
-    [T.fleet]: 1, [T.node]: 16, [T.hub]: 1, [T.vault]: 16,
+    [T.fleet]: 1, [T.node]: 16, [T.hub]: 1, [T.vault]: 16, [T.rollout]: 1, [T.localCommand]: 1,
     [T.bytes]: 29, [T.command]: 64, [T.record]: 29,
     [T.vultrInstance]: 13, [T.vultrGroup]: 13, [T.vultrKey]: 1, [T.vultrRule]: 52,
   },
@@ -61,7 +62,7 @@ describe.each(STACK_NAMES)("stack %s", (stack) => {
         expect(named(run(stack), part).parent).toBe(node.urn);
       }
     }
-    for (const type of [T.hub, T.ollama, T.vault, T.k3s]) {
+    for (const type of [T.hub, T.ollama, T.vault, T.k3s, T.rollout]) {
       for (const r of byType(run(stack), type)) expect(r.parent).toBe(fleet.urn);
     }
     for (const type of [T.vultrInstance, T.awsInstance, T.record]) {

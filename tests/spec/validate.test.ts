@@ -218,6 +218,11 @@ const cases: [string, (f: Raw) => void, string][] = [
     'fleet.nodes[0].k3s.flannelBackend = "host-gw": needs every node on one L2 network, but agents join over WireGuard, which is L3. Fix: use "vxlan" when the cluster has agents.',
   ],
   [
+    "a service role on Alpine",
+    (f) => (f.nodes[2].os = "alpine"),
+    'fleet.nodes[2].os = "alpine": cannot run the ollama role: its service is a systemd unit, and Alpine has OpenRC. Fix: use nixos, debian or ubuntu for this node.',
+  ],
+  [
     "a node nobody can manage",
     (f) => {
       f.peers = [];

@@ -10,6 +10,7 @@ import { requireTools, run, runOk, tempDir } from "../helpers/run";
 import { facts, parseNft } from "../helpers/nftParse";
 import { effectiveSshd } from "../helpers/sshd";
 import { parseWgConf } from "../helpers/wg";
+import { parse } from "yaml";
 import { sshValue } from "../../core/render/sshd";
 import { NIX_DIR } from "../../core/render/nixos";
 import type { NodeModel } from "../../core/plan/model";
@@ -55,6 +56,25 @@ interface NixValues {
   };
   sysctl: Record<string, number>;
   config: { node: string; imports: string[] };
+  ollama: { host: string; port: number; loadModels: string[] } | null;
+  vault: {
+    service: Record<string, string>;
+    integrity: Record<string, string>;
+    timer: { OnCalendar: string; Persistent: boolean };
+  } | null;
+  k3s: { role: string; tokenFile: string; serverAddr: string; extraFlags: string[] } | null;
+  fail2ban: { port: string; maxretry: number; findtime: number; bantime: number } | null;
+}
+
+/** The rows of one section of a rendered unit file. */
+function section(unit: string, name: string): Record<string, string> {
+  const body = unit.split(`[${name}]\n`)[1]?.split("\n\n")[0] ?? "";
+  return Object.fromEntries(
+    body
+      .split("\n")
+      .filter((l) => l.includes("="))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
 }
 
 const values = new Map<string, Map<string, NixValues>>();
@@ -89,6 +109,10 @@ beforeAll(() => {
               openssh = lib.openssh node;
               sysctl = lib.sysctl node;
               config = { node = conf.clawdMesh.node.name; imports = map toString conf.imports; };
+              ollama = if node.ollama != null then lib.ollama node else null;
+              vault = if node.vault != null then lib.vault node else null;
+              k3s = if node.k3s != null then lib.k3s node else null;
+              fail2ban = if node.hardening.fail2ban != null then lib.fail2ban node else null;
             };
           };
       in builtins.listToAttrs (map one ${JSON.stringify(names).replace(/,/g, " ")})`;
@@ -235,6 +259,51 @@ describe.each(nixosCases)("%s/%s on NixOS", (stack, name) => {
       ]),
     );
     expect(nixPeers).toEqual(conf.peers);
+  });
+
+  test("the roles' NixOS values mean what the generic files say", () => {
+    const n = nix();
+    const model = node();
+    if (model.ollama) {
+      const dropIn = generic("systemd/ollama.service.d/clawd-mesh.conf");
+      expect(section(dropIn, "Service").Environment).toBe(
+        `OLLAMA_HOST=${n.ollama?.host}:${n.ollama?.port}`,
+      );
+      expect(n.ollama?.loadModels).toEqual(generic("libexec/ollama-models.txt").trim().split("\n"));
+    } else expect(n.ollama).toBeNull();
+    if (model.vault) {
+      expect(n.vault?.service).toEqual(section(generic("systemd/clavitor.service"), "Service"));
+      expect(n.vault?.integrity).toEqual(
+        section(generic("systemd/clavitor-integrity.service"), "Service"),
+      );
+      expect(n.vault?.timer.OnCalendar).toBe(
+        section(generic("systemd/clavitor-integrity.timer"), "Timer").OnCalendar,
+      );
+    } else expect(n.vault).toBeNull();
+    if (model.k3s) {
+      const config = parse(generic("k3s/config.yaml")) as Record<string, string | string[]>;
+      const flags = Object.entries(config)
+        .filter(([k]) => k !== "token-file" && k !== "server")
+        .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `--${k}=${x}`));
+      expect([...(n.k3s?.extraFlags ?? [])].sort()).toEqual(flags.sort());
+      expect(n.k3s?.tokenFile).toBe(config["token-file"]);
+      expect(n.k3s?.serverAddr).toBe((config.server as string | undefined) ?? "");
+    } else expect(n.k3s).toBeNull();
+    if (model.hardening.fail2ban) {
+      const jail = Object.fromEntries(
+        generic("fail2ban/clawd-mesh-sshd.local")
+          .split("\n")
+          .filter((l) => l.includes(" = "))
+          .map((l) => l.split(" = ")),
+      );
+      expect(n.fail2ban).toEqual({
+        enabled: true,
+        port: jail.port,
+        maxretry: Number(jail.maxretry),
+        findtime: Number(jail.findtime),
+        bantime: Number(jail.bantime),
+      });
+    } else expect(n.fail2ban).toBeNull();
   });
 
   test("kernel settings match sysctl.conf", () => {

@@ -1,0 +1,122 @@
+// What each role runs, as tables both renderings read: the NixOS modules take them from
+// node.json, and non-NixOS hosts get unit files rendered from the same rows.
+import { OLLAMA_PORT } from "../spec/catalog";
+import { publicSsh, type Fleet, type FleetNode } from "../spec/fleet";
+import type { VaultSettings } from "../spec/schema";
+
+/** Where the push scripts keep the helpers that services run. */
+export const LIBEXEC = "/usr/local/lib/clawd-mesh";
+export const SECRETS_DIR = "/etc/clawd-mesh";
+
+export type Directives = readonly (readonly [string, string])[];
+
+export interface OllamaPlan {
+  /** OLLAMA_HOST: the mesh address only, unless public Ollama was explicitly allowed. */
+  readonly host: string;
+  readonly port: number;
+  readonly models: readonly string[];
+}
+
+export interface VaultPlan {
+  readonly user: string;
+  readonly binary: string;
+  readonly binaryUrl: string;
+  readonly binarySha256: string;
+  readonly dataDir: string;
+  readonly environmentFile: string;
+  readonly healthUrl: string;
+  /** [Service] of the vault unit: seed 001's service, sandboxed as seed 004 says. */
+  readonly service: Directives;
+  /** [Service] of the periodic `PRAGMA integrity_check`. */
+  readonly integrityService: Directives;
+  readonly integrityCalendar: string;
+}
+
+export interface HardeningPlan {
+  /** fail2ban's sshd jail (seed 004: 5 tries in 600 s ban for 3600 s) where SSH is public. */
+  readonly fail2ban: {
+    readonly port: number;
+    readonly maxretry: 5;
+    readonly findtime: 600;
+    readonly bantime: 3600;
+  } | null;
+  /** Debian and Ubuntu: security updates applied by unattended-upgrades. */
+  readonly unattendedUpgrades: boolean;
+}
+
+export function planOllama(node: FleetNode, meshIp: string): OllamaPlan | null {
+  if (!node.ollama) return null;
+  return {
+    host: node.allowPublic.includes("ollama") ? "0.0.0.0" : meshIp,
+    port: OLLAMA_PORT,
+    models: node.ollama.models.map((m) => m.name),
+  };
+}
+
+export function planVault(v: VaultSettings | undefined, meshIp: string): VaultPlan | null {
+  if (!v) return null;
+  const binary = "/opt/clavitor/clavitor";
+  const environmentFile = `${SECRETS_DIR}/clavitor.env`;
+  return {
+    user: "clavitor",
+    binary,
+    binaryUrl: v.binaryUrl,
+    binarySha256: v.binarySha256,
+    dataDir: v.dataDir,
+    environmentFile,
+    healthUrl: `http://${meshIp}${v.healthPath}`,
+    service: [
+      ["ExecStart", binary],
+      ["Restart", "always"],
+      ["RestartSec", "5"],
+      ["EnvironmentFile", environmentFile],
+      ["User", "clavitor"],
+      ["Group", "clavitor"],
+      // It binds 80 and 443 itself (autocert), without being root.
+      ["AmbientCapabilities", "CAP_NET_BIND_SERVICE"],
+      ["CapabilityBoundingSet", "CAP_NET_BIND_SERVICE"],
+      ["NoNewPrivileges", "yes"],
+      ["ProtectSystem", "strict"],
+      ["ProtectHome", "yes"],
+      ["PrivateTmp", "yes"],
+      ["ProtectKernelTunables", "yes"],
+      ["ProtectKernelModules", "yes"],
+      ["ProtectKernelLogs", "yes"],
+      ["ProtectControlGroups", "yes"],
+      ["ReadWritePaths", v.dataDir],
+      ["MemoryMax", v.memoryMax],
+      ["TasksMax", String(v.tasksMax)],
+    ],
+    integrityService: [
+      ["Type", "oneshot"],
+      ["User", "clavitor"],
+      ["Environment", `CLAVITOR_DB=${v.dataDir}/clavitor.db`],
+      ["ExecStart", `${LIBEXEC}/vault-integrity-check`],
+      ["NoNewPrivileges", "yes"],
+      ["ProtectSystem", "strict"],
+      ["ProtectHome", "yes"],
+      ["PrivateTmp", "yes"],
+      ["ReadOnlyPaths", v.dataDir],
+    ],
+    integrityCalendar: v.integrityCheck,
+  };
+}
+
+export function planHardening(fleet: Fleet, node: FleetNode): HardeningPlan {
+  const sshOpen =
+    publicSsh(node, fleet.ssh.port) ||
+    (fleet.ssh.breakGlassCidrs.length > 0 && node.address.kind !== "nat");
+  return {
+    fail2ban: sshOpen ? { port: fleet.ssh.port, maxretry: 5, findtime: 600, bantime: 3600 } : null,
+    unattendedUpgrades: node.os === "debian" || node.os === "ubuntu",
+  };
+}
+
+/** The order a new vault binary goes out in: by name, the hub (the SOC, seed 001) last. */
+export function rolloutOrder(fleet: Fleet): FleetNode[] {
+  const vaults = fleet.nodes.filter((n) => n.vault).sort((a, b) => a.name.localeCompare(b.name));
+  return [
+    ...vaults.filter((n) => !n.roles.includes("hub")),
+    ...vaults.filter((n) => n.roles.includes("hub")),
+  ];
+}

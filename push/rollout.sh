@@ -1,0 +1,61 @@
+#!/bin/sh
+# rollout.sh SSH_CONFIG SOURCE SHA256 NODE=HEALTH_URL...
+# A new vault binary, one node at a time, in the order given: the node installs it (checking
+# the sha256 first), then its health endpoint must answer over the mesh before the next node
+# is touched. The first node that does not answer goes back to its previous binary, and the
+# rollout stops there: the nodes after it keep the old binary.
+#   SOURCE      an https URL (each node downloads it) or a file on this machine (sent over SSH)
+#   HEALTH_VIA  an ssh_config host to send the health requests from (the entry node), when
+#               this machine is not on the mesh itself
+#   HEALTH_SECONDS  how long a node has to answer (default 30)
+set -eu
+cfg=$1
+source=$2
+sha=$3
+shift 3
+
+# The receiver, as root: the admin's one sudo command, wherever the node's OS keeps it.
+receiver() {
+  # shellcheck disable=SC2016 # expanded on the node, not here
+  printf 'for r in /run/current-system/sw/bin/clawd-mesh-receive /usr/local/sbin/clawd-mesh-receive; do if [ -x "$r" ]; then exec sudo -n "$r" %s; fi; done; exit 127' "$*"
+}
+
+healthy() {
+  deadline=$(($(date +%s) + ${HEALTH_SECONDS:-30}))
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    if [ -n "${HEALTH_VIA:-}" ]; then
+      ssh -F "$cfg" "$HEALTH_VIA" "curl -fsS --max-time 3 -o /dev/null '$1'" 2>/dev/null && return 0
+    else
+      curl -fsS --max-time 3 -o /dev/null "$1" 2>/dev/null && return 0
+    fi
+    sleep 1
+  done
+  return 1
+}
+
+remaining=$#
+for entry in "$@"; do
+  node=${entry%%=*}
+  url=${entry#*=}
+  remaining=$((remaining - 1))
+  echo "rollout: $node: installing $sha"
+  case $source in
+    https://*) ssh -F "$cfg" "$node" "$(receiver vault-install "$source" "$sha")" ;;
+    *) ssh -F "$cfg" "$node" "$(receiver vault-install - "$sha")" <"$source" ;;
+  esac || {
+    echo "rollout stopped at $node: the install was refused or failed; it keeps its binary; $remaining node(s) after it were not touched" >&2
+    exit 1
+  }
+  if healthy "$url"; then
+    echo "rollout: $node: healthy at $url"
+  else
+    if ssh -F "$cfg" "$node" "$(receiver vault-revert)" >/dev/null; then
+      back="it is back on its previous binary"
+    else
+      back="it could not go back (see above): it had no previous binary, or the revert failed"
+    fi
+    echo "rollout stopped at $node: no healthy answer from $url within ${HEALTH_SECONDS:-30} s; $back; $remaining node(s) after it keep the old binary" >&2
+    exit 1
+  fi
+done
+echo "rollout: done"
