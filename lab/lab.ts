@@ -1,7 +1,7 @@
 // The lab: a stack's hosts as network namespaces on a simulated internet, each running real
 // sshd, wireguard-go and nftables, configured by the same push commands and scripts the
 // Pulumi program uses, over real SSH — public first, then the cut-over to the mesh.
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Fleet } from "../core/spec/fleet";
 import { synthesizeFleet, type Synthesis } from "../core/synth";
@@ -338,7 +338,11 @@ export class Lab {
       if (!url) throw new Error(`${name} has no vault role`);
       return `${name}=${url}`;
     });
-    return this.operator.runAsync("sh", [ROLLOUT_SCRIPT, SSH_CONFIG, source, sha256, ...entries], {
+    // The operator's /tmp, /root and /home are its own, and the checkout may live in any of
+    // them: the script goes in with a copy rather than by the checkout's path.
+    const script = "/root/clawd-mesh-rollout.sh";
+    copyFileSync(ROLLOUT_SCRIPT, this.operator.path(script));
+    return this.operator.runAsync("sh", [script, SSH_CONFIG, source, sha256, ...entries], {
       env: { ...process.env, HEALTH_SECONDS: String(healthSeconds) },
       timeoutMs: (order.length * (healthSeconds + 30) + 30) * 1000,
     });
