@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what clawd-mesh needs on a fresh Debian or Ubuntu machine: the real tools its
 # tests and lab run (sshd, nft, wg, wireguard-go, nix-instantiate, shellcheck, ssh-audit,
-# iproute2, ping, sudo, fail2ban, sqlite3) and the npm packages pinned in package-lock.json. Run it as root.
+# iproute2, ping, sudo, and the lab nodes' fail2ban, sqlite3, curl, unattended-upgrades) and
+# the npm packages pinned in package-lock.json. Run it as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
