@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { LabHost } from "./host";
 import type { Lab } from "./lab";
 import { LAB_ROOT } from "./state";
 
@@ -21,6 +22,15 @@ http.createServer((req, res) => {
 }).listen(Number(port), host);
 `;
 
+/** Waits (up to 10 s) until something in the host listens on the port; the server starts detached. */
+function listening(host: LabHost, port: number): void {
+  host.run("sh", [
+    "-c",
+    `for i in $(seq 50); do [ -n "$(ss -Htln "sport = :${port}")" ] && exit 0; sleep 0.2; done; ` +
+      `echo "nothing listens on ${port} after 10 s" >&2; exit 1`,
+  ]);
+}
+
 function serverFile(): string {
   const dir = join(LAB_ROOT, "standins");
   mkdirSync(dir, { recursive: true });
@@ -35,10 +45,12 @@ export function startOllama(lab: Lab): string[] {
   return lab.synthesis.plan.nodes.flatMap((node) => {
     if (!node.ollama) return [];
     const host = lab.nodes.get(node.name);
-    host?.run("sh", [
+    if (!host) return [];
+    host.run("sh", [
       "-c",
       `setsid ${process.execPath} ${server} ${node.ollama.host} ${node.ollama.port} ollama 0 </dev/null >/dev/null 2>&1 &`,
     ]);
+    listening(host, node.ollama.port);
     return [node.name];
   });
 }
@@ -48,12 +60,13 @@ export function startK3sApi(lab: Lab): string[] {
   const server = serverFile();
   return lab.synthesis.plan.nodes.flatMap((node) => {
     if (node.k3s?.role !== "server") return [];
-    lab.nodes
-      .get(node.name)
-      ?.run("sh", [
-        "-c",
-        `setsid ${process.execPath} ${server} 0.0.0.0 6443 k3s 0 </dev/null >/dev/null 2>&1 &`,
-      ]);
+    const host = lab.nodes.get(node.name);
+    if (!host) return [];
+    host.run("sh", [
+      "-c",
+      `setsid ${process.execPath} ${server} 0.0.0.0 6443 k3s 0 </dev/null >/dev/null 2>&1 &`,
+    ]);
+    listening(host, 6443);
     return [node.name];
   });
 }

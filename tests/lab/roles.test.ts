@@ -126,7 +126,6 @@ describe("Ollama (seed 002): the API answers only where the access rules say", (
   test("bound to the mesh address; clients get answers, the admin and the internet do not", async () => {
     const ai = lab.lab.fleet.nodes.find((n) => n.name === "ai")!;
     const url = `http://${ai.meshIp}:11434/api/version`;
-    await new Promise((r) => setTimeout(r, 500)); // the stand-in starting
     const listening = lab.nodes.get("ai")!.run("ss", ["-Htln", "sport = :11434"]);
     expect(listening).toContain(`${ai.meshIp}:11434`);
     for (const client of ["laptop", "phone"]) {
@@ -150,7 +149,6 @@ describe("k3s (seed 003): the API port is closed publicly and open on the mesh",
   afterAll(() => stopLab());
 
   test("from the internet nothing answers on 6443; from the operator's laptop it does", async () => {
-    await new Promise((r) => setTimeout(r, 500));
     const server = lab.lab.nodes.find((n) => n.spec.name === "server-1")!;
     expect(lab.nodes.get("server-1")!.run("ss", ["-Htln", "sport = :6443"])).toMatch(
       /(0\.0\.0\.0|\*):6443/,
