@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     );
   }
   console.log("\nthe program under Pulumi's mocks (zero-latency cloud):");
-  for (const stack of ["prod", "clavitor", "clawd"]) {
+  for (const stack of STACKS.filter((s) => s !== "all-features")) {
     const count = (await runStack(stack)).resources.length;
     console.log(
       `  ${stack.padEnd(12)} ${String(count).padStart(4)} resources ${await time(5, () => runStack(stack))}`,
