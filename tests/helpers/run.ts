@@ -44,7 +44,7 @@ export function requireTools(...tools: string[]): void {
   const missing = tools.filter((t) => run("sh", ["-c", `command -v ${t}`]).status !== 0);
   if (missing.length > 0) {
     throw new Error(
-      `missing tools: ${missing.join(", ")}; install them with .ci/setup.sh (Debian packages)`,
+      `missing tools: ${missing.join(", ")}; install them with scripts/setup.sh (Debian packages)`,
     );
   }
 }
