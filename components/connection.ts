@@ -17,6 +17,19 @@ function factsOf(facts: FleetFacts, name: string) {
   return f;
 }
 
+type Auth = { privateKey: string } | { agentSocketPath: string };
+
+function authOf(credentials: SshCredentials): pulumi.Output<Auth> {
+  return "privateKey" in credentials
+    ? credentials.privateKey.apply((k) => ({ privateKey: k }))
+    : pulumi.output({ agentSocketPath: credentials.agentSocketPath });
+}
+
+/** One SSH hop: where, as whom, the key the host must show, and the shared dial limits. */
+function hop(host: string, port: number, user: string, hostKey: string, auth: Auth) {
+  return { host, port, user, hostKey, ...DIAL, ...auth };
+}
+
 /** First contact: the public address, the image's initial account, the pinned host key. */
 export function publicConnection(
   node: FleetNode,
@@ -27,16 +40,8 @@ export function publicConnection(
 ): pulumi.Output<ConnectionArgs> {
   return pulumi.all([facts, authOf(credentials)]).apply(([f, auth]): ConnectionArgs => {
     const self = factsOf(f, node.name);
-    return { host: self.publicIpv4 ?? "", port, user, hostKey: self.hostKey, ...DIAL, ...auth };
+    return hop(self.publicIpv4 ?? "", port, user, self.hostKey, auth);
   });
-}
-
-function authOf(credentials: SshCredentials) {
-  const key: pulumi.Output<{ privateKey: string } | { agentSocketPath: string }> =
-    "privateKey" in credentials
-      ? credentials.privateKey.apply((k) => ({ privateKey: k }))
-      : pulumi.output({ agentSocketPath: credentials.agentSocketPath });
-  return key;
 }
 
 export function managementConnection(
@@ -45,30 +50,17 @@ export function managementConnection(
   facts: pulumi.Output<FleetFacts>,
   credentials: SshCredentials,
 ): pulumi.Output<ConnectionArgs> {
+  const { adminUser, port } = fleet.ssh;
   return pulumi.all([facts, authOf(credentials)]).apply(([f, auth]): ConnectionArgs => {
     const route = managementRoute(fleet, node);
     const self = factsOf(f, node.name);
-    const base = {
-      user: fleet.ssh.adminUser,
-      port: fleet.ssh.port,
-      hostKey: self.hostKey,
-      ...DIAL,
-      ...auth,
-    };
-    if (route.via === "public") return { ...base, host: self.publicIpv4 ?? node.meshIp };
-    if (!route.jump) return { ...base, host: node.meshIp };
+    const to = (host: string) => hop(host, port, adminUser, self.hostKey, auth);
+    if (route.via === "public") return to(self.publicIpv4 ?? node.meshIp);
+    if (!route.jump) return to(node.meshIp);
     const jump = factsOf(f, route.jump);
     return {
-      ...base,
-      host: node.meshIp,
-      proxy: {
-        host: jump.publicIpv4 ?? "",
-        port: fleet.ssh.port,
-        user: fleet.ssh.adminUser,
-        hostKey: jump.hostKey,
-        ...DIAL,
-        ...auth,
-      },
+      ...to(node.meshIp),
+      proxy: hop(jump.publicIpv4 ?? "", port, adminUser, jump.hostKey, auth),
     };
   });
 }
