@@ -1,6 +1,6 @@
 // npm run bench: the timings quoted in the README and the issue notes, from repeated runs on
 // this machine (median, min, max). Mocks stand in for the cloud; nothing leaves the machine.
-import { loadStackFleet } from "../core/spec/load";
+import { loadStackFleet } from "../core/fleet/load";
 import { synthesize } from "../core/synth";
 import { generatedFleet } from "../tests/helpers/generated";
 import { graphDepth } from "../tests/helpers/graph";

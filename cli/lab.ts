@@ -6,8 +6,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { loadStackFleet } from "../core/spec/load";
-import { validateFleet } from "../core/spec/validate";
+import { loadStackFleet } from "../core/fleet/load";
+import { validateFleet } from "../core/fleet/validate";
 import { DEFAULT_ROLLBACK_WINDOW } from "../core/push/command";
 import { Lab } from "../lab/lab";
 import { labDown } from "../lab/down";

@@ -4,8 +4,8 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { loadStackFleet } from "../core/spec/load";
-import { FleetValidationError } from "../core/spec/problems";
+import { loadStackFleet } from "../core/fleet/load";
+import { FleetValidationError } from "../core/fleet/problems";
 import { synthesize } from "../core/synth";
 
 const HERE = resolve(__dirname, "..");

@@ -1,8 +1,8 @@
 // The program's inputs from stack config: the fleet (validated before anything is created),
 // the operator's SSH key or agent, and the vault nodes' Kuma push URLs.
 import * as pulumi from "@pulumi/pulumi";
-import type { Fleet } from "../core/spec/fleet";
-import { validateFleet } from "../core/spec/validate";
+import type { Fleet } from "../core/fleet/fleet";
+import { validateFleet } from "../core/fleet/validate";
 import type { SshCredentials } from "./context";
 import { DEFAULT_ROLLBACK_WINDOW } from "../core/push/command";
 

@@ -2,7 +2,7 @@
 // command resource dials its own connection: nothing is multiplexed or reused.
 import * as pulumi from "@pulumi/pulumi";
 import type { types } from "@pulumi/command";
-import type { Fleet, FleetNode } from "../core/spec/fleet";
+import type { Fleet, FleetNode } from "../core/fleet/fleet";
 import { managementRoute } from "../core/plan/route";
 import type { FleetFacts, SshCredentials } from "./context";
 

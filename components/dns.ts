@@ -2,7 +2,7 @@
 // terminate TLS themselves, and nothing else here is a web site Cloudflare should front.
 import * as pulumi from "@pulumi/pulumi";
 import * as cloudflare from "@pulumi/cloudflare";
-import { zoneOf } from "../core/spec/checkNodes";
+import { zoneOf } from "../core/fleet/checkNodes";
 import type { CloudContext } from "./cloud";
 
 export interface DnsArgs {

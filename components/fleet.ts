@@ -2,7 +2,7 @@
 // Every MeshNode is a direct child of the Fleet whatever its roles: a node's parent is part of
 // its URN, and a URN change would replace the server just because a role was added.
 import * as pulumi from "@pulumi/pulumi";
-import type { Fleet, FleetNode } from "../core/spec/fleet";
+import type { Fleet, FleetNode } from "../core/fleet/fleet";
 import { planFleet } from "../core/plan/plan";
 import { renderSshConfig } from "../core/render/sshConfig";
 import type { SecretFiles } from "../core/render/pushArchive";

@@ -1,5 +1,5 @@
 // Who a new host first lets in: the account its image gives the operator's key to.
-import type { FleetNode } from "../core/spec/fleet";
+import type { FleetNode } from "../core/fleet/fleet";
 
 const AWS_USERS = { nixos: "root", ubuntu: "ubuntu", debian: "admin", alpine: "alpine" } as const;
 

@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { remote } from "@pulumi/command";
-import type { Fleet } from "../core/spec/fleet";
+import type { Fleet } from "../core/fleet/fleet";
 import type { SecretFiles } from "../core/render/pushArchive";
 import { apiEndpoint } from "../core/plan/k3s";
 import { KUBECONFIG_COMMAND } from "../core/push/command";

@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { remote } from "@pulumi/command";
-import type { Fleet, FleetNode } from "../core/spec/fleet";
+import type { Fleet, FleetNode } from "../core/fleet/fleet";
 import type { NodeModel } from "../core/plan/model";
 import { planFirewall } from "../core/plan/firewall";
 import { planNode } from "../core/plan/plan";

@@ -1,8 +1,8 @@
 // An Ollama node: its models and where other stacks reach them (seed 000 §7's routing:
 // coding, general and heavy work each go to the node that holds the model for it).
 import * as pulumi from "@pulumi/pulumi";
-import { OLLAMA_PORT } from "../core/spec/catalog";
-import type { OllamaModel } from "../core/spec/fleet";
+import { OLLAMA_PORT } from "../core/fleet/catalog";
+import type { OllamaModel } from "../core/fleet/fleet";
 import type { MeshNode } from "./meshNode";
 
 export interface OllamaRoute {

@@ -4,7 +4,7 @@
 // automatic rollback, and is kept only by a confirmation over a connection of its own.
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
-import type { Fleet, FleetNode } from "../core/spec/fleet";
+import type { Fleet, FleetNode } from "../core/fleet/fleet";
 import { applyOutcome, confirmFor, pushCommand } from "../core/push/command";
 import { managementConnection, publicConnection } from "./connection";
 import type { FleetFacts, SshCredentials } from "./context";

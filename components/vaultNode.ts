@@ -1,7 +1,7 @@
 // A Clavitor vault node (seed 001): its service environment, with the push-to-Kuma URL kept
 // secret, delivered in the node's push as a mode-0600 EnvironmentFile.
 import * as pulumi from "@pulumi/pulumi";
-import type { VaultSettings } from "../core/spec/schema";
+import type { VaultSettings } from "../core/fleet/schema";
 import type { SecretFiles } from "../core/render/pushArchive";
 import type { MeshNode } from "./meshNode";
 

@@ -4,7 +4,7 @@
 // node that does not, which goes back to its previous binary.
 import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
-import type { Fleet } from "../core/spec/fleet";
+import type { Fleet } from "../core/fleet/fleet";
 import { planFleet } from "../core/plan/plan";
 import { managementRoute } from "../core/plan/route";
 import {

@@ -2,7 +2,7 @@
 // after every other node's (the Fleet orders it), so a spoke is never left pointing at a hub
 // that has not learnt its key.
 import * as pulumi from "@pulumi/pulumi";
-import type { Fleet } from "../core/spec/fleet";
+import type { Fleet } from "../core/fleet/fleet";
 import type { MeshNode } from "./meshNode";
 
 export interface WireGuardHubArgs {

@@ -1,7 +1,7 @@
 // synth: a fleet spec to the files a reviewer reads and a push uploads, with placeholders
 // where only a real deployment knows the value (keys, cloud-assigned addresses).
-import type { Fleet } from "./spec/fleet";
-import { validateFleet } from "./spec/validate";
+import type { Fleet } from "./fleet/fleet";
+import { validateFleet } from "./fleet/validate";
 import { placeholderDeployment, type Deployment } from "./plan/deployment";
 import { planFleet } from "./plan/plan";
 import type { FleetPlan } from "./plan/model";

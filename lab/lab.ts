@@ -3,7 +3,7 @@
 // Pulumi program uses, over real SSH — public first, then the cut-over to the mesh.
 import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Fleet } from "../core/spec/fleet";
+import type { Fleet } from "../core/fleet/fleet";
 import { synthesizeFleet, type Synthesis } from "../core/synth";
 import { pushArchive, type BundleFiles, type SecretFiles } from "../core/render/pushArchive";
 import { renderPeerConf } from "../core/render/peerConf";

@@ -2,8 +2,8 @@
 // the generic-Linux bundle whatever their os (the lab machine is Debian), so the lab rehearses
 // the mesh, sshd, the firewall and the push — not an OS's packaging.
 import { randomBytes } from "node:crypto";
-import type { Fleet, FleetNode, Peer, PublicAddress } from "../core/spec/fleet";
-import { sourcesOf } from "../core/spec/selectors";
+import type { Fleet, FleetNode, Peer, PublicAddress } from "../core/fleet/fleet";
+import { sourcesOf } from "../core/fleet/selectors";
 import type { Deployment } from "../core/plan/deployment";
 import { sshHostKeyFromSeed, wireguardPublicKey, type SshHostKey } from "../core/crypto/keys";
 import { labAddress } from "./network";

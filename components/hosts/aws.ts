@@ -2,7 +2,7 @@
 // that mirrors the node's public ports, with an Elastic IP and IMDSv2 required.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import type { Os } from "../../core/spec/catalog";
+import type { Os } from "../../core/fleet/catalog";
 import { userDataFor } from "../../core/render/userData";
 import { publicRules, type Host, type HostArgs } from "./types";
 

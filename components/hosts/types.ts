@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import type { FleetNode } from "../../core/spec/fleet";
+import type { FleetNode } from "../../core/fleet/fleet";
 import type { FirewallPolicy } from "../../core/plan/model";
 import type { HostIdentity } from "../../core/render/userData";
 

@@ -2,7 +2,7 @@
 // from Vultr's Debian image and is converted by nixos-infect on first boot (seed 001).
 import * as pulumi from "@pulumi/pulumi";
 import * as vultr from "@ediri/vultr";
-import type { Os } from "../../core/spec/catalog";
+import type { Os } from "../../core/fleet/catalog";
 import { userDataFor } from "../../core/render/userData";
 import { publicRules, type Host, type HostArgs } from "./types";
 

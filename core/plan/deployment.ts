@@ -2,7 +2,7 @@
 // public IPv4 the cloud gave each cloud node. The Pulumi program supplies the real values;
 // synth supplies placeholders, so both go through the same planner and renderers.
 import { createHash } from "node:crypto";
-import type { Fleet, FleetNode } from "../spec/fleet";
+import type { Fleet, FleetNode } from "../fleet/fleet";
 import { formatIpv4, parseCidr, parseIpv4 } from "../net/ipv4";
 
 export interface Deployment {

@@ -2,11 +2,11 @@
 // stack file lists (sensitive ones only with explicit consent, checked in validation). Mesh
 // side: default deny, then per source exactly what SSH management, k3s membership, node
 // pings and the access rules grant.
-import { K3S_API_PORT } from "../spec/catalog";
-import { publicSsh, type Fleet, type FleetNode } from "../spec/fleet";
-import { destinationsOf, sourcesOf, type Source } from "../spec/selectors";
+import { K3S_API_PORT } from "../fleet/catalog";
+import { publicSsh, type Fleet, type FleetNode } from "../fleet/fleet";
+import { destinationsOf, sourcesOf, type Source } from "../fleet/selectors";
 import { compareIpv4 } from "../net/ipv4";
-import { uniqueSorted } from "../spec/report";
+import { uniqueSorted } from "../fleet/report";
 import type { FirewallPolicy, ForwardRule, MeshAccess } from "./model";
 import { hubOf, listensPublicly } from "./wireguard";
 

@@ -1,7 +1,7 @@
 // k3s over the mesh (seed 003's flags, plus what running over WireGuard needs): the node IP
 // and flannel's interface are the mesh ones, and agents join the server's mesh address.
-import { K3S_API_PORT, WG_INTERFACE } from "../spec/catalog";
-import type { Fleet, FleetNode } from "../spec/fleet";
+import { K3S_API_PORT, WG_INTERFACE } from "../fleet/catalog";
+import type { Fleet, FleetNode } from "../fleet/fleet";
 import type { K3sPlan } from "./model";
 
 export const K3S_TOKEN_FILE = "/etc/clawd-mesh/k3s-token";

@@ -1,7 +1,7 @@
 // The node model: everything a renderer needs to know about one node, as plain data. Every
 // renderer (wg-quick, sshd_config, nftables, NixOS) reads this and nothing else, so the
 // renderings cannot disagree about the policy.
-import type { Os, Provider, Role, Topology } from "../spec/catalog";
+import type { Os, Provider, Role, Topology } from "../fleet/catalog";
 import type { HardeningPlan, OllamaPlan, VaultPlan } from "./roles";
 
 export interface WgPeer {

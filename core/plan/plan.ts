@@ -1,5 +1,5 @@
 // planFleet: a validated fleet and its deployment facts in, one NodeModel per node out.
-import type { Fleet, FleetNode } from "../spec/fleet";
+import type { Fleet, FleetNode } from "../fleet/fleet";
 import { publicIpOf, type Deployment } from "./deployment";
 import { meshAccessFor, planFirewall } from "./firewall";
 import { planK3s } from "./k3s";

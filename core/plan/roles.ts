@@ -1,8 +1,8 @@
 // What each role runs, as tables both renderings read: the NixOS modules take them from
 // node.json, and non-NixOS hosts get unit files rendered from the same rows.
-import { OLLAMA_PORT } from "../spec/catalog";
-import { publicSsh, type Fleet, type FleetNode } from "../spec/fleet";
-import type { VaultSettings } from "../spec/schema";
+import { OLLAMA_PORT } from "../fleet/catalog";
+import { publicSsh, type Fleet, type FleetNode } from "../fleet/fleet";
+import type { VaultSettings } from "../fleet/schema";
 
 /** Where the push scripts keep the helpers that services run. */
 export const LIBEXEC = "/usr/local/lib/clawd-mesh";

@@ -1,7 +1,7 @@
 // How an operator reaches a node's sshd: on its public address when the node has public SSH,
 // otherwise on its mesh address — through the entry node when there is one, or directly when
 // the operator is itself on the mesh. ssh_config and the program's connections both use this.
-import { publicSsh, type Fleet, type FleetNode } from "../spec/fleet";
+import { publicSsh, type Fleet, type FleetNode } from "../fleet/fleet";
 
 export type Route = { readonly via: "public" } | { readonly via: "mesh"; readonly jump?: string };
 

@@ -1,7 +1,7 @@
 // sshd for every node: seed 004's hardening table plus modern algorithms only. Keywords are
 // spelled the way NixOS names its typed options (UseDns, Macs) — sshd reads keywords
 // case-insensitively — so the NixOS module can take this table as it is.
-import { publicSsh, type Fleet, type FleetNode } from "../spec/fleet";
+import { publicSsh, type Fleet, type FleetNode } from "../fleet/fleet";
 import type { SshdPlan, SshValue } from "./model";
 
 /** Post-quantum hybrid first; then X25519. All present in OpenSSH 8.5 and later. */

@@ -2,8 +2,8 @@
 // it; the hub peers with everyone. Full mesh: every node peers with every node, and peers
 // (operators, clients) with the nodes they may reach. Endpoints only where there is a public
 // address to dial; whoever sits behind NAT (or is a spoke) keeps the path open.
-import { PERSISTENT_KEEPALIVE, WG_INTERFACE, WG_KEY_FILE } from "../spec/catalog";
-import type { Fleet, FleetNode } from "../spec/fleet";
+import { PERSISTENT_KEEPALIVE, WG_INTERFACE, WG_KEY_FILE } from "../fleet/catalog";
+import type { Fleet, FleetNode } from "../fleet/fleet";
 import { compareIpv4, parseCidr } from "../net/ipv4";
 import { publicIpOf, type Deployment } from "./deployment";
 import type { MeshAccess, WgPeer, WireGuardPlan } from "./model";

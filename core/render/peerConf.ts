@@ -1,7 +1,7 @@
 // A peer's own WireGuard configuration (an operator's laptop, a client): the nodes that list
 // it, with their endpoints. The peer's private key is its own business; the caller supplies it.
-import { PERSISTENT_KEEPALIVE } from "../spec/catalog";
-import type { Fleet, Peer } from "../spec/fleet";
+import { PERSISTENT_KEEPALIVE } from "../fleet/catalog";
+import type { Fleet, Peer } from "../fleet/fleet";
 import type { Deployment } from "../plan/deployment";
 import type { FleetPlan } from "../plan/model";
 import { parseCidr } from "../net/ipv4";

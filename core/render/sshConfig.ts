@@ -1,7 +1,7 @@
 // The operator's ~/.ssh/config (seed 000 §4.1): nodes with public SSH directly, every other
 // node on its mesh address through the entry node, or directly when the operator is itself a
 // WireGuard peer and there is no entry node.
-import type { Fleet } from "../spec/fleet";
+import type { Fleet } from "../fleet/fleet";
 import type { FleetPlan } from "../plan/model";
 import { managementRoute } from "../plan/route";
 

@@ -3,7 +3,7 @@
 // the cloud's metadata, which only the provider's API and the instance itself can read (IMDSv2
 // on AWS); every later push re-installs the same key from the program's secrets.
 import { stringify } from "yaml";
-import type { Os } from "../spec/catalog";
+import type { Os } from "../fleet/catalog";
 
 /** nixos-infect turns Vultr's Debian into NixOS (seed 001). Pinned: it runs as root. */
 export const NIXOS_INFECT_URL =

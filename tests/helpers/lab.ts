@@ -3,9 +3,9 @@ import { Lab } from "../../lab/lab";
 import { labDown } from "../../lab/down";
 import { readState } from "../../lab/state";
 import { probeMatrix, type Matrix } from "../../lab/probe";
-import { loadStackFleet } from "../../core/spec/load";
-import { validateFleet } from "../../core/spec/validate";
-import type { Fleet } from "../../core/spec/fleet";
+import { loadStackFleet } from "../../core/fleet/load";
+import { validateFleet } from "../../core/fleet/validate";
+import type { Fleet } from "../../core/fleet/fleet";
 import { PROJECT_DIR } from "./stacks";
 import { requireTools } from "./run";
 

@@ -1,7 +1,7 @@
 // Running the stack program under mocks for a stack file or a raw fleet.
 import * as pulumi from "@pulumi/pulumi";
 import { defineStack } from "../../components/stack";
-import { loadStackFleet } from "../../core/spec/load";
+import { loadStackFleet } from "../../core/fleet/load";
 import { runWithMocks, type Registered, type Run } from "./mocks";
 import { PROJECT_DIR } from "./stacks";
 

@@ -1,7 +1,7 @@
 // The project's stack files, synthesized once per test process.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { loadStackFleet } from "../../core/spec/load";
+import { loadStackFleet } from "../../core/fleet/load";
 import { synthesize, type Synthesis } from "../../core/synth";
 import { allFeaturesFleet } from "./fleets";
 

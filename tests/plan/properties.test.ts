@@ -1,7 +1,7 @@
 // Planning properties over random valid fleets. The oracle below is written from the spec's
 // words, independently of core/plan, and compared with the rendered firewall text.
 import fc from "fast-check";
-import { validateFleet } from "../../core/spec/validate";
+import { validateFleet } from "../../core/fleet/validate";
 import { synthesize } from "../../core/synth";
 import { contains, parseCidr, parseIpv4, broadcast } from "../../core/net/ipv4";
 import { placeholderDeployment } from "../../core/plan/deployment";

@@ -1,6 +1,6 @@
 // A change to one node re-pushes that node and, in hub-spoke, the hub only when its peer entry
 // for the node changed. A no-op run re-pushes nothing.
-import { loadStackFleet } from "../../core/spec/load";
+import { loadStackFleet } from "../../core/fleet/load";
 import type { Raw } from "../helpers/fleets";
 import { rotated, unwrap } from "../helpers/mocks";
 import { byType, runFleet, T, type StackRun } from "../helpers/program";

@@ -1,6 +1,6 @@
 // Parallel by construction: independent nodes never wait on one another, so the longest chain
 // of waiting resources is the same for 16 nodes and for 128.
-import { validateFleet } from "../../core/spec/validate";
+import { validateFleet } from "../../core/fleet/validate";
 import { generatedFleet } from "../helpers/generated";
 import { graphDepth } from "../helpers/graph";
 import { runFleet } from "../helpers/program";

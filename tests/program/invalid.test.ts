@@ -1,5 +1,5 @@
 // A bad stack fails before a single resource is declared, with every problem listed.
-import { FleetValidationError } from "../../core/spec/problems";
+import { FleetValidationError } from "../../core/fleet/problems";
 import { smallFleet } from "../helpers/fleets";
 import { lastRegistered } from "../helpers/mocks";
 import { runFleet } from "../helpers/program";

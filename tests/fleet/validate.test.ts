@@ -1,5 +1,5 @@
-import { collectProblems, validateFleet } from "../../core/spec/validate";
-import { FleetValidationError, formatProblem } from "../../core/spec/problems";
+import { collectProblems, validateFleet } from "../../core/fleet/validate";
+import { FleetValidationError, formatProblem } from "../../core/fleet/problems";
 import { smallFleet, type Raw } from "../helpers/fleets";
 
 function problems(mutate: (f: Raw) => void): string[] {
