@@ -1,0 +1,222 @@
+// The program through the lab's engine, without namespaces: a stand-in cloud that keeps its
+// provider firewalls and the accounts each host lets in, and a stand-in transport that dials
+// as the command provider would — refused where the edge drops the operator's SSH or the
+// account does not exist — and answers as the push scripts do. What the unit tier can show of
+// a day-two `up`: which commands run, on which host, as whom, and whether they can connect.
+import * as pulumi from "@pulumi/pulumi";
+import { defineStack } from "../../components/stack";
+import { runOperation, summaryLine, type RunResult } from "../../lab/engine/run";
+import type { Operation } from "../../lab/engine/deployment";
+import { ApiStore, type Cloud, type EdgeRule } from "../../lab/engine/providers/cloud";
+import type { CommandTransport } from "../../lab/engine/providers/command";
+import { commandPackage } from "../../lab/engine/providers/command";
+import { randomPackage } from "../../lab/engine/providers/random";
+import { vultrPackage } from "../../lab/engine/providers/vultr";
+import { awsPackage } from "../../lab/engine/providers/aws";
+import { cloudflarePackage } from "../../lab/engine/providers/cloudflare";
+import { pulumiPackage } from "../../lab/engine/providers/pulumi";
+import { emptyCheckpoint, type Checkpoint } from "../../lab/engine/state";
+import { contains, parseCidr, parseIpv4 } from "../../core/net/ipv4";
+import { KUBECONFIG, OPERATOR_PRIVATE_KEY } from "./mocks";
+
+/** Where the operator's machine dials from. */
+export const OPERATOR_ADDRESS = "198.18.0.2";
+
+interface Host {
+  readonly id: string;
+  ip: string;
+  users: Set<string>;
+  edge: readonly EdgeRule[] | undefined;
+  pushes: number;
+}
+
+export interface Ran {
+  readonly host: string;
+  readonly user: string;
+  readonly via?: string;
+  readonly kind: "bootstrap" | "push" | "confirm" | "kubeconfig" | "other";
+}
+
+export class StandInCloud implements Cloud {
+  readonly api = new ApiStore();
+  readonly hosts = new Map<string, Host>();
+  private next = 1;
+
+  async boot(spec: { image: { loginUser: string } }) {
+    const id = `host-${this.next}`;
+    const ip = `198.18.1.${this.next++}`;
+    this.hosts.set(id, { id, ip, users: new Set([spec.image.loginUser]), edge: [], pushes: 0 });
+    return { hostId: id, ipv4: ip };
+  }
+  async destroy(hostId: string) {
+    this.hosts.delete(hostId);
+  }
+  async setEdge(hostId: string, rules: readonly EdgeRule[] | undefined) {
+    const h = this.hosts.get(hostId);
+    if (h) h.edge = rules;
+  }
+  async allocateAddress() {
+    return `198.18.4.${this.next++}`;
+  }
+  async releaseAddress() {}
+  async assignAddress(hostId: string, ip: string | undefined) {
+    const h = this.hosts.get(hostId);
+    if (h && ip) h.ip = ip;
+  }
+  async publishRecords() {}
+
+  /** An existing host, as its owner left it: the admin account with the operator's key. */
+  existing(ip: string, admin: string): void {
+    const id = `existing-${ip}`;
+    this.hosts.set(id, { id, ip, users: new Set([admin]), edge: undefined, pushes: 0 });
+  }
+
+  byIp(ip: string): Host | undefined {
+    return [...this.hosts.values()].find((h) => h.ip === ip);
+  }
+}
+
+/** Would the edge in front of `host` let the operator's SSH through? */
+function admits(host: Host, port: number): boolean {
+  if (!host.edge) return true;
+  return host.edge.some(
+    (r) =>
+      r.protocol === "tcp" &&
+      (!r.ports || (port >= r.ports[0] && port <= r.ports[1])) &&
+      contains(parseCidr(r.cidr), parseIpv4(OPERATOR_ADDRESS)),
+  );
+}
+
+export class StandInTransport implements CommandTransport {
+  readonly ran: Ran[] = [];
+  constructor(
+    private readonly cloud: StandInCloud,
+    private readonly admin: string,
+  ) {}
+
+  async remote(r: { connection: Record<string, unknown>; command: string; stdin?: string }) {
+    const c = r.connection as {
+      host: string;
+      port: number;
+      user: string;
+      proxy?: { host: string; port: number; user: string };
+    };
+    const first = c.proxy ?? c;
+    const target = this.cloud.byIp(first.host);
+    // The provider retries the dial, then gives up (remote/connection.go dialWithRetry).
+    if (!target || !admits(target, first.port)) {
+      throw new Error(
+        `after 10 failed attempts: dial tcp ${first.host}:${first.port}: i/o timeout`,
+      );
+    }
+    if (!target.users.has(first.user)) {
+      throw new Error(
+        `after 10 failed attempts: ssh: handshake failed: ssh: unable to authenticate, attempted methods [none publickey], no supported methods remain`,
+      );
+    }
+    const kind: Ran["kind"] = / confirm /.test(r.command)
+      ? "confirm"
+      : / kubeconfig/.test(r.command)
+        ? "kubeconfig"
+        : /apply --bootstrap/.test(r.command)
+          ? "bootstrap"
+          : /apply/.test(r.command)
+            ? "push"
+            : "other";
+    this.ran.push({ host: c.host, user: c.user, ...(c.proxy && { via: c.proxy.host }), kind });
+    if (kind === "bootstrap" || kind === "push") {
+      // The bundle creates the admin account; sshd lets nobody else in afterwards.
+      if (!c.proxy) target.users = new Set([this.admin]);
+      target.pushes++;
+      return { stdout: `clawd-mesh: armed 1795430000-${target.pushes} 1795430000`, stderr: "" };
+    }
+    if (kind === "confirm") return { stdout: "clawd-mesh: confirmed", stderr: "" };
+    if (kind === "kubeconfig") return { stdout: KUBECONFIG.trimEnd(), stderr: "" };
+    return { stdout: "", stderr: "" };
+  }
+
+  async local() {
+    this.ran.push({ host: "localhost", user: "operator", kind: "other" });
+    return { stdout: "", stderr: "" };
+  }
+}
+
+export interface EngineWorldOptions {
+  readonly fleet: unknown;
+  readonly config?: Record<string, string>;
+  /** The ssh-agent socket the program finds in SSH_AUTH_SOCK, when no key is configured. */
+  readonly agent?: boolean;
+}
+
+export class EngineWorld {
+  readonly cloud = new StandInCloud();
+  readonly transport: StandInTransport;
+  checkpoint: Checkpoint = emptyCheckpoint("lab");
+  lines: string[] = [];
+
+  constructor(private o: EngineWorldOptions) {
+    const fleet = o.fleet as {
+      ssh: { adminUser: string };
+      nodes: { provider: string; publicIp?: string | null }[];
+    };
+    this.transport = new StandInTransport(this.cloud, fleet.ssh.adminUser);
+    for (const n of fleet.nodes) {
+      if (n.provider === "existing" && n.publicIp)
+        this.cloud.existing(n.publicIp, fleet.ssh.adminUser);
+    }
+  }
+
+  setFleet(fleet: unknown): void {
+    this.o = { ...this.o, fleet };
+  }
+
+  async run(
+    operation: Operation = "up",
+    socket = "/tmp/ssh-agent.1/agent.1",
+  ): Promise<RunResult & { summary: string; ran: Ran[] }> {
+    const before = this.transport.ran.length;
+    const saved = process.env.SSH_AUTH_SOCK;
+    if (this.o.agent) process.env.SSH_AUTH_SOCK = socket;
+    try {
+      this.lines = [];
+      const result = await runOperation({
+        operation,
+        project: "clawd-mesh",
+        stack: "lab",
+        program: () => {
+          const s = defineStack(new pulumi.Config("clawd-mesh"));
+          return {
+            nodes: s.nodes,
+            hub: s.hub,
+            sshConfig: s.sshConfig,
+            ollama: s.ollama,
+            k3s: s.k3s,
+          };
+        },
+        config: {
+          "clawd-mesh:fleet": JSON.stringify(this.o.fleet),
+          ...(!this.o.agent && { "clawd-mesh:sshPrivateKey": OPERATOR_PRIVATE_KEY }),
+          ...this.o.config,
+        },
+        secretKeys: ["clawd-mesh:sshPrivateKey", "clawd-mesh:kumaPushUrls"],
+        old: this.checkpoint,
+        packages: {
+          random: randomPackage,
+          command: commandPackage(this.transport),
+          vultr: vultrPackage(this.cloud),
+          aws: awsPackage(this.cloud),
+          cloudflare: cloudflarePackage(this.cloud),
+          pulumi: pulumiPackage(() => undefined),
+        },
+        log: (line) => this.lines.push(line),
+        save: () => undefined,
+      });
+      if (operation !== "preview") this.checkpoint = result.checkpoint;
+      const ran = this.transport.ran.slice(before);
+      return { ...result, ran, summary: summaryLine(operation, "lab", result.steps, ran.length) };
+    } finally {
+      if (saved === undefined) delete process.env.SSH_AUTH_SOCK;
+      else process.env.SSH_AUTH_SOCK = saved;
+    }
+  }
+}
