@@ -79,12 +79,16 @@ export class StandInCloud implements Cloud {
 /** Would the edge in front of `host` let the operator's SSH through? */
 function admits(host: Host, port: number): boolean {
   if (!host.edge) return true;
-  return host.edge.some(
-    (r) =>
+  const from = parseIpv4(OPERATOR_ADDRESS) as number;
+  return host.edge.some((r) => {
+    const cidr = parseCidr(r.cidr);
+    return (
       r.protocol === "tcp" &&
       (!r.ports || (port >= r.ports[0] && port <= r.ports[1])) &&
-      contains(parseCidr(r.cidr), parseIpv4(OPERATOR_ADDRESS)),
-  );
+      cidr !== undefined &&
+      contains(cidr, from)
+    );
+  });
 }
 
 export class StandInTransport implements CommandTransport {
