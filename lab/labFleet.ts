@@ -6,7 +6,7 @@ import type { Fleet, FleetNode, Peer, PublicAddress } from "../core/fleet/fleet"
 import { sourcesOf } from "../core/fleet/selectors";
 import type { Deployment } from "../core/plan/deployment";
 import { sshHostKeyFromSeed, wireguardPublicKey, type SshHostKey } from "../core/crypto/keys";
-import { labAddress } from "./network";
+import { labAddress, OPERATOR_IP } from "./network";
 
 export interface WgKeys {
   readonly privateKey: string;
@@ -73,6 +73,8 @@ export function labFleet(original: Fleet, operatorKeyFile: string): LabFleet {
       ...original.ssh,
       authorizedKeys: [`${operatorKey.publicKey} lab-operator`],
       identityFile: operatorKeyFile,
+      // First contact comes from the lab operator's machine, as it would from the real one's.
+      firstContactFrom: [`${OPERATOR_IP}/32`],
     },
     nodes: nodes.map((n) => ({
       ...n.spec,

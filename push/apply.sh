@@ -59,16 +59,10 @@ ensure_packages() {
   fi
 }
 
-stage=$dir/stage
-mkdir -p "$stage"
-cp "$bundle/sshd_config" "$stage/sshd_config"
-cp "$bundle/nftables.conf" "$stage/nftables.conf"
-if [ "$mode" = bootstrap ]; then
-  # Listen everywhere, and let SSH in from anywhere, until the mesh path is proven.
-  sed -i '/^ListenAddress /d' "$stage/sshd_config"
-  sed -i "s/^\(\t*\)chain input_allow {\$/&\n\1\ttcp dport $SSH_PORT accept comment \"bootstrap: public SSH until the mesh is proven\"/" \
-    "$stage/nftables.conf"
-fi
+# First contact installs the bundle's bootstrap variants (rendered beside the others): sshd
+# listens everywhere and SSH comes in from the operator's networks until the mesh is proven.
+stage=$bundle
+[ "$mode" = bootstrap ] && [ -d "$bundle/bootstrap" ] && stage=$bundle/bootstrap
 
 validate() {
   hostkey=/etc/ssh/ssh_host_ed25519_key

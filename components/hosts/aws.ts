@@ -43,7 +43,7 @@ export function awsHost(args: HostArgs, provider: aws.Provider): Host {
         toPort: rule.port,
         cidrBlocks: [rule.cidr ?? "0.0.0.0/0"],
         ...(rule.cidr ? {} : { ipv6CidrBlocks: ["::/0"] }),
-        description: rule.cidr ? "break-glass SSH" : "public by role",
+        description: rule.note,
       })),
       egress: [
         {

@@ -28,15 +28,35 @@ export interface PortRule {
   readonly port: number;
   /** Networks allowed; everyone when absent. */
   readonly cidr?: string;
+  /** What the rule is for, as the provider's note shows it. */
+  readonly note: string;
 }
 
-/** The provider-side mirror of the host firewall's public rules. */
+/**
+ * The provider firewall of a created host: the host firewall's public rules, and SSH from the
+ * operator's networks, which first contact needs before the mesh exists (the host's own
+ * firewall closes it again once a push over the mesh is proven). A network in both lists is
+ * one rule.
+ */
 export function publicRules(firewall: FirewallPolicy): PortRule[] {
-  return [
-    ...firewall.publicTcpPorts.map((port) => ({ protocol: "tcp" as const, port })),
-    ...firewall.publicUdpPorts.map((port) => ({ protocol: "udp" as const, port })),
-    ...firewall.breakGlass.flatMap((b) =>
-      b.tcpPorts.map((port) => ({ protocol: "tcp" as const, port, cidr: b.cidr })),
-    ),
-  ];
+  const rules = new Map<string, PortRule>();
+  const add = (rule: PortRule) => {
+    const key = `${rule.protocol}/${rule.port}/${rule.cidr ?? ""}`;
+    const seen = rules.get(key);
+    rules.set(key, seen ? { ...seen, note: `${seen.note}, ${rule.note}` } : rule);
+  };
+  for (const port of firewall.publicTcpPorts)
+    add({ protocol: "tcp", port, note: "public by role" });
+  for (const port of firewall.publicUdpPorts)
+    add({ protocol: "udp", port, note: "public by role" });
+  for (const b of firewall.breakGlass) {
+    for (const port of b.tcpPorts)
+      add({ protocol: "tcp", port, cidr: b.cidr, note: "break-glass SSH" });
+  }
+  for (const cidr of firewall.firstContact.cidrs) {
+    for (const port of firewall.firstContact.tcpPorts) {
+      add({ protocol: "tcp", port, cidr, note: "first contact SSH" });
+    }
+  }
+  return [...rules.values()];
 }

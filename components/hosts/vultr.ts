@@ -40,7 +40,7 @@ export function vultrHost(args: HostArgs, sshKey: vultr.SSHKey): Host {
           subnet: subnet ?? "",
           subnetSize: Number(size),
           port: String(rule.port),
-          notes: rule.cidr ? "break-glass SSH" : "public by role",
+          notes: rule.note,
         },
         opts,
       );

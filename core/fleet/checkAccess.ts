@@ -149,24 +149,8 @@ export function checkSsh(r: Report, ssh: SshInput, names: Names): Selector[] {
       );
     }
   });
-  ssh.breakGlassCidrs.forEach((text, i) => {
-    const cidr = parseCidr(text);
-    if (!cidr) {
-      r.add(
-        `fleet.ssh.breakGlassCidrs[${i}]`,
-        text,
-        "is not a CIDR",
-        "write it like 198.51.100.7/32",
-      );
-    } else if (cidr.prefix < 16) {
-      r.add(
-        `fleet.ssh.breakGlassCidrs[${i}]`,
-        text,
-        "opens SSH to a large part of the internet",
-        "name the operator's own address (/32) or a range of /16 or narrower",
-      );
-    }
-  });
+  checkOperatorNetworks(r, "fleet.ssh.breakGlassCidrs", ssh.breakGlassCidrs);
+  checkOperatorNetworks(r, "fleet.ssh.firstContactFrom", ssh.firstContactFrom);
   if (!/^[~/][^\s]*$/.test(ssh.identityFile)) {
     r.add("fleet.ssh.identityFile", ssh.identityFile, "is not a path", 'e.g. "~/.ssh/id_ed25519"');
   }
@@ -174,6 +158,45 @@ export function checkSsh(r: Report, ssh: SshInput, names: Names): Selector[] {
     const s = parseSelector(r, `fleet.ssh.allowFrom[${i}]`, text, "from", names);
     return s ? [s] : [];
   });
+}
+
+/** Public networks SSH is let in from: each a CIDR of /16 or narrower. */
+function checkOperatorNetworks(r: Report, field: string, list: readonly string[]): void {
+  list.forEach((text, i) => {
+    const cidr = parseCidr(text);
+    if (!cidr) {
+      r.add(`${field}[${i}]`, text, "is not a CIDR", "write it like 198.51.100.7/32");
+    } else if (cidr.prefix < 16) {
+      r.add(
+        `${field}[${i}]`,
+        text,
+        "opens SSH to a large part of the internet",
+        "name the operator's own address (/32) or a range of /16 or narrower",
+      );
+    }
+  });
+}
+
+/**
+ * Hosts the program creates are first reached over public SSH, and their provider firewall
+ * lets SSH in only from the operator's networks: without them, first contact cannot happen.
+ */
+export function checkFirstContact(
+  r: Report,
+  nodes: readonly { path: string; node: FleetNode }[],
+  firstContactFrom: readonly string[],
+): void {
+  const created = nodes
+    .filter(({ node }) => node.provider !== "existing")
+    .map(({ node }) => node.name);
+  if (created.length > 0 && firstContactFrom.length === 0) {
+    r.add(
+      "fleet.ssh.firstContactFrom",
+      [],
+      `is empty, but ${created.join(", ")} ${created.length === 1 ? "is" : "are"} created by the program and first reached over public SSH, which the provider firewall lets in only from these networks`,
+      'list the public address(es) the operator\'s machine or CI runner connects from, such as "198.51.100.7/32"',
+    );
+  }
 }
 
 /**

@@ -69,6 +69,8 @@ export interface Fleet {
     readonly port: number;
     readonly authorizedKeys: readonly string[];
     readonly breakGlassCidrs: readonly string[];
+    /** Where first contact (over public SSH, before the mesh) may come from; any when empty. */
+    readonly firstContactFrom: readonly string[];
     readonly allowFrom: readonly Selector[];
     readonly identityFile: string;
   };

@@ -22,6 +22,8 @@ export const sshSchema = z
     port: port.default(22),
     authorizedKeys: z.array(z.string()),
     breakGlassCidrs: z.array(z.string()).default([]),
+    /** Networks the operator's machine reaches new hosts from, before the mesh exists. */
+    firstContactFrom: z.array(z.string()).default([]),
     /** Mesh sources allowed to SSH into every node, besides entry nodes (ProxyJump). */
     allowFrom: z.array(z.string()).default(["group:operators"]),
     identityFile: z.string().default("~/.ssh/id_ed25519"),

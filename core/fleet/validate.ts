@@ -2,7 +2,14 @@
 // Sections are parsed separately so that a broken node does not hide problems elsewhere.
 import { z } from "zod";
 import { TOPOLOGIES, type Topology } from "./catalog";
-import { checkManageable, checkPeer, checkRule, checkSsh, type Names } from "./checkAccess";
+import {
+  checkFirstContact,
+  checkManageable,
+  checkPeer,
+  checkRule,
+  checkSsh,
+  type Names,
+} from "./checkAccess";
 import {
   checkDnsNames,
   checkK3sMembership,
@@ -107,6 +114,7 @@ export function collectProblems(raw: unknown): { problems: Problem[]; fleet?: Fl
     if (rule) access.push(rule);
   }
   const allowFrom = ssh ? checkSsh(r, ssh, names) : [];
+  if (ssh) checkFirstContact(r, nodes, ssh.firstContactFrom);
   if (ssh && mesh) {
     checkManageable(r, nodes, allowFrom, peers, (n) => publicSsh(n, ssh.port));
   }
@@ -136,6 +144,7 @@ export function collectProblems(raw: unknown): { problems: Problem[]; fleet?: Fl
       port: ssh.port,
       authorizedKeys: ssh.authorizedKeys,
       breakGlassCidrs: [...ssh.breakGlassCidrs].sort(),
+      firstContactFrom: [...ssh.firstContactFrom].sort(),
       allowFrom,
       identityFile: ssh.identityFile,
     },

@@ -151,6 +151,7 @@ export function planFirewall(fleet: Fleet, node: FleetNode): FirewallPolicy {
     breakGlass: reachable
       ? fleet.ssh.breakGlassCidrs.map((cidr) => ({ cidr, tcpPorts: [fleet.ssh.port] }))
       : [],
+    firstContact: { cidrs: fleet.ssh.firstContactFrom, tcpPorts: [fleet.ssh.port] },
     meshAccess: meshAccessFor(fleet, node),
     forward: forwardRulesFor(fleet, node),
     trustedInterfaces: isK3s(node) ? ["cni0", "flannel.1"] : [],

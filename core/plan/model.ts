@@ -52,6 +52,14 @@ export interface FirewallPolicy {
   readonly publicUdpPorts: readonly number[];
   /** SSH from these networks on the public side, for when the mesh is down. */
   readonly breakGlass: readonly { readonly cidr: string; readonly tcpPorts: readonly number[] }[];
+  /**
+   * First contact only (the bootstrap variant of the firewall, and the provider firewall of a
+   * created host): SSH from these networks, or from anywhere when there are none.
+   */
+  readonly firstContact: {
+    readonly cidrs: readonly string[];
+    readonly tcpPorts: readonly number[];
+  };
   /** Per-source allowances on the WireGuard interface; nothing else is open there. */
   readonly meshAccess: readonly MeshAccess[];
   /** Empty unless the node is a hub. */

@@ -17,6 +17,13 @@ export function renderBundle(node: NodeModel): Bundle {
     ["wg0.conf", renderWgQuick(node)],
     ["sshd_config", renderSshdConfig(node)],
     ["nftables.conf", renderNftables(node)],
+    // What first contact installs instead, before the mesh exists (apply.sh --bootstrap).
+    ...(node.os === "nixos"
+      ? []
+      : [
+          ["bootstrap/nftables.conf", renderNftables(node, { bootstrap: true })] as const,
+          ["bootstrap/sshd_config", renderSshdConfig(node, { bootstrap: true })] as const,
+        ]),
     ["sysctl.conf", renderSysctl(node)],
     ["authorized_keys", renderAuthorizedKeys(node)],
     ["clawd-mesh.env", renderNodeEnv(node)],

@@ -24,6 +24,15 @@ export function allowLines(
   ];
 }
 
+/** First contact: SSH from the operator's networks until a push over the mesh closes it. */
+export function firstContactLines(fw: FirewallPolicy): string[] {
+  const { cidrs, tcpPorts } = fw.firstContact;
+  const from = cidrs.length > 0 ? `ip saddr ${set(cidrs)} ` : "";
+  return [
+    `${from}tcp dport ${set(tcpPorts)} accept comment "first contact, until the mesh is proven"`,
+  ];
+}
+
 export function inputAllowLines(fw: FirewallPolicy, wgInterface: string): string[] {
   return [
     `icmpv6 type != { nd-redirect, 139 } accept`,
@@ -54,7 +63,12 @@ function chain(name: string, body: readonly string[]): string[] {
   return [`\tchain ${name} {`, ...body.map((l) => (l === "" ? "" : `\t\t${l}`)), "\t}"];
 }
 
-export function renderNftables(node: NodeModel): string {
+export interface Variant {
+  /** The first-contact variant, installed over the public address before the mesh exists. */
+  readonly bootstrap?: boolean;
+}
+
+export function renderNftables(node: NodeModel, variant: Variant = {}): string {
   const fw = node.firewall;
   const wg = node.wireguard.interface;
   const trusted = ["lo", ...fw.trustedInterfaces];
@@ -66,7 +80,10 @@ export function renderNftables(node: NodeModel): string {
       STATE_VMAP("input_allow"),
     ]),
     "",
-    ...chain("input_allow", inputAllowLines(fw, wg)),
+    ...chain("input_allow", [
+      ...inputAllowLines(fw, wg),
+      ...(variant.bootstrap ? firstContactLines(fw) : []),
+    ]),
     "",
     ...chain("mesh_input", meshInputLines(fw)),
   ];

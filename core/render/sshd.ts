@@ -17,14 +17,15 @@ export function sshValue(key: string, value: SshValue): string {
   return value.join(SPACE_SEPARATED.has(key) ? " " : ",");
 }
 
-export function renderSshdConfig(node: NodeModel): string {
+/** `bootstrap`: the first-contact variant, listening everywhere until the mesh is proven. */
+export function renderSshdConfig(node: NodeModel, variant: { bootstrap?: boolean } = {}): string {
   const ssh = node.ssh;
   const lines = [
     header(node, "sshd configuration"),
     "# Complete on purpose: drop-ins in /etc/ssh/sshd_config.d are not read.",
     "",
     `Port ${ssh.port}`,
-    ...ssh.listenAddresses.map((a) => `ListenAddress ${a}`),
+    ...(variant.bootstrap ? [] : ssh.listenAddresses.map((a) => `ListenAddress ${a}`)),
     `HostKey ${ssh.hostKey}`,
     `AuthorizedKeysFile ${AUTHORIZED_KEYS_DIR}/%u`,
     // Debian and Ubuntu need PAM for account and session setup; Alpine's sshd has no PAM.

@@ -18,6 +18,11 @@ in
 rec {
   inherit allowLines;
 
+  # First contact (bootstrap.nix): SSH from the operator's networks, as firstContactLines
+  # writes it for nftables.conf.
+  firstContactRules = first:
+    ''ip saddr ${set first.cidrs} tcp dport ${set first.tcpPorts} accept comment "first contact, until the mesh is proven"'';
+
   firewall = node:
     let
       fw = node.firewall;

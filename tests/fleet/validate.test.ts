@@ -190,6 +190,16 @@ const cases: [string, (f: Raw) => void, string][] = [
     'fleet.ssh.breakGlassCidrs[0] = "0.0.0.0/0": opens SSH to a large part of the internet. Fix: name the operator\'s own address (/32) or a range of /16 or narrower.',
   ],
   [
+    "a first-contact range that opens SSH widely",
+    (f) => (f.ssh.firstContactFrom = ["10.0.0.0/8"]),
+    'fleet.ssh.firstContactFrom[0] = "10.0.0.0/8": opens SSH to a large part of the internet. Fix: name the operator\'s own address (/32) or a range of /16 or narrower.',
+  ],
+  [
+    "created hosts with no network for first contact",
+    (f) => (f.ssh.firstContactFrom = []),
+    'fleet.ssh.firstContactFrom = []: is empty, but hub is created by the program and first reached over public SSH, which the provider firewall lets in only from these networks. Fix: list the public address(es) the operator\'s machine or CI runner connects from, such as "198.51.100.7/32".',
+  ],
+  [
     "a malformed WireGuard key",
     (f) => (f.peers[0].publicKey = "not-a-key"),
     'fleet.peers[0].publicKey = "not-a-key": is not a WireGuard public key. Fix: paste the 44-character base64 key that `wg pubkey` prints on the peer.',

@@ -1,6 +1,8 @@
 // A small valid fleet to mutate in tests: hub-spoke, three nodes, one operator peer.
 export const OPERATOR_KEY =
   "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEXZOHGwGJeHtlDjlaFAMCM0/fzBcz7YbrD5Y/JrOiZX operator@example";
+/** Where the operator reaches new hosts from (TEST-NET-2). */
+export const OPERATOR_NETWORK = "198.51.100.0/24";
 export const PEER_KEY = "cTFvXm8z6TM4q8Qb8n4hRHB1ij8o9y/qIH+Z0sWWUS4=";
 export const SHA = "a".repeat(64);
 export const HOST_KEY =
@@ -12,7 +14,12 @@ export type Raw = any;
 export function smallFleet(): Raw {
   return {
     mesh: { name: "test", cidr: "10.20.0.0/24", listenPort: 51820, topology: "hub-spoke" },
-    ssh: { adminUser: "ops", authorizedKeys: [OPERATOR_KEY], allowFrom: ["group:operators"] },
+    ssh: {
+      adminUser: "ops",
+      authorizedKeys: [OPERATOR_KEY],
+      allowFrom: ["group:operators"],
+      firstContactFrom: [OPERATOR_NETWORK],
+    },
     dns: { zones: ["example.com"] },
     peers: [{ name: "laptop", group: "operators", meshIp: "10.20.0.100", publicKey: PEER_KEY }],
     nodes: [
@@ -67,6 +74,7 @@ export function allFeaturesFleet(): Raw {
       authorizedKeys: [OPERATOR_KEY],
       allowFrom: ["group:operators"],
       breakGlassCidrs: ["198.51.100.7/32"],
+      firstContactFrom: [OPERATOR_NETWORK],
     },
     dns: { zones: ["example.com", "example.net"] },
     peers: [

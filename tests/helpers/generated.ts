@@ -1,5 +1,5 @@
 // Large fleets for graph tests: every provider and role, hub-and-spoke on a /16.
-import { HOST_KEY, OPERATOR_KEY, PEER_KEY, SHA, type Raw } from "./fleets";
+import { HOST_KEY, OPERATOR_KEY, OPERATOR_NETWORK, PEER_KEY, SHA, type Raw } from "./fleets";
 
 export function generatedFleet(size: number): Raw {
   const vultrRegions = ["ams", "fra", "ewr", "nrt", "syd"];
@@ -40,7 +40,12 @@ export function generatedFleet(size: number): Raw {
   });
   return {
     mesh: { name: "big", cidr: "10.99.0.0/16", listenPort: 51820, topology: "hub-spoke" },
-    ssh: { adminUser: "ops", authorizedKeys: [OPERATOR_KEY], allowFrom: ["group:operators"] },
+    ssh: {
+      adminUser: "ops",
+      authorizedKeys: [OPERATOR_KEY],
+      allowFrom: ["group:operators"],
+      firstContactFrom: [OPERATOR_NETWORK],
+    },
     dns: { zones: ["example.com"] },
     peers: [{ name: "op", group: "operators", meshIp: "10.99.255.200", publicKey: PEER_KEY }],
     nodes,

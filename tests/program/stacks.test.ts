@@ -27,7 +27,7 @@ const EXPECTED: Record<string, Record<string, number>> = {
     [T.command]: 81,
     [T.record]: 33, // 16 A for the vault names, 13 AAAA (Vultr has IPv6), 4 ingress A
     [T.vultrInstance]: 13, [T.vultrGroup]: 13, [T.vultrKey]: 1,
-    [T.vultrRule]: 52, // 13 nodes x (80, 443) x (v4, v6)
+    [T.vultrRule]: 65, // 13 nodes x ((80, 443) x (v4, v6) + first-contact SSH, v4)
     [T.awsProvider]: 1, [T.awsInstance]: 1, [T.awsGroup]: 1, [T.awsEip]: 1, [T.awsKeyPair]: 1,
   },
   // nexus sits behind NAT: no first contact over a public address, so 3 x 4 + 2 commands.
@@ -35,7 +35,7 @@ const EXPECTED: Record<string, Record<string, number>> = {
   clavitor: {
     [T.fleet]: 1, [T.node]: 16, [T.hub]: 1, [T.vault]: 16, [T.rollout]: 1, [T.localCommand]: 1,
     [T.bytes]: 29, [T.command]: 64, [T.record]: 29,
-    [T.vultrInstance]: 13, [T.vultrGroup]: 13, [T.vultrKey]: 1, [T.vultrRule]: 52,
+    [T.vultrInstance]: 13, [T.vultrGroup]: 13, [T.vultrKey]: 1, [T.vultrRule]: 65,
   },
   openclaw: {
     [T.fleet]: 1, [T.node]: 1, [T.k3s]: 1, [T.bytes]: 2, [T.password]: 1, [T.command]: 5,
@@ -73,32 +73,42 @@ describe.each(STACK_NAMES)("stack %s", (stack) => {
     }
   });
 
-  test("the provider-side firewall opens exactly the policy's public ports", () => {
+  test("the provider-side firewall opens the policy's public ports, and SSH only to operators", () => {
     const { fleet } = stackSynthesis(stack as StackName);
     for (const node of fleet.nodes.filter((n) => n.provider !== "existing")) {
       const fw = planFirewall(fleet, node);
-      const expected = [
-        ...fw.publicTcpPorts.map((p) => `tcp/${p}`),
-        ...fw.publicUdpPorts.map((p) => `udp/${p}`),
-      ].sort();
+      const open = [
+        ...fw.publicTcpPorts.map((p) => `tcp/${p} from everyone`),
+        ...fw.publicUdpPorts.map((p) => `udp/${p} from everyone`),
+      ];
+      // First contact reaches a new host over public SSH before the mesh exists: only from the
+      // operator's networks, never the whole internet.
+      const operators = [
+        ...new Set([...fleet.ssh.firstContactFrom, ...fw.breakGlass.map((b) => b.cidr)]),
+      ].map((cidr) => `tcp/${fleet.ssh.port} from ${cidr}`);
+      expect(fleet.ssh.firstContactFrom.length).toBeGreaterThan(0);
+      const expected = [...open, ...operators].sort();
+      const rule = (protocol: unknown, port: unknown, cidr: string) =>
+        `${protocol}/${port} from ${cidr === "0.0.0.0/0" || cidr === "::/0" ? "everyone" : cidr}`;
       if (node.provider === "vultr") {
         const rules = byType(run(stack), T.vultrRule).filter((r) =>
           r.name.startsWith(`${node.name}-`),
         );
-        const v4 = rules
-          .filter((r) => r.inputs.ipType === "v4")
-          .map((r) => `${r.inputs.protocol}/${r.inputs.port}`);
-        const v6 = rules
-          .filter((r) => r.inputs.ipType === "v6")
-          .map((r) => `${r.inputs.protocol}/${r.inputs.port}`);
-        expect(v4.sort()).toEqual(expected);
-        expect(v6.sort()).toEqual(expected);
+        const of = (ipType: string) =>
+          rules
+            .filter((r) => r.inputs.ipType === ipType)
+            .map((r) =>
+              rule(r.inputs.protocol, r.inputs.port, `${r.inputs.subnet}/${r.inputs.subnetSize}`),
+            )
+            .sort();
+        expect(of("v4")).toEqual(expected);
+        expect(of("v6")).toEqual(open.sort());
       } else {
         const group = named(run(stack), `${node.name}-sg`, T.awsGroup);
         const ingress = (
-          group.inputs.ingress as { protocol: string; fromPort: number; toPort: number }[]
+          group.inputs.ingress as { protocol: string; fromPort: number; cidrBlocks: string[] }[]
         )
-          .map((i) => `${i.protocol}/${i.fromPort}`)
+          .flatMap((i) => i.cidrBlocks.map((c) => rule(i.protocol, i.fromPort, c)))
           .sort();
         expect(ingress).toEqual(expected);
       }

@@ -28,3 +28,28 @@ test.each(allNodes())("%s/%s: nft -c accepts it, and it loads twice", (stack, na
   const hook = ns.exec("nft", ["list", "chain", "inet", "clawd_mesh", "input"]);
   expect(hook).toContain("policy drop");
 });
+
+// First contact's variant: the same ruleset plus SSH from the operator's networks only.
+const generic = allNodes().filter(([stack, name]) =>
+  stackSynthesis(stack).files.has(`nodes/${name}/bootstrap/nftables.conf`),
+);
+test.each(generic)(
+  "%s/%s: the first-contact variant adds SSH from the operator's networks only",
+  (stack, name) => {
+    const s = stackSynthesis(stack);
+    const file = join(tmp.path, `${stack}-${name}.bootstrap.nft`);
+    const text = s.files.get(`nodes/${name}/bootstrap/nftables.conf`) ?? "";
+    writeFileSync(file, text);
+    expect(run("nft", ["-c", "-f", file]).status).toBe(0);
+    const normal = (s.files.get(`nodes/${name}/nftables.conf`) ?? "").split("\n");
+    const added = text.split("\n").filter((l) => !normal.includes(l));
+    const { firstContactFrom, port } = s.fleet.ssh;
+    const from =
+      firstContactFrom.length > 0
+        ? `ip saddr ${firstContactFrom.length === 1 ? firstContactFrom[0] : `{ ${firstContactFrom.join(", ")} }`} `
+        : "";
+    expect(added.map((l) => l.trim())).toEqual([
+      `${from}tcp dport ${port} accept comment "first contact, until the mesh is proven"`,
+    ]);
+  },
+);

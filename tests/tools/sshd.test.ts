@@ -114,3 +114,26 @@ describe("Ubuntu's cloud-init drop-in (PasswordAuthentication yes)", () => {
     expect(eff.get("kbdinteractiveauthentication")).toBe("no");
   });
 });
+
+// First contact's variant: the same table, listening on every address until the mesh is proven.
+const firstContact = allNodes().filter(([stack, name]) =>
+  stackSynthesis(stack).files.has(`nodes/${name}/bootstrap/sshd_config`),
+);
+test.each(firstContact)(
+  "%s/%s: the first-contact sshd_config differs only in where it listens",
+  (stack, name) => {
+    const s = stackSynthesis(stack);
+    const text = s.files.get(`nodes/${name}/bootstrap/sshd_config`) ?? "";
+    const file = join(tmp.path, `${stack}-${name}.bootstrap.sshd_config`);
+    writeFileSync(file, text);
+    expect(run("sshd", ["-t", "-f", file, "-h", hostKey]).status).toBe(0);
+    const normal = (s.files.get(`nodes/${name}/sshd_config`) ?? "").split("\n");
+    expect(
+      normal
+        .filter((l) => !text.split("\n").includes(l))
+        .every((l) => l.startsWith("ListenAddress ")),
+    ).toBe(true);
+    expect(text.split("\n").filter((l) => !normal.includes(l))).toEqual([]);
+    expect(text).not.toMatch(/^ListenAddress /m);
+  },
+);
