@@ -17,12 +17,17 @@ function factsOf(facts: FleetFacts, name: string) {
   return f;
 }
 
-type Auth = { privateKey: string } | { agentSocketPath: string };
+type Auth = { privateKey: string } | Record<string, never>;
 
+/**
+ * The key, or nothing: with no key the provider uses the agent in SSH_AUTH_SOCK by itself
+ * (pulumi-command remote/connection_unix.go). Naming the socket here would put its path — new
+ * in every login session — into every connection, and any input change re-runs a command.
+ */
 function authOf(credentials: SshCredentials): pulumi.Output<Auth> {
   return "privateKey" in credentials
     ? credentials.privateKey.apply((k) => ({ privateKey: k }))
-    : pulumi.output({ agentSocketPath: credentials.agentSocketPath });
+    : pulumi.output({});
 }
 
 /** One SSH hop: where, as whom, the key the host must show, and the shared dial limits. */

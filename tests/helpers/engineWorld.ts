@@ -27,7 +27,6 @@ interface Host {
   ip: string;
   users: Set<string>;
   edge: readonly EdgeRule[] | undefined;
-  pushes: number;
 }
 
 export interface Ran {
@@ -45,7 +44,7 @@ export class StandInCloud implements Cloud {
   async boot(spec: { image: { loginUser: string } }) {
     const id = `host-${this.next}`;
     const ip = `198.18.1.${this.next++}`;
-    this.hosts.set(id, { id, ip, users: new Set([spec.image.loginUser]), edge: [], pushes: 0 });
+    this.hosts.set(id, { id, ip, users: new Set([spec.image.loginUser]), edge: [] });
     return { hostId: id, ipv4: ip };
   }
   async destroy(hostId: string) {
@@ -68,7 +67,7 @@ export class StandInCloud implements Cloud {
   /** An existing host, as its owner left it: the admin account with the operator's key. */
   existing(ip: string, admin: string): void {
     const id = `existing-${ip}`;
-    this.hosts.set(id, { id, ip, users: new Set([admin]), edge: undefined, pushes: 0 });
+    this.hosts.set(id, { id, ip, users: new Set([admin]), edge: undefined });
   }
 
   byIp(ip: string): Host | undefined {
@@ -93,6 +92,7 @@ function admits(host: Host, port: number): boolean {
 
 export class StandInTransport implements CommandTransport {
   readonly ran: Ran[] = [];
+  private pushes = 0;
   constructor(
     private readonly cloud: StandInCloud,
     private readonly admin: string,
@@ -107,13 +107,15 @@ export class StandInTransport implements CommandTransport {
     };
     const first = c.proxy ?? c;
     const target = this.cloud.byIp(first.host);
+    // The mesh is the lab's business: an address no host has publicly is taken as reachable.
+    const mesh = !target && !first.host.startsWith("198.18.");
     // The provider retries the dial, then gives up (remote/connection.go dialWithRetry).
-    if (!target || !admits(target, first.port)) {
+    if (!mesh && (!target || !admits(target, first.port))) {
       throw new Error(
         `after 10 failed attempts: dial tcp ${first.host}:${first.port}: i/o timeout`,
       );
     }
-    if (!target.users.has(first.user)) {
+    if (target && !target.users.has(first.user)) {
       throw new Error(
         `after 10 failed attempts: ssh: handshake failed: ssh: unable to authenticate, attempted methods [none publickey], no supported methods remain`,
       );
@@ -130,9 +132,9 @@ export class StandInTransport implements CommandTransport {
     this.ran.push({ host: c.host, user: c.user, ...(c.proxy && { via: c.proxy.host }), kind });
     if (kind === "bootstrap" || kind === "push") {
       // The bundle creates the admin account; sshd lets nobody else in afterwards.
-      if (!c.proxy) target.users = new Set([this.admin]);
-      target.pushes++;
-      return { stdout: `clawd-mesh: armed 1795430000-${target.pushes} 1795430000`, stderr: "" };
+      if (target && !c.proxy) target.users = new Set([this.admin]);
+      const n = ++this.pushes;
+      return { stdout: `clawd-mesh: armed 1795430000-${n} 1795430000`, stderr: "" };
     }
     if (kind === "confirm") return { stdout: "clawd-mesh: confirmed", stderr: "" };
     if (kind === "kubeconfig") return { stdout: KUBECONFIG.trimEnd(), stderr: "" };
