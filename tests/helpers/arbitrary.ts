@@ -2,7 +2,7 @@
 // generated case exercises planning: one public hub in hub-spoke; in a full mesh at most one
 // node behind NAT, with an entry node to reach it and no rule pointing a peer at it.
 import fc from "fast-check";
-import { HOST_KEY, OPERATOR_KEY, SHA, type Raw } from "./fleets";
+import { HOST_KEY, NIXPKGS, OPERATOR_KEY, SHA, type Raw } from "./fleets";
 import { createHash } from "node:crypto";
 
 const key = (name: string) => createHash("sha256").update(name).digest("base64");
@@ -99,6 +99,7 @@ export const fleetArbitrary: fc.Arbitrary<Raw> = fc
     return {
       mesh: { name: "prop", cidr: "10.30.0.0/24", listenPort: 51820, topology },
       ssh: { adminUser: "ops", authorizedKeys: [OPERATOR_KEY], allowFrom: ["group:operators"] },
+      nixpkgs: { ...NIXPKGS },
       nodes: fleetNodes,
       peers,
       access,

@@ -6,6 +6,13 @@ export const SHA = "a".repeat(64);
 export const HOST_KEY =
   "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGb5zPl6Cpc5I+0uqLo6bsdOAfJvl0hEKyJL3LAUcme9";
 
+/** A nixpkgs pin of the right shape for test fleets (no such commit exists). */
+export const NIXPKGS = {
+  branch: "nixos-26.05",
+  rev: "0123456789abcdef0123456789abcdef01234567",
+  sha256: "1f1kg9s885kgzrgw2n6k7fgxidf4lfxg57f6rpgavh5sjkv48cdy",
+};
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Raw = any;
 
@@ -14,6 +21,7 @@ export function smallFleet(): Raw {
     mesh: { name: "test", cidr: "10.20.0.0/24", listenPort: 51820, topology: "hub-spoke" },
     ssh: { adminUser: "ops", authorizedKeys: [OPERATOR_KEY], allowFrom: ["group:operators"] },
     dns: { zones: ["example.com"] },
+    nixpkgs: { ...NIXPKGS },
     peers: [{ name: "laptop", group: "operators", meshIp: "10.20.0.100", publicKey: PEER_KEY }],
     nodes: [
       {
@@ -69,6 +77,7 @@ export function allFeaturesFleet(): Raw {
       breakGlassCidrs: ["198.51.100.7/32"],
     },
     dns: { zones: ["example.com", "example.net"] },
+    nixpkgs: { ...NIXPKGS },
     peers: [
       { name: "op", group: "operators", meshIp: "10.77.0.200", publicKey: PEER_KEY },
       {

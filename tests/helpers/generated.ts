@@ -1,5 +1,5 @@
 // Large fleets for graph tests: every provider and role, hub-and-spoke on a /16.
-import { HOST_KEY, OPERATOR_KEY, PEER_KEY, SHA, type Raw } from "./fleets";
+import { HOST_KEY, NIXPKGS, OPERATOR_KEY, PEER_KEY, SHA, type Raw } from "./fleets";
 
 export function generatedFleet(size: number): Raw {
   const vultrRegions = ["ams", "fra", "ewr", "nrt", "syd"];
@@ -42,6 +42,7 @@ export function generatedFleet(size: number): Raw {
     mesh: { name: "big", cidr: "10.99.0.0/16", listenPort: 51820, topology: "hub-spoke" },
     ssh: { adminUser: "ops", authorizedKeys: [OPERATOR_KEY], allowFrom: ["group:operators"] },
     dns: { zones: ["example.com"] },
+    nixpkgs: { ...NIXPKGS },
     peers: [{ name: "op", group: "operators", meshIp: "10.99.255.200", publicKey: PEER_KEY }],
     nodes,
     access: [{ from: ["group:operators"], to: ["role:ollama"], tcp: [11434] }],
