@@ -164,6 +164,10 @@ export class MeshNode extends pulumi.ComponentResource {
       ...(identity && { identity }),
       operatorKey: cloud.operatorKey,
       parent: this,
+      ...(node.os === "nixos" &&
+        fleet.nixpkgs && {
+          nixos: { pin: fleet.nixpkgs, stateVersion: node.nixosStateVersion },
+        }),
     };
     switch (node.provider) {
       case "vultr":

@@ -251,15 +251,18 @@ arm() {
 }
 
 if [ "$NODE_OS" = nixos ]; then
+  # Before anything is armed: a download that fails or a tree whose hash differs changes nothing.
+  nixpkgs=$(fetch_nixpkgs "$dir/nixpkgs.log") || fail "could not fetch nixpkgs $NIXPKGS_BRANCH $NIXPKGS_REV with sha256 $NIXPKGS_SHA256 ($(tail -n 1 "$dir/nixpkgs.log")); nothing was changed"
   arm
+  echo "$nixpkgs" >"$PENDING/nixpkgs"
   install_nixos
-  nixos-rebuild dry-build >/dev/null 2>&1 || {
+  nixos_rebuild dry-build "$nixpkgs" >/dev/null 2>&1 || {
     "$PENDING/scripts/rollback.sh" "$token" now
     fail "nixos-rebuild dry-build rejected the configuration; the node keeps the previous one"
   }
   date +%s >"$PENDING/activated"
   # test: switch the running system, not the boot entry; confirm makes the boot entry.
-  nixos-rebuild test >/dev/null
+  nixos_rebuild test "$nixpkgs" >/dev/null
 else
   ensure_packages
   validate

@@ -58,7 +58,8 @@ elif [ "$(init_system)" = systemd ]; then
   systemctl stop "clawd-mesh-rollback-$token.timer" 2>/dev/null || true
 fi
 if [ "$(cat "$PENDING/kind")" = nixos ]; then
-  nixos-rebuild switch >/dev/null
+  # The tree apply built and tested from: the boot entry is the system that was confirmed.
+  nixos_rebuild switch "$(cat "$PENDING/nixpkgs")" >/dev/null
 fi
 rm -rf "$PENDING"
 echo "clawd-mesh: confirmed $token"

@@ -171,6 +171,23 @@ wg_identity() {
   } | cksum
 }
 
+# The stack's pinned nixpkgs (NIXPKGS_URL, NIXPKGS_SHA256 from the bundle's env), fetched into
+# the store and kept only if its unpacked tree hashes to NIXPKGS_SHA256; already there, it is
+# not fetched again. Prints its store path: the same one the module's fetchTarball names.
+# $1: where to leave nix-prefetch-url's messages.
+fetch_nixpkgs() {
+  out=$(nix-prefetch-url --unpack --name source --print-path "$NIXPKGS_URL" "$NIXPKGS_SHA256" 2>"$1") ||
+    return 1
+  printf '%s\n' "$out" | sed -n 2p
+}
+
+# nixos-rebuild ACTION NIXPKGS: from the pinned tree only. NIX_PATH is replaced, not extended,
+# so neither a channel nor the caller's environment can slip another nixpkgs in.
+nixos_rebuild() {
+  NIX_PATH="nixpkgs=$2:nixos-config=/etc/nixos/configuration.nix" \
+    nixos-rebuild "$1" -I "nixpkgs=$2" -I nixos-config=/etc/nixos/configuration.nix
+}
+
 receiver() {
   for r in /run/current-system/sw/bin/clawd-mesh-receive /usr/local/sbin/clawd-mesh-receive; do
     if [ -x "$r" ]; then

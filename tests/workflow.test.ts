@@ -74,7 +74,9 @@ describe("dependency updates", () => {
 
   test("the command provider is held on 1.2.x and TypeScript on 5", () => {
     const held = (dep: string) =>
-      ecosystem("npm").ignore.find((i: Record<string, unknown>) => i["dependency-name"] === dep);
+      ecosystem("npm").ignore.find(
+        (i: { "dependency-name": string }) => i["dependency-name"] === dep,
+      );
     expect(held("@pulumi/command")["update-types"]).toEqual([
       "version-update:semver-major",
       "version-update:semver-minor",
@@ -83,5 +85,45 @@ describe("dependency updates", () => {
     const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, "package.json"), "utf8"));
     expect(pkg.dependencies["@pulumi/command"]).toMatch(/^1\.2\.\d+$/);
     expect(pkg.engines.node).toBe(">=22");
+  });
+});
+
+describe("the nixpkgs bump", () => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const bump: any = parse(
+    readFileSync(join(PROJECT_DIR, ".github/workflows/nixpkgs-bump.yml"), "utf8"),
+  );
+  const job = bump.jobs.bump;
+  const runs = (): string[] =>
+    job.steps.map((s: { run?: string }) => s.run).filter((r: unknown) => typeof r === "string");
+
+  test("runs every week and by hand", () => {
+    expect(bump.on.schedule).toEqual([{ cron: expect.stringMatching(/^\S+ \S+ \* \* \d$/) }]);
+    expect(bump.on).toHaveProperty("workflow_dispatch");
+    expect(Object.keys(bump.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+  });
+
+  test("least privilege: nothing by default; one job may push its branch and open a PR", () => {
+    expect(bump.permissions).toEqual({});
+    expect(Object.keys(bump.jobs)).toEqual(["bump"]);
+    expect(job.permissions).toEqual({ contents: "write", "pull-requests": "write" });
+  });
+
+  test("the hash comes from nix, the edit from the bump script, and no npm code runs", () => {
+    const script = runs().join("\n");
+    expect(script).toContain("apt-get install -y -qq --no-install-recommends nix-bin");
+    expect(script).toContain("./scripts/nixpkgs-bump.sh");
+    expect(script).toContain("gh pr create");
+    expect(script).not.toMatch(/\bnpm\b|\bnpx\b|\bpulumi\b/);
+    const actions = job.steps
+      .filter((s: { uses?: string }) => s.uses)
+      .map((s: { uses: string }) => s.uses);
+    expect(actions).toEqual(["actions/checkout@v5"]);
+  });
+
+  test("secrets reach the steps through env and the checkout, never a command line", () => {
+    for (const r of runs()) expect(r).not.toContain("${{");
+    const step = job.steps.find((s: { run?: string }) => s.run?.includes("gh pr create"));
+    expect(step.env.GH_TOKEN).toBe("${{ secrets.NIXPKGS_BUMP_TOKEN || github.token }}");
   });
 });

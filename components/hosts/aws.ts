@@ -4,35 +4,83 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { Os } from "../../core/fleet/catalog";
 import { userDataFor } from "../../core/render/userData";
-import { publicRules, type Host, type HostArgs } from "./types";
+import { install, publicRules, type Host, type HostArgs } from "./types";
+
+export interface AmiSource {
+  /** The publisher's account id. */
+  readonly owner: string;
+  /** The image name pattern (x86_64); NixOS's names the stack's release. */
+  readonly name: (nixosRelease: string | undefined) => string;
+  /** What to change when no image matches. */
+  readonly fix: string;
+}
 
 /** Publishers' account ids and image names (x86_64). */
-export const AMIS: Record<Os, { owner: string; name: string }> = {
-  nixos: { owner: "427812963091", name: "nixos/24.11*-x86_64-linux" },
+export const AMIS: Record<Os, AmiSource> = {
+  nixos: {
+    owner: "427812963091",
+    name: (release) => `nixos/${release ?? "?"}*-x86_64-linux`,
+    // NixOS publishes images per release and removes them about a year later.
+    fix: "move fleet.nixpkgs.branch (and its rev and sha256) to a NixOS release that still has images (README: Upgrading NixOS)",
+  },
   ubuntu: {
     owner: "099720109477",
-    name: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*",
+    name: () => "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*",
+    fix: "check that the region is enabled for the account, or use another os",
   },
-  debian: { owner: "136693071363", name: "debian-12-amd64-*" },
-  alpine: { owner: "538276064493", name: "alpine-3.*-x86_64-bios-cloudinit-*" },
+  debian: {
+    owner: "136693071363",
+    name: () => "debian-12-amd64-*",
+    fix: "check that the region is enabled for the account, or use another os",
+  },
+  alpine: {
+    owner: "538276064493",
+    name: () => "alpine-3.*-x86_64-bios-cloudinit-*",
+    fix: "check that the region is enabled for the account, or use another os",
+  },
 };
+
+/** The message for a lookup that found nothing: what was asked for, where, and the fix. */
+export function noImageMessage(
+  name: string,
+  os: Os,
+  region: string,
+  nixosRelease: string | undefined,
+): string {
+  const image = AMIS[os];
+  const what = os === "nixos" ? `official NixOS ${nixosRelease ?? "?"} image` : `${os} image`;
+  return `${name}: AWS has no ${what} in ${region} (owner ${image.owner}, name ${image.name(nixosRelease)}). Fix: ${image.fix}.`;
+}
 
 export function awsHost(args: HostArgs, provider: aws.Provider): Host {
   const { name, node, parent } = args;
   const opts = { parent, provider };
   const tags = { Name: name, "clawd-mesh:mesh": args.mesh };
   const image = AMIS[node.os];
-  const ami = aws.ec2.getAmiOutput(
-    {
-      owners: [image.owner],
-      mostRecent: true,
-      filters: [
-        { name: "name", values: [image.name] },
-        { name: "architecture", values: ["x86_64"] },
-      ],
-    },
-    { parent, provider },
-  );
+  const release = args.nixos?.pin.release;
+  // getAmiIds answers an empty list where getAmi fails with the provider's own words ("Your
+  // query returned no results"); the program says instead which release and region had none.
+  const ami = aws.ec2
+    .getAmiIdsOutput(
+      {
+        owners: [image.owner],
+        sortAscending: false, // newest first
+        filters: [
+          { name: "name", values: [image.name(release)] },
+          { name: "architecture", values: ["x86_64"] },
+        ],
+      },
+      { parent, provider },
+    )
+    .apply(({ ids }) => {
+      const newest = ids[0];
+      if (newest !== undefined) return newest;
+      // The instance is never declared. The rejection reaches the CLI through every input
+      // that depends on it, each adding its property name, so the plain line is logged first.
+      const message = noImageMessage(name, node.os, node.region, release);
+      void pulumi.log.error(message, parent);
+      throw new pulumi.RunError(message);
+    });
   const group = new aws.ec2.SecurityGroup(
     `${name}-sg`,
     {
@@ -66,7 +114,7 @@ export function awsHost(args: HostArgs, provider: aws.Provider): Host {
   const instance = new aws.ec2.Instance(
     name,
     {
-      ami: ami.id,
+      ami,
       instanceType: node.instanceType ?? "",
       keyName: keyPair.keyName,
       vpcSecurityGroupIds: [group.id],
@@ -82,7 +130,9 @@ export function awsHost(args: HostArgs, provider: aws.Provider): Host {
         deleteOnTermination: true,
       },
       userData: args.identity
-        ? pulumi.secret(args.identity.apply((identity) => userDataFor("aws", node.os, identity)))
+        ? pulumi.secret(
+            args.identity.apply((identity) => userDataFor("aws", node.os, identity, install(args))),
+          )
         : "",
       userDataReplaceOnChange: false,
       tags,

@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
-import type { FleetNode } from "../../core/fleet/fleet";
+import type { FleetNode, NixpkgsPin } from "../../core/fleet/fleet";
 import type { FirewallPolicy } from "../../core/plan/model";
-import type { HostIdentity } from "../../core/render/userData";
+import type { HostIdentity, NixosInstall } from "../../core/render/userData";
 
 export interface HostArgs {
   readonly name: string;
@@ -14,6 +14,13 @@ export interface HostArgs {
   /** The operator's public key, for the provider's first-boot root access. */
   readonly operatorKey: string;
   readonly parent: pulumi.Resource;
+  /** NixOS nodes: the stack's pin (its release picks the image) and the node's stateVersion. */
+  readonly nixos?: { readonly pin: NixpkgsPin; readonly stateVersion: string };
+}
+
+/** What a NixOS host is installed with, for its first-boot user data. */
+export function install(args: HostArgs): NixosInstall | undefined {
+  return args.nixos && { branch: args.nixos.pin.branch, stateVersion: args.nixos.stateVersion };
 }
 
 export interface Host {

@@ -1,14 +1,16 @@
 // A Vultr instance with a firewall group that mirrors the node's public ports. NixOS starts
-// from Vultr's Debian image and is converted by nixos-infect on first boot (seed 001).
+// from Vultr's Ubuntu image and is converted by nixos-infect on first boot (seed 001).
 import * as pulumi from "@pulumi/pulumi";
 import * as vultr from "@ediri/vultr";
 import type { Os } from "../../core/fleet/catalog";
 import { userDataFor } from "../../core/render/userData";
-import { publicRules, type Host, type HostArgs } from "./types";
+import { install, publicRules, type Host, type HostArgs } from "./types";
 
 /** Vultr's names for the images each os starts from. */
 export const VULTR_IMAGES: Record<Os, string> = {
-  nixos: "Debian 12 x64 (bookworm)",
+  // nixos-infect's README sets Vultr up from an Ubuntu box; 22.04 is the release it lists as
+  // tested there (Ubuntu supports it until 2027-04).
+  nixos: "Ubuntu 22.04 LTS x64",
   debian: "Debian 12 x64 (bookworm)",
   ubuntu: "Ubuntu 24.04 LTS x64",
   alpine: "Alpine Linux x64",
@@ -60,11 +62,18 @@ export function vultrHost(args: HostArgs, sshKey: vultr.SSHKey): Host {
       backups: "disabled",
       activationEmail: false,
       userData: args.identity
-        ? pulumi.secret(args.identity.apply((identity) => userDataFor("vultr", node.os, identity)))
+        ? pulumi.secret(
+            args.identity.apply((identity) =>
+              userDataFor("vultr", node.os, identity, install(args)),
+            ),
+          )
         : "",
       tags: ["clawd-mesh", args.mesh],
     },
-    { parent, dependsOn: rules },
+    // Vultr replaces a server whose os or user data changes (both are force-new). They only
+    // matter at first boot, so a new image or nixos-infect pin applies to new servers only;
+    // the push keeps the running ones current.
+    { parent, dependsOn: rules, ignoreChanges: ["osId", "userData"] },
   );
   return {
     publicIpv4: instance.mainIp.apply((ip) => ip || null),

@@ -13,6 +13,25 @@ export type Role = (typeof ROLES)[number];
 export const TOPOLOGIES = ["hub-spoke", "full-mesh"] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
 
+/**
+ * NixOS releases the modules in nix/ are written for (their option names), with the last day
+ * the release gets security fixes. A stack's nixpkgs pin must be on one of these branches.
+ */
+export const NIXOS_RELEASES = {
+  "26.05": { supportedUntil: "2026-12-31" },
+} as const;
+export type NixosRelease = keyof typeof NIXOS_RELEASES;
+
+/**
+ * The release new hosts are installed with, and so the stateVersion of a node that names none.
+ * Moving it moves the stateVersion of every node that relies on it: nodes that exist name
+ * theirs in the stack file instead (see "NixOS releases" in the README).
+ */
+export const NIXOS_RELEASE: NixosRelease = "26.05";
+
+/** The nixpkgs branch of a release, as the NixOS channels and the GitHub repository name it. */
+export const nixosBranch = (release: string) => `nixos-${release}`;
+
 export const OLLAMA_PURPOSES = ["coding", "general", "heavy"] as const;
 export type OllamaPurpose = (typeof OLLAMA_PURPOSES)[number];
 

@@ -3,6 +3,7 @@
 import {
   AWS_REGIONS,
   K3S_API_PORT,
+  NIXOS_RELEASE,
   OLLAMA_PORT,
   OLLAMA_PURPOSES,
   OSES,
@@ -133,7 +134,7 @@ export function checkNode(
       `${path}.nixosStateVersion`,
       n.nixosStateVersion,
       "is not a NixOS release",
-      'write it like "24.11": the release the host was first installed with',
+      `write it like "${NIXOS_RELEASE}": the release the host was first installed with`,
     );
   }
   if (r.problems.length !== before || !address || meshIp === undefined) return undefined;

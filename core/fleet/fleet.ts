@@ -1,6 +1,14 @@
 // The validated fleet: what validate.ts returns and everything downstream reads. Vocabularies
 // are narrowed, mesh IPs resolved, selectors parsed, lists sorted by name.
-import type { Os, OllamaPurpose, Provider, Role, SensitiveExposure, Topology } from "./catalog";
+import type {
+  NixosRelease,
+  Os,
+  OllamaPurpose,
+  Provider,
+  Role,
+  SensitiveExposure,
+  Topology,
+} from "./catalog";
 import type { K3sSettings, VaultSettings } from "./schema";
 
 /** How a node is reached from the internet. */
@@ -35,6 +43,24 @@ export interface FleetNode {
   readonly k3s?: K3sSettings;
   readonly aws?: { readonly rootVolumeGb: number };
   readonly nixosStateVersion: string;
+}
+
+/** The one nixpkgs every NixOS node of a stack builds from: a commit of a release branch. */
+export interface NixpkgsPin {
+  /** The release branch, such as nixos-26.05. */
+  readonly branch: string;
+  readonly release: NixosRelease;
+  /** The commit, 40 hex digits. */
+  readonly rev: string;
+  /** GitHub's archive of that commit. */
+  readonly url: string;
+  /**
+   * sha256 of the unpacked tree in Nix's base32: what nix-prefetch-url --unpack prints and
+   * checks, and what builtins.fetchTarball takes. Both give the same store path for it.
+   */
+  readonly sha256: string;
+  /** The same digest in SRI form, for nix.registry's narHash. */
+  readonly narHash: string;
 }
 
 export interface Peer {
@@ -75,6 +101,8 @@ export interface Fleet {
     readonly identityFile: string;
   };
   readonly dns?: { readonly zones: readonly string[] };
+  /** Set whenever a node runs NixOS (validation requires it then). */
+  readonly nixpkgs?: NixpkgsPin;
   readonly nodes: readonly FleetNode[];
   readonly peers: readonly Peer[];
   readonly access: readonly AccessRule[];

@@ -3,6 +3,7 @@
 // level so that one misspelt provider does not hide every other problem in the file.
 // validate.ts checks meaning and narrows the types.
 import { z } from "zod";
+import { NIXOS_RELEASE } from "./catalog";
 
 const port = z.number().int();
 const ports = z.array(port).default([]);
@@ -104,7 +105,17 @@ export const nodeSchema = z
     vault: vaultSchema.optional(),
     k3s: k3sSchema.optional(),
     aws: awsSchema.optional(),
-    nixosStateVersion: z.string().default("24.11"),
+    /** The release the host was installed with; never changes once the host exists. */
+    nixosStateVersion: z.string().default(NIXOS_RELEASE),
+  })
+  .strict();
+
+/** The nixpkgs every NixOS node builds from: a commit of a release branch and its hash. */
+export const nixpkgsSchema = z
+  .object({
+    branch: z.string(),
+    rev: z.string(),
+    sha256: z.string(),
   })
   .strict();
 
@@ -134,6 +145,7 @@ export const fleetShape = z
     mesh: z.unknown(),
     ssh: z.unknown(),
     dns: z.unknown().optional(),
+    nixpkgs: z.unknown().optional(),
     nodes: z.array(z.unknown()),
     peers: z.array(z.unknown()).default([]),
     access: z.array(z.unknown()).default([]),
@@ -143,6 +155,7 @@ export const fleetShape = z
 export type MeshInput = z.infer<typeof meshSchema>;
 export type SshInput = z.infer<typeof sshSchema>;
 export type NodeInput = z.infer<typeof nodeSchema>;
+export type NixpkgsInput = z.infer<typeof nixpkgsSchema>;
 export type PeerInput = z.infer<typeof peerSchema>;
 export type AccessRuleInput = z.infer<typeof accessRuleSchema>;
 export type OllamaSettings = z.infer<typeof ollamaSchema>;

@@ -19,6 +19,7 @@ import {
   type Member,
 } from "./checkFleet";
 import { checkMeshIp, checkNode } from "./checkNodes";
+import { checkNixpkgs, checkStateVersion, reportMissingPin } from "./checkNixpkgs";
 import { publicSsh, type AccessRule, type Fleet, type FleetNode, type Peer } from "./fleet";
 import { contains, parseCidr, parseIpv4, type Cidr } from "../net/ipv4";
 import { FleetValidationError, fromZodIssues, type Problem } from "./problems";
@@ -28,6 +29,7 @@ import {
   dnsSchema,
   fleetShape,
   meshSchema,
+  nixpkgsSchema,
   nodeSchema,
   peerSchema,
   sshSchema,
@@ -49,6 +51,8 @@ export function collectProblems(raw: unknown): { problems: Problem[]; fleet?: Fl
   const mesh = section(r, "fleet.mesh", meshSchema, top.mesh);
   const ssh = section(r, "fleet.ssh", sshSchema, top.ssh);
   const dns = top.dns === undefined ? undefined : section(r, "fleet.dns", dnsSchema, top.dns);
+  const nixpkgsInput =
+    top.nixpkgs === undefined ? undefined : section(r, "fleet.nixpkgs", nixpkgsSchema, top.nixpkgs);
   const rawNodes = top.nodes.map((n, i) => ({
     path: `fleet.nodes[${i}]`,
     input: section(r, `fleet.nodes[${i}]`, nodeSchema, n),
@@ -84,6 +88,14 @@ export function collectProblems(raw: unknown): { problems: Problem[]; fleet?: Fl
     if (node) nodes.push({ path, node });
     const ip = node ? parseIpv4(node.meshIp) : quietMeshIp(input, cidr);
     members.push({ path, name: input.name, ...(ip !== undefined && { meshIp: ip }) });
+  }
+  const nixpkgs = nixpkgsInput && checkNixpkgs(r, nixpkgsInput);
+  const nixosNodes = rawNodes.filter(({ input }) => input?.os === "nixos").length;
+  if (top.nixpkgs === undefined && nixosNodes > 0) reportMissingPin(r, nixosNodes);
+  if (nixpkgs) {
+    for (const { path, node } of nodes) {
+      if (node.os === "nixos") checkStateVersion(r, path, node.nixosStateVersion, nixpkgs);
+    }
   }
   const peers: Peer[] = [];
   for (const { path, input } of rawPeers) {
@@ -149,6 +161,7 @@ export function collectProblems(raw: unknown): { problems: Problem[]; fleet?: Fl
       identityFile: ssh.identityFile,
     },
     ...(dns && { dns: { zones: [...dns.zones].sort() } }),
+    ...(nixpkgs && { nixpkgs }),
     nodes: nodes.map(({ node }) => node).sort(byName),
     peers: peers.sort(byName),
     access,

@@ -2,6 +2,7 @@
 // renderer (wg-quick, sshd_config, nftables, NixOS) reads this and nothing else, so the
 // renderings cannot disagree about the policy.
 import type { Os, Provider, Role, Topology } from "../fleet/catalog";
+import type { NixpkgsPin } from "../fleet/fleet";
 import type { HardeningPlan, OllamaPlan, VaultPlan } from "./roles";
 
 export interface WgPeer {
@@ -99,7 +100,13 @@ export interface NodeModel {
   readonly vault: VaultPlan | null;
   readonly k3s: K3sPlan | null;
   readonly hardening: HardeningPlan;
-  readonly nixos: { readonly stateVersion: string } | null;
+  /** NixOS nodes: the release the host was installed with, and the stack's one nixpkgs. */
+  readonly nixos: NixosPlan | null;
+}
+
+export interface NixosPlan {
+  readonly stateVersion: string;
+  readonly nixpkgs: NixpkgsPin;
 }
 
 export interface K3sPlan {

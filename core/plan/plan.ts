@@ -4,7 +4,7 @@ import { publicIpOf, type Deployment } from "./deployment";
 import { meshAccessFor, planFirewall } from "./firewall";
 import { planK3s } from "./k3s";
 import { planHardening, planOllama, planVault } from "./roles";
-import type { FleetPlan, NodeModel } from "./model";
+import type { FleetPlan, NixosPlan, NodeModel } from "./model";
 import { planSshd } from "./sshd";
 import { planWireGuard } from "./wireguard";
 
@@ -34,6 +34,13 @@ export function planNode(fleet: Fleet, node: FleetNode, deployment: Deployment):
     vault: planVault(node.vault, node.meshIp),
     k3s: planK3s(fleet, node, publicIp),
     hardening: planHardening(fleet, node),
-    nixos: node.os === "nixos" ? { stateVersion: node.nixosStateVersion } : null,
+    nixos: planNixos(fleet, node),
   };
+}
+
+function planNixos(fleet: Fleet, node: FleetNode): NixosPlan | null {
+  if (node.os !== "nixos") return null;
+  // validateFleet refuses a fleet with NixOS nodes and no pin; this guards hand-built fleets.
+  if (!fleet.nixpkgs) throw new Error(`${node.name} runs NixOS, but the fleet pins no nixpkgs`);
+  return { stateVersion: node.nixosStateVersion, nixpkgs: fleet.nixpkgs };
 }

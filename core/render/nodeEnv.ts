@@ -23,6 +23,15 @@ export function renderNodeEnv(node: NodeModel): string {
           ["VAULT_HEALTH_URL", node.vault.healthUrl],
         ] as [string, string][])
       : []),
+    // NixOS: the pinned tree apply.sh fetches, checks and builds from (no channel is read).
+    ...(node.nixos
+      ? ([
+          ["NIXPKGS_BRANCH", node.nixos.nixpkgs.branch],
+          ["NIXPKGS_REV", node.nixos.nixpkgs.rev],
+          ["NIXPKGS_URL", node.nixos.nixpkgs.url],
+          ["NIXPKGS_SHA256", node.nixos.nixpkgs.sha256],
+        ] as [string, string][])
+      : []),
   ];
   return `${header(node, "Facts for the push scripts")}\n${values
     .map(([k, v]) => `${k}='${v}'`)

@@ -5,10 +5,23 @@
 import { stringify } from "yaml";
 import type { Os } from "../fleet/catalog";
 
-/** nixos-infect turns Vultr's Debian into NixOS (seed 001). Pinned: it runs as root. */
+/**
+ * nixos-infect turns a Vultr Ubuntu image into NixOS (seed 001). Pinned, because it runs as
+ * root: elitak/nixos-infect 7563801d3ae68c975e4027f4e31a3906dca95f30 (2026-01-21, "Add
+ * hostmyserver (#253)"), whose README sets Vultr up from an Ubuntu box (tested on 22.04 x64).
+ */
 export const NIXOS_INFECT_URL =
-  "https://raw.githubusercontent.com/elitak/nixos-infect/30441b1236a3f5e426b72ecf2ba2f4f91127ca0e/nixos-infect";
-export const NIXOS_CHANNEL = "nixos-24.11";
+  "https://raw.githubusercontent.com/elitak/nixos-infect/7563801d3ae68c975e4027f4e31a3906dca95f30/nixos-infect";
+
+/** What a NixOS host is installed with: the stack's release, and its own stateVersion. */
+export interface NixosInstall {
+  /**
+   * The channel nixos-infect installs from: the stack's pinned branch. Only the first boot
+   * uses it; the first push rebuilds from the pinned commit and turns channels off.
+   */
+  readonly branch: string;
+  readonly stateVersion: string;
+}
 
 export interface HostIdentity {
   readonly publicKey: string;
@@ -16,15 +29,17 @@ export interface HostIdentity {
 }
 
 /** cloud-init for Debian and Ubuntu images (Vultr, AWS), optionally infecting to NixOS. */
-export function cloudInitUserData(os: Os, identity: HostIdentity): string {
+export function cloudInitUserData(os: Os, identity: HostIdentity, nixos?: NixosInstall): string {
   const config: Record<string, unknown> = {
     ssh_deletekeys: true,
     ssh_genkeytypes: [],
     ssh_keys: { ed25519_private: identity.privateKey, ed25519_public: identity.publicKey },
   };
   if (os === "nixos") {
+    if (!nixos) throw new Error("a NixOS host needs its release and stateVersion to install");
     // nixos-infect rebuilds the root file system but carries /etc/nixos over: the key and the
-    // module that points sshd at it travel there.
+    // module that points sshd at it travel there. nixos-infect writes stateVersion 23.11 into
+    // its own configuration.nix; the host's is the node's from its first boot on.
     config.write_files = [
       {
         path: "/etc/nixos/ssh_host_ed25519_key",
@@ -34,12 +49,17 @@ export function cloudInitUserData(os: Os, identity: HostIdentity): string {
       {
         path: "/etc/nixos/host.nix",
         permissions: "0644",
-        content:
-          '{ ... }: { services.openssh.hostKeys = [ { path = "/etc/nixos/ssh_host_ed25519_key"; type = "ed25519"; } ]; }\n',
+        content: [
+          "{ lib, ... }: {",
+          '  services.openssh.hostKeys = [ { path = "/etc/nixos/ssh_host_ed25519_key"; type = "ed25519"; } ];',
+          `  system.stateVersion = lib.mkForce "${nixos.stateVersion}";`,
+          "}",
+          "",
+        ].join("\n"),
       },
     ];
     config.runcmd = [
-      `curl -fsSL ${NIXOS_INFECT_URL} | NIXOS_IMPORT=./host.nix NIX_CHANNEL=${NIXOS_CHANNEL} bash -x >/var/log/nixos-infect.log 2>&1`,
+      `curl -fsSL ${NIXOS_INFECT_URL} | NIXOS_IMPORT=./host.nix NIX_CHANNEL=${nixos.branch} bash -x >/var/log/nixos-infect.log 2>&1`,
     ];
   }
   return `#cloud-config\n${stringify(config, { lineWidth: 0 })}`;
@@ -62,8 +82,13 @@ export function nixosAmiUserData(identity: HostIdentity): string {
   ].join("\n");
 }
 
-export function userDataFor(provider: "vultr" | "aws", os: Os, identity: HostIdentity): string {
+export function userDataFor(
+  provider: "vultr" | "aws",
+  os: Os,
+  identity: HostIdentity,
+  nixos?: NixosInstall,
+): string {
   return provider === "aws" && os === "nixos"
     ? nixosAmiUserData(identity)
-    : cloudInitUserData(os, identity);
+    : cloudInitUserData(os, identity, nixos);
 }

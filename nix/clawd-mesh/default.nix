@@ -5,6 +5,7 @@
     ./network.nix
     ./ssh.nix
     ./base.nix
+    ./nixpkgs.nix
     ./ollama.nix
     ./vault.nix
     ./k3s.nix

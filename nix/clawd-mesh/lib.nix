@@ -109,6 +109,14 @@ rec {
       extraFlags = k.flags;
     };
 
+  # nix settings for the stack's pinned nixpkgs; `tree` is its store path.
+  nixpkgs = pin: tree: {
+    # No channel: nix-channel is gone and NIX_PATH holds only what is below.
+    channel.enable = false;
+    nixPath = [ "nixpkgs=${tree}" "nixos-config=/etc/nixos/configuration.nix" ];
+    registry.nixpkgs.to = { type = "path"; path = tree; inherit (pin) narHash; };
+  };
+
   # services.fail2ban.jails.sshd.settings, where SSH answers the internet.
   fail2ban = node:
     let f = node.hardening.fail2ban; in

@@ -88,7 +88,17 @@ in
         }));
         unattendedUpgrades = req types.bool;
       });
-      nixos = req (record { stateVersion = req types.str; });
+      nixos = req (record {
+        stateVersion = req types.str;
+        nixpkgs = req (record {
+          branch = req types.str;
+          release = req types.str;
+          rev = req (types.strMatching "[0-9a-f]{40}");
+          url = req types.str;
+          sha256 = req types.str;
+          narHash = req types.str;
+        });
+      });
     };
   };
 }

@@ -1,6 +1,6 @@
 import { collectProblems, validateFleet } from "../../core/fleet/validate";
 import { FleetValidationError, formatProblem } from "../../core/fleet/problems";
-import { smallFleet, type Raw } from "../helpers/fleets";
+import { NIXPKGS, SHA, smallFleet, type Raw } from "../helpers/fleets";
 
 function problems(mutate: (f: Raw) => void): string[] {
   const fleet = smallFleet();
@@ -241,6 +241,51 @@ const cases: [string, (f: Raw) => void, string][] = [
     },
     'fleet.nodes[0] = "hub": has no management path: no public SSH, no entry node and no peer in ssh.allowFrom. Fix: add a peer in group operators, or give some node the entry role.',
   ],
+  [
+    "a fleet with NixOS nodes and no nixpkgs pin",
+    (f) => delete f.nixpkgs,
+    'fleet.nixpkgs = (missing): is required: 1 node runs NixOS, and every NixOS node builds from this one pinned nixpkgs. Fix: add nixpkgs: { branch: nixos-26.05, rev, sha256 } (see "One pinned nixpkgs" in the README).',
+  ],
+  [
+    "a pin on a branch that is not a release",
+    (f) => (f.nixpkgs.branch = "nixos-unstable"),
+    'fleet.nixpkgs.branch = "nixos-unstable": is not a NixOS release branch. Fix: use nixos-26.05: a stable release gets security fixes, unstable does not.',
+  ],
+  [
+    "a pin on a release the modules are not written for",
+    (f) => (f.nixpkgs.branch = "nixos-24.11"),
+    'fleet.nixpkgs.branch = "nixos-24.11": is a release the NixOS modules of this program are not written for. Fix: use nixos-26.05.',
+  ],
+  [
+    "a short commit id",
+    (f) => (f.nixpkgs.rev = "0123456"),
+    'fleet.nixpkgs.rev = "0123456": is not a full commit id. Fix: write the 40 lowercase hex digits of a commit on nixos-26.05 (git ls-remote https://github.com/NixOS/nixpkgs refs/heads/nixos-26.05 prints the newest).',
+  ],
+  [
+    "a hex sha256 (Nix reads base32 or SRI here)",
+    (f) => (f.nixpkgs.sha256 = SHA),
+    `fleet.nixpkgs.sha256 = "${SHA}": is not a sha256 in Nix base32 (52 characters) or SRI ("sha256-" and 44 base64 characters) form. Fix: write what nix-prefetch-url --unpack https://github.com/NixOS/nixpkgs/archive/0123456789abcdef0123456789abcdef01234567.tar.gz prints.`,
+  ],
+  [
+    "a base32 sha256 with a letter Nix's alphabet lacks",
+    (f) => (f.nixpkgs.sha256 = `e${NIXPKGS.sha256.slice(1)}`),
+    `fleet.nixpkgs.sha256 = "e${NIXPKGS.sha256.slice(1)}": is not a sha256 in Nix base32 (52 characters) or SRI ("sha256-" and 44 base64 characters) form. Fix: write what nix-prefetch-url --unpack https://github.com/NixOS/nixpkgs/archive/0123456789abcdef0123456789abcdef01234567.tar.gz prints.`,
+  ],
+  [
+    "an unknown field in the pin",
+    (f) => (f.nixpkgs.hash = "x"),
+    'fleet.nixpkgs.hash = "x": is not a field this program knows. Fix: use one of: branch, rev, sha256.',
+  ],
+  [
+    "a stateVersion newer than the release the fleet runs",
+    (f) => (f.nodes[0].nixosStateVersion = "26.11"),
+    'fleet.nodes[0].nixosStateVersion = "26.11": is newer than the pinned nixpkgs (nixos-26.05): a host cannot have been installed with a release it does not run. Fix: write the release the host was first installed with.',
+  ],
+  [
+    "a stateVersion that is not a release",
+    (f) => (f.nodes[0].nixosStateVersion = "24.11.2"),
+    'fleet.nodes[0].nixosStateVersion = "24.11.2": is not a NixOS release. Fix: write it like "26.05": the release the host was first installed with.',
+  ],
 ];
 
 test.each(cases)("rejects %s", (_name, mutate, expected) => {
@@ -293,4 +338,40 @@ test("a missing fleet is one clear problem", () => {
   expect(collectProblems(undefined).problems.map(formatProblem)).toEqual([
     "fleet = (missing): is required. Fix: add it (an object).",
   ]);
+});
+
+describe("the nixpkgs pin", () => {
+  const pin = (sha256: string) => {
+    const fleet = smallFleet();
+    fleet.nixpkgs.sha256 = sha256;
+    return validateFleet(fleet).nixpkgs;
+  };
+
+  test("names the archive of its commit, and the tree's hash in both of Nix's spellings", () => {
+    expect(pin(NIXPKGS.sha256)).toEqual({
+      branch: "nixos-26.05",
+      release: "26.05",
+      rev: NIXPKGS.rev,
+      url: `https://github.com/NixOS/nixpkgs/archive/${NIXPKGS.rev}.tar.gz`,
+      sha256: NIXPKGS.sha256,
+      narHash: "sha256-vjFE9pS6wK3ezcad8rqjxLXYnzvTWMFf/m8WhHR6M7g=",
+    });
+  });
+
+  test("an SRI hash is the same pin as its base32 spelling", () => {
+    expect(pin("sha256-vjFE9pS6wK3ezcad8rqjxLXYnzvTWMFf/m8WhHR6M7g=")).toEqual(pin(NIXPKGS.sha256));
+  });
+
+  test("a fleet without NixOS nodes needs none", () => {
+    const fleet = smallFleet();
+    delete fleet.nixpkgs;
+    fleet.nodes[0].os = "debian";
+    expect(collectProblems(fleet).problems).toEqual([]);
+  });
+
+  test("a node that names no stateVersion is installed at the current release", () => {
+    expect(validateFleet(smallFleet()).nodes.find((n) => n.name === "hub")?.nixosStateVersion).toBe(
+      "26.05",
+    );
+  });
 });

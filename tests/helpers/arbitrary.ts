@@ -2,7 +2,7 @@
 // generated case exercises planning: one public hub in hub-spoke; in a full mesh at most one
 // node behind NAT, with an entry node to reach it and no rule pointing a peer at it.
 import fc from "fast-check";
-import { HOST_KEY, OPERATOR_KEY, OPERATOR_NETWORK, SHA, type Raw } from "./fleets";
+import { HOST_KEY, NIXPKGS, OPERATOR_KEY, OPERATOR_NETWORK, SHA, type Raw } from "./fleets";
 import { createHash } from "node:crypto";
 
 const key = (name: string) => createHash("sha256").update(name).digest("base64");
@@ -104,6 +104,7 @@ export const fleetArbitrary: fc.Arbitrary<Raw> = fc
         allowFrom: ["group:operators"],
         firstContactFrom: [OPERATOR_NETWORK],
       },
+      nixpkgs: { ...NIXPKGS },
       nodes: fleetNodes,
       peers,
       access,

@@ -8,6 +8,13 @@ export const SHA = "a".repeat(64);
 export const HOST_KEY =
   "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGb5zPl6Cpc5I+0uqLo6bsdOAfJvl0hEKyJL3LAUcme9";
 
+/** A nixpkgs pin of the right shape for test fleets (no such commit exists). */
+export const NIXPKGS = {
+  branch: "nixos-26.05",
+  rev: "0123456789abcdef0123456789abcdef01234567",
+  sha256: "1f1kg9s885kgzrgw2n6k7fgxidf4lfxg57f6rpgavh5sjkv48cdy",
+};
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Raw = any;
 
@@ -21,6 +28,7 @@ export function smallFleet(): Raw {
       firstContactFrom: [OPERATOR_NETWORK],
     },
     dns: { zones: ["example.com"] },
+    nixpkgs: { ...NIXPKGS },
     peers: [{ name: "laptop", group: "operators", meshIp: "10.20.0.100", publicKey: PEER_KEY }],
     nodes: [
       {
@@ -77,6 +85,7 @@ export function allFeaturesFleet(): Raw {
       firstContactFrom: [OPERATOR_NETWORK],
     },
     dns: { zones: ["example.com", "example.net"] },
+    nixpkgs: { ...NIXPKGS },
     peers: [
       { name: "op", group: "operators", meshIp: "10.77.0.200", publicKey: PEER_KEY },
       {

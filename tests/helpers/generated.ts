@@ -1,5 +1,13 @@
 // Large fleets for graph tests: every provider and role, hub-and-spoke on a /16.
-import { HOST_KEY, OPERATOR_KEY, OPERATOR_NETWORK, PEER_KEY, SHA, type Raw } from "./fleets";
+import {
+  HOST_KEY,
+  NIXPKGS,
+  OPERATOR_KEY,
+  OPERATOR_NETWORK,
+  PEER_KEY,
+  SHA,
+  type Raw,
+} from "./fleets";
 
 export function generatedFleet(size: number): Raw {
   const vultrRegions = ["ams", "fra", "ewr", "nrt", "syd"];
@@ -47,6 +55,7 @@ export function generatedFleet(size: number): Raw {
       firstContactFrom: [OPERATOR_NETWORK],
     },
     dns: { zones: ["example.com"] },
+    nixpkgs: { ...NIXPKGS },
     peers: [{ name: "op", group: "operators", meshIp: "10.99.255.200", publicKey: PEER_KEY }],
     nodes,
     access: [{ from: ["group:operators"], to: ["role:ollama"], tcp: [11434] }],

@@ -14,6 +14,8 @@ export interface Registered {
   readonly parent: string;
   readonly custom: boolean;
   readonly dependencies: readonly string[];
+  /** The resource's ignoreChanges option: inputs a change of which the engine leaves alone. */
+  readonly ignoreChanges: readonly string[];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly inputs: Record<string, any>;
 }
@@ -32,6 +34,7 @@ interface RegisterRequest {
   getParent(): string;
   getCustom(): boolean;
   getDependenciesList(): string[];
+  getIgnorechangesList(): string[];
 }
 const proto = MockMonitor.prototype as unknown as {
   registerResource(req: RegisterRequest, callback: Callback): Promise<void>;
@@ -47,6 +50,7 @@ proto.registerResource = function (this: unknown, req: RegisterRequest, callback
         parent: req.getParent(),
         custom: req.getCustom(),
         dependencies: req.getDependenciesList(),
+        ignoreChanges: req.getIgnorechangesList(),
         inputs: inputsByKey.get(`${req.getType()}::${req.getName()}`) ?? {},
       });
     }
@@ -59,6 +63,10 @@ export const stackOutputs = new Map<
   string,
   { outputs: Record<string, unknown>; secret: string[] }
 >();
+
+/** What the AWS image lookup finds, newest first; a test empties it (and puts it back). */
+export const AMI_IDS = ["ami-0123456789abcdef0", "ami-0fedcba9876543210"];
+export const amiIds: string[] = [...AMI_IDS];
 
 /** Resource names whose random bytes come out different, as after a rotation. */
 export const rotated = new Set<string>();
@@ -134,8 +142,8 @@ export class FleetMocks implements pulumi.runtime.Mocks {
     switch (args.token) {
       case "vultr:index/getOs:getOs":
         return { id: "2136", name: args.inputs.filters?.[0]?.values?.[0] };
-      case "aws:ec2/getAmi:getAmi":
-        return { id: "ami-0123456789abcdef0", name: args.inputs.filters?.[0]?.values?.[0] };
+      case "aws:ec2/getAmiIds:getAmiIds":
+        return { ...args.inputs, ids: [...amiIds] };
       case "cloudflare:index/getZone:getZone":
         return {
           id: `zone-${args.inputs.filter?.name}`,

@@ -1,6 +1,7 @@
 // A change to one node re-pushes that node and, in hub-spoke, the hub only when its peer entry
 // for the node changed. A no-op run re-pushes nothing.
 import { loadStackFleet } from "../../core/fleet/load";
+import { toNixBase32 } from "../../core/crypto/nixHash";
 import type { Raw } from "../helpers/fleets";
 import { rotated, unwrap } from "../helpers/mocks";
 import { byType, runFleet, T, type StackRun } from "../helpers/program";
@@ -75,4 +76,17 @@ test("full mesh: one node's own change re-pushes that node only", async () => {
   expect(await changed("clawd", (f) => (node(f, "brutus").publicTcpPorts = [8080]))).toEqual([
     "brutus",
   ]);
+});
+
+test("a new nixpkgs pin re-pushes every NixOS node and no other", async () => {
+  const fleet = loadStackFleet(PROJECT_DIR, "prod") as Raw;
+  const nixos = fleet.nodes.filter((n: Raw) => n.os === "nixos").map((n: Raw) => n.name);
+  expect(nixos.length).toBeLessThan(fleet.nodes.length); // prod has Ubuntu nodes too
+  const bump = (f: Raw) =>
+    (f.nixpkgs = {
+      ...f.nixpkgs,
+      rev: "fedcba9876543210fedcba9876543210fedcba98",
+      sha256: toNixBase32(new Uint8Array(32).fill(7)),
+    });
+  expect(await changed("prod", bump)).toEqual(nixos.sort());
 });

@@ -35,6 +35,7 @@ test("the depth measure sees a chain: serialising the pushes would make it grow"
       parent: "",
       custom: true,
       dependencies: i > 0 ? [`p${i - 1}`] : [],
+      ignoreChanges: [],
       inputs: {},
     }));
   expect(graphDepth(chain(16))).toBe(16);

@@ -3,7 +3,10 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { planFirewall } from "../../core/plan/firewall";
-import { calls, isSecretInput, unwrap, valueOf } from "../helpers/mocks";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { AMI_IDS, calls, isSecretInput, unwrap, valueOf } from "../helpers/mocks";
+import { run as run_ } from "../helpers/run";
 import { byType, named, runStack, T, type StackRun } from "../helpers/program";
 import { stackSynthesis, type StackName } from "../helpers/stacks";
 
@@ -188,17 +191,22 @@ describe("provider inputs", () => {
     }
   });
 
-  test("AWS: the NixOS image by owner and name, t3.medium, 30 GB gp3, IMDSv2, an Elastic IP", async () => {
+  test("AWS: the newest NixOS image of the stack's release, t3.medium, 30 GB gp3, IMDSv2, an Elastic IP", async () => {
     await runStack("openclaw");
-    const ami = calls.find((c) => c.token === "aws:ec2/getAmi:getAmi");
-    expect(ami?.inputs).toMatchObject({
+    const lookup = calls.find((c) => c.token === "aws:ec2/getAmiIds:getAmiIds");
+    const release = stackSynthesis("openclaw").fleet.nixpkgs?.release;
+    expect(release).toBe("26.05");
+    expect(lookup?.inputs).toMatchObject({
       owners: ["427812963091"],
-      mostRecent: true,
-      filters: expect.arrayContaining([{ name: "name", values: ["nixos/24.11*-x86_64-linux"] }]),
+      sortAscending: false,
+      filters: expect.arrayContaining([
+        { name: "name", values: [`nixos/${release}*-x86_64-linux`] },
+        { name: "architecture", values: ["x86_64"] },
+      ]),
     });
     const i = named(run("openclaw"), "server-1", T.awsInstance).inputs;
     expect(i.instanceType).toBe("t3.medium");
-    expect(i.ami).toBe("ami-0123456789abcdef0");
+    expect(i.ami).toBe(AMI_IDS[0]); // the newest
     expect(i.metadataOptions.httpTokens).toBe("required");
     expect(i.rootBlockDevice).toMatchObject({ volumeSize: 30, volumeType: "gp3", encrypted: true });
     expect(i.userDataReplaceOnChange).toBe(false);
@@ -206,6 +214,56 @@ describe("provider inputs", () => {
     expect(named(run("openclaw"), "openclaw-aws-us-east-1", T.awsProvider).inputs.region).toBe(
       "us-east-1",
     );
+  });
+
+  test("AWS: no image of the stack's release stops the program with the release, region and fix", () => {
+    // In a process of its own: the program fails the way the CLI sees it (see programProcess).
+    const r = run_(
+      "npx",
+      ["tsx", join(__dirname, "../helpers/programProcess.ts"), "openclaw", "no-images"],
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    const message =
+      "server-1: AWS has no official NixOS 26.05 image in us-east-1 (owner 427812963091, name nixos/26.05*-x86_64-linux). Fix: move fleet.nixpkgs.branch (and its rev and sha256) to a NixOS release that still has images (README: Upgrading NixOS).";
+    expect(r.stderr.split("\n")).toContain(`error: [runtime] ${message}`);
+    const out = JSON.parse(r.stdout) as { rejections: string[]; registered: string[] };
+    expect(out.rejections).toHaveLength(1);
+    expect(out.rejections[0]?.endsWith(`"ami": ${message}`)).toBe(true);
+    // The instance is never declared: no provider error can follow.
+    expect(out.registered.filter((t) => t.startsWith(T.awsInstance))).toEqual([]);
+    expect(out.registered).toContain(`${T.awsGroup}::server-1-sg`);
+  });
+
+  test("Vultr: NixOS starts from Ubuntu 22.04 and nixos-infect, pinned, installs the stack's release", async () => {
+    await runStack("prod");
+    const images = calls
+      .filter((c) => c.token === "vultr:index/getOs:getOs")
+      .map((c) => c.inputs.filters[0].values[0]);
+    expect(new Set(images)).toEqual(new Set(["Ubuntu 22.04 LTS x64"]));
+    const { fleet } = stackSynthesis("prod");
+    for (const node of fleet.nodes.filter((n) => n.provider === "vultr")) {
+      const userData = parse(
+        unwrap(named(run("prod"), node.name, T.vultrInstance).inputs.userData),
+      ) as { runcmd: string[]; write_files: { path: string; content: string }[] };
+      expect(userData.runcmd).toEqual([
+        "curl -fsSL https://raw.githubusercontent.com/elitak/nixos-infect/7563801d3ae68c975e4027f4e31a3906dca95f30/nixos-infect | NIXOS_IMPORT=./host.nix NIX_CHANNEL=nixos-26.05 bash -x >/var/log/nixos-infect.log 2>&1",
+      ]);
+      const hostNix = userData.write_files.find((f) => f.path === "/etc/nixos/host.nix");
+      expect(hostNix?.content).toContain(
+        `system.stateVersion = lib.mkForce "${node.nixosStateVersion}";`,
+      );
+    }
+  });
+
+  test("first-boot inputs never replace a running server: a new image or user data is for new ones", () => {
+    for (const i of byType(run("prod"), T.vultrInstance)) {
+      expect([i.name, [...i.ignoreChanges].sort()]).toEqual([i.name, ["osId", "userData"]]);
+    }
+    for (const i of byType(run("prod"), T.awsInstance)) {
+      expect([i.name, i.ignoreChanges]).toEqual([i.name, ["ami"]]);
+    }
   });
 
   test("vault names are DNS-only records in their zone (seed 001)", () => {

@@ -64,7 +64,11 @@ interface NixValues {
   } | null;
   k3s: { role: string; tokenFile: string; serverAddr: string; extraFlags: string[] } | null;
   fail2ban: { port: string; maxretry: number; findtime: number; bantime: number } | null;
+  nixpkgs: unknown;
 }
+
+/** Where the pinned tree would sit in the store (nixpkgs.nix passes fetchTarball's result). */
+const PINNED_TREE = "/nix/store/00000000000000000000000000000000-source";
 
 /** The rows of one section of a rendered unit file. */
 function section(unit: string, name: string): Record<string, string> {
@@ -113,6 +117,7 @@ beforeAll(() => {
               vault = if node.vault != null then lib.vault node else null;
               k3s = if node.k3s != null then lib.k3s node else null;
               fail2ban = if node.hardening.fail2ban != null then lib.fail2ban node else null;
+              nixpkgs = lib.nixpkgs node.nixos.nixpkgs ${JSON.stringify(PINNED_TREE)};
             };
           };
       in builtins.listToAttrs (map one ${JSON.stringify(names).replace(/,/g, " ")})`;
@@ -304,6 +309,20 @@ describe.each(nixosCases)("%s/%s on NixOS", (stack, name) => {
         bantime: Number(jail.bantime),
       });
     } else expect(n.fail2ban).toBeNull();
+  });
+
+  test("nix keeps to the stack's pin: no channel; NIX_PATH and the registry name the tree", () => {
+    // Release-dependent names, as NixOS 26.05 has them: nix.channel.enable (since 23.05),
+    // nix.nixPath, nix.registry.<name>.to.
+    expect(nix().nixpkgs).toEqual({
+      channel: { enable: false },
+      nixPath: [`nixpkgs=${PINNED_TREE}`, "nixos-config=/etc/nixos/configuration.nix"],
+      registry: {
+        nixpkgs: {
+          to: { type: "path", path: PINNED_TREE, narHash: node().nixos?.nixpkgs.narHash },
+        },
+      },
+    });
   });
 
   test("kernel settings match sysctl.conf", () => {
