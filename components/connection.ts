@@ -1,9 +1,11 @@
-// SSH connections to a node along its management route, pinned to its host key. Each
-// command resource dials its own connection: nothing is multiplexed or reused.
+// How the operator's machine reaches a node: its routes (the same as ssh_config's), pinned to
+// host keys. A push dials them itself (cli/push.ts); the few remote.Commands get them as a
+// connection. Each command dials its own connection: nothing is multiplexed or reused.
 import * as pulumi from "@pulumi/pulumi";
 import type { types } from "@pulumi/command";
 import type { Fleet, FleetNode } from "../core/fleet/fleet";
 import { managementRoute } from "../core/plan/route";
+import type { Hop, Route } from "../core/push/plan";
 import type { FleetFacts, SshCredentials } from "./context";
 
 type ConnectionArgs = types.input.remote.ConnectionArgs;
@@ -17,55 +19,74 @@ function factsOf(facts: FleetFacts, name: string) {
   return f;
 }
 
-type Auth = { privateKey: string } | Record<string, never>;
+/**
+ * First contact: the address the operator's machine first reaches the node at (public, or the
+ * one given for a host behind NAT), as `user`, pinned to the node's host key.
+ */
+export function firstContactRoute(
+  node: FleetNode,
+  user: string,
+  port: number,
+  facts: pulumi.Output<FleetFacts>,
+): pulumi.Output<Route> {
+  return facts.apply((f): Route => {
+    const self = factsOf(f, node.name);
+    const reach =
+      node.address.kind === "nat" && node.address.firstContact
+        ? node.address.firstContact
+        : { host: self.publicIpv4 ?? "", port };
+    return { host: reach.host, port: reach.port, user, hostKey: self.hostKey };
+  });
+}
+
+/** The management path: public SSH, the mesh through the entry node, or the mesh directly. */
+export function managementHops(
+  fleet: Fleet,
+  node: FleetNode,
+  facts: pulumi.Output<FleetFacts>,
+): pulumi.Output<Route> {
+  const { adminUser, port } = fleet.ssh;
+  return facts.apply((f): Route => {
+    const route = managementRoute(fleet, node);
+    const self = factsOf(f, node.name);
+    const to = (host: string): Hop => ({ host, port, user: adminUser, hostKey: self.hostKey });
+    if (route.via === "public") return to(self.publicIpv4 ?? node.meshIp);
+    if (!route.jump) return to(node.meshIp);
+    const jump = factsOf(f, route.jump);
+    return {
+      ...to(node.meshIp),
+      proxy: { host: jump.publicIpv4 ?? "", port, user: adminUser, hostKey: jump.hostKey },
+    };
+  });
+}
 
 /**
  * The key, or nothing: with no key the provider uses the agent in SSH_AUTH_SOCK by itself
  * (pulumi-command remote/connection_unix.go). Naming the socket here would put its path — new
  * in every login session — into every connection, and any input change re-runs a command.
  */
-function authOf(credentials: SshCredentials): pulumi.Output<Auth> {
+function authOf(credentials: SshCredentials): pulumi.Output<{ privateKey?: string }> {
   return "privateKey" in credentials
     ? credentials.privateKey.apply((k) => ({ privateKey: k }))
     : pulumi.output({});
 }
 
-/** One SSH hop: where, as whom, the key the host must show, and the shared dial limits. */
-function hop(host: string, port: number, user: string, hostKey: string, auth: Auth) {
-  return { host, port, user, hostKey, ...DIAL, ...auth };
-}
-
-/** First contact: the public address, the image's initial account, the pinned host key. */
-export function publicConnection(
-  node: FleetNode,
-  user: string,
-  port: number,
-  facts: pulumi.Output<FleetFacts>,
-  credentials: SshCredentials,
-): pulumi.Output<ConnectionArgs> {
-  return pulumi.all([facts, authOf(credentials)]).apply(([f, auth]): ConnectionArgs => {
-    const self = factsOf(f, node.name);
-    return hop(self.publicIpv4 ?? "", port, user, self.hostKey, auth);
-  });
-}
-
+/** A remote.Command connection along the management path, with the operator's key or agent. */
 export function managementConnection(
   fleet: Fleet,
   node: FleetNode,
   facts: pulumi.Output<FleetFacts>,
   credentials: SshCredentials,
 ): pulumi.Output<ConnectionArgs> {
-  const { adminUser, port } = fleet.ssh;
-  return pulumi.all([facts, authOf(credentials)]).apply(([f, auth]): ConnectionArgs => {
-    const route = managementRoute(fleet, node);
-    const self = factsOf(f, node.name);
-    const to = (host: string) => hop(host, port, adminUser, self.hostKey, auth);
-    if (route.via === "public") return to(self.publicIpv4 ?? node.meshIp);
-    if (!route.jump) return to(node.meshIp);
-    const jump = factsOf(f, route.jump);
-    return {
-      ...to(node.meshIp),
-      proxy: hop(jump.publicIpv4 ?? "", port, adminUser, jump.hostKey, auth),
-    };
-  });
+  return pulumi
+    .all([managementHops(fleet, node, facts), authOf(credentials)])
+    .apply(([route, auth]): ConnectionArgs => {
+      const { proxy, ...target } = route;
+      return {
+        ...target,
+        ...DIAL,
+        ...auth,
+        ...(proxy && { proxy: { ...proxy, ...DIAL, ...auth } }),
+      };
+    });
 }

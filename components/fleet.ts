@@ -163,7 +163,7 @@ export class MeshFleet extends pulumi.ComponentResource {
     const isHub = (n: FleetNode) => n.roles.includes("hub");
     const nodes = new Map<string, MeshNode>();
     for (const spec of [...fleet.nodes.filter((n) => !isHub(n)), ...fleet.nodes.filter(isHub)]) {
-      const others = [...nodes.values()].map((n) => n.confirmed);
+      const others = [...nodes.values()].map((n) => n.push);
       nodes.set(
         spec.name,
         new MeshNode(

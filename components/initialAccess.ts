@@ -19,7 +19,10 @@ export function initialUser(node: FleetNode, adminUser: string): string {
   }
 }
 
-/** First contact needs a public address; a host behind NAT is already reached over the mesh. */
+/**
+ * First contact needs an address the operator's machine reaches: a public one, or the one given
+ * for a host behind NAT. Without it, a host behind NAT must already be on the mesh.
+ */
 export function needsBootstrap(node: FleetNode): boolean {
-  return node.address.kind !== "nat";
+  return node.address.kind !== "nat" || node.address.firstContact !== undefined;
 }

@@ -59,7 +59,7 @@ export class K3sCluster extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        dependsOn: [server.confirmed],
+        dependsOn: [server.push],
         replaceOnChanges: ["triggers[*]"],
         additionalSecretOutputs: ["stdout"],
       },

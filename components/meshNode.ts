@@ -2,7 +2,7 @@
 // or AWS, or an existing machine), its DNS records, and the push of its configuration.
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { remote } from "@pulumi/command";
+import type { local } from "@pulumi/command";
 import type { Fleet, FleetNode } from "../core/fleet/fleet";
 import type { NodeModel } from "../core/plan/model";
 import { planFirewall } from "../core/plan/firewall";
@@ -57,11 +57,10 @@ export class MeshNode extends pulumi.ComponentResource {
   readonly bundle: pulumi.Output<BundleFiles>;
   readonly bundleHash: pulumi.Output<string>;
   readonly connection: ReturnType<typeof managementConnection>;
-  /** First contact, confirmed (hosts with a public address). */
-  readonly bootstrapped: remote.Command | undefined;
-  readonly push: remote.Command;
-  /** The confirmation that keeps the push: what anything after this node waits for. */
-  readonly confirmed: remote.Command;
+  /** First contact, confirmed (hosts reached before the mesh exists). */
+  readonly bootstrapped: local.Command | undefined;
+  /** The push, confirmed: what anything after this node waits for. */
+  readonly push: local.Command;
 
   constructor(name: string, args: MeshNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clawd-mesh:mesh:MeshNode", name, {}, opts);
@@ -127,6 +126,7 @@ export class MeshNode extends pulumi.ComponentResource {
           pulumi.all([secrets, wgPrivateKey]).apply(([s, k]) => secretsFingerprint(s, k)),
         ),
       ],
+      machine: host.machine,
       host: [...host.resources, ...records],
       meshReady: args.meshReady,
       after: args.after ?? [],
@@ -134,7 +134,6 @@ export class MeshNode extends pulumi.ComponentResource {
     });
     this.bootstrapped = pushes.bootstrapped;
     this.push = pushes.push;
-    this.confirmed = pushes.confirm;
 
     this.registerOutputs({
       wgPublicKey: this.wgPublicKey,
@@ -177,7 +176,13 @@ export class MeshNode extends pulumi.ComponentResource {
       case "existing": {
         // Nothing is created: an existing host is only configured.
         const ip = node.address.kind === "static" ? node.address.ip : null;
-        return { publicIpv4: pulumi.output(ip), publicIpv6: pulumi.output(null), resources: [] };
+        return {
+          // The machine its owner runs at this address; a new address is taken as a new one.
+          machine: pulumi.output(`existing:${ip ?? "nat"}`),
+          publicIpv4: pulumi.output(ip),
+          publicIpv6: pulumi.output(null),
+          resources: [],
+        };
       }
       default: {
         const exhaustive: never = node.provider;

@@ -1,12 +1,25 @@
-// A node's pushes as Pulumi commands. First contact (once, on create): the bundle over the
-// public address with the image's initial account, public SSH kept open; then a confirmation
-// as the admin user. Every push after that goes over the management path, armed with an
-// automatic rollback, and is kept only by a confirmation over a connection of its own.
+// A node's pushes, each one step on the operator's machine (cli/push.ts): apply over SSH, then
+// confirm over a connection of its own. A push that is not confirmed fails, and Pulumi keeps no
+// record of a failed create and the old record of a failed update (pulumi-go-provider
+// infer/resource.go; step.go), so the next `up` simply pushes again.
+// - First contact (`-bootstrap`), once per machine: the public address (or the address given
+//   for a host behind NAT), the account the image gives the operator's key, public SSH kept
+//   from the operator's networks; confirmed as the admin user. Its triggers name the machine,
+//   and its content is ignored afterwards: a later change never re-runs it on a host whose
+//   public SSH the cut-over closed, and a new machine (even at the same address) gets it again.
+// - The push (`-push`): over the management path once every node has had its first contact,
+//   again whenever the bundle, a secret or the machine changes.
 import * as pulumi from "@pulumi/pulumi";
-import { remote } from "@pulumi/command";
+import { local } from "@pulumi/command";
 import type { Fleet, FleetNode } from "../core/fleet/fleet";
-import { applyOutcome, confirmFor, pushCommand } from "../core/push/command";
-import { managementConnection, publicConnection } from "./connection";
+import {
+  PUSH_COMMAND,
+  PUSH_PLAN_VARIABLE,
+  type PushPlan,
+  type PushSecrets,
+  type Route,
+} from "../core/push/plan";
+import { DIAL, firstContactRoute, managementHops } from "./connection";
 import type { FleetFacts, SshCredentials } from "./context";
 import { initialUser, needsBootstrap } from "./initialAccess";
 
@@ -17,39 +30,71 @@ export interface PushArgs {
   readonly facts: pulumi.Output<FleetFacts>;
   readonly credentials: SshCredentials;
   readonly windowSeconds: number;
-  /** The archive (secret) and what re-runs the push when it changes. */
+  /** The archive (secret). */
   readonly archive: pulumi.Output<string>;
+  /** What re-runs the push when it changes: the bundle's digest and the secrets' HMAC. */
   readonly triggers: pulumi.Input<unknown>[];
+  /** The machine (its instance id): a new one gets first contact and a push again. */
+  readonly machine: pulumi.Output<string>;
   /** The host and its records: first contact waits for them. */
   readonly host: readonly pulumi.Resource[];
   /** Every node's first contact: the mesh exists before anything is reached over it. */
   readonly meshReady: Promise<pulumi.Resource[]>;
-  /** Confirmations this push waits for (the hub's waits for everyone else's). */
+  /** Pushes this one waits for. */
   readonly after: readonly pulumi.Resource[];
   readonly parent: pulumi.Resource;
 }
 
 export interface Pushes {
-  /** First contact, confirmed; undefined for a host behind NAT (already on the mesh). */
-  readonly bootstrapped?: remote.Command;
-  readonly push: remote.Command;
-  readonly confirm: remote.Command;
+  /** First contact, confirmed; undefined for a host behind NAT with no first-contact address. */
+  readonly bootstrapped?: local.Command;
+  /** The push, kept only once confirmed. */
+  readonly push: local.Command;
 }
 
 // Commands that carry the archive: it is secret on the way in and in the state.
-const SECRET_STDIN = { additionalSecretOutputs: ["stdin"], customTimeouts: { create: "30m" } };
+const SECRET_STDIN = { additionalSecretOutputs: ["stdin"], customTimeouts: { create: "30m", update: "30m" } };
+
+function plan(
+  a: PushArgs,
+  mode: PushPlan["mode"],
+  apply: pulumi.Output<Route>,
+  confirm: pulumi.Output<Route>,
+): pulumi.Output<Record<string, string>> {
+  return pulumi.all([apply, confirm]).apply(([applyRoute, confirmRoute]): Record<string, string> => {
+    const p: PushPlan = {
+      node: a.node.name,
+      mode,
+      windowSeconds: a.windowSeconds,
+      apply: applyRoute,
+      confirm: confirmRoute,
+      dial: { attempts: DIAL.dialErrorLimit + 1, perDialTimeout: DIAL.perDialTimeout },
+    };
+    return { [PUSH_PLAN_VARIABLE]: JSON.stringify(p) };
+  });
+}
+
+/** The archive and, unless an agent holds it, the operator's key: stdin, never an argument. */
+function secrets(a: PushArgs): pulumi.Output<string> {
+  const key = "privateKey" in a.credentials ? a.credentials.privateKey : pulumi.output(undefined);
+  return pulumi.secret(
+    pulumi.all([a.archive, key]).apply(([archive, privateKey]) => {
+      const s: PushSecrets = { archive, ...(privateKey && { privateKey }) };
+      return JSON.stringify(s);
+    }),
+  );
+}
 
 export function createPushes(a: PushArgs): Pushes {
-  const window = a.windowSeconds;
   const bootstrapped = needsBootstrap(a.node) ? bootstrap(a) : undefined;
-  const connection = managementConnection(a.fleet, a.node, a.facts, a.credentials);
-  const push = new remote.Command(
+  const route = managementHops(a.fleet, a.node, a.facts);
+  const push = new local.Command(
     `${a.name}-push`,
     {
-      connection,
-      create: pushCommand({ windowSeconds: window }),
-      stdin: a.archive,
-      triggers: a.triggers,
+      create: PUSH_COMMAND,
+      environment: plan(a, "push", route, route),
+      stdin: secrets(a),
+      triggers: [...a.triggers, a.machine],
     },
     {
       parent: a.parent,
@@ -62,43 +107,33 @@ export function createPushes(a: PushArgs): Pushes {
       ...SECRET_STDIN,
     },
   );
-  // A command of its own: its own SSH connection, on the path the new configuration leaves.
-  const confirm = new remote.Command(
-    `${a.name}-confirm`,
-    {
-      connection,
-      create: push.stdout.apply((out) => confirmFor(applyOutcome(out))),
-      triggers: a.triggers,
-    },
-    { parent: a.parent, dependsOn: [push], replaceOnChanges: ["triggers[*]"] },
-  );
-  return { ...(bootstrapped && { bootstrapped }), push, confirm };
+  return { ...(bootstrapped && { bootstrapped }), push };
 }
 
-function bootstrap(a: PushArgs): remote.Command {
+function bootstrap(a: PushArgs): local.Command {
   const port = a.fleet.ssh.port;
-  const first = new remote.Command(
+  const user = initialUser(a.node, a.fleet.ssh.adminUser);
+  return new local.Command(
     `${a.name}-bootstrap`,
     {
-      connection: publicConnection(
-        a.node,
-        initialUser(a.node, a.fleet.ssh.adminUser),
-        port,
-        a.facts,
-        a.credentials,
+      create: PUSH_COMMAND,
+      environment: plan(
+        a,
+        "bootstrap",
+        firstContactRoute(a.node, user, port, a.facts),
+        // From here on only the admin user may log in: the confirmation proves it can.
+        firstContactRoute(a.node, a.fleet.ssh.adminUser, port, a.facts),
       ),
-      create: pushCommand({ bootstrap: true, windowSeconds: a.windowSeconds }),
-      stdin: a.archive,
+      stdin: secrets(a),
+      triggers: [a.machine],
     },
-    { parent: a.parent, dependsOn: [...a.host], ...SECRET_STDIN },
-  );
-  // From here on only the admin user may log in: the confirmation proves it can.
-  return new remote.Command(
-    `${a.name}-bootstrap-confirm`,
     {
-      connection: publicConnection(a.node, a.fleet.ssh.adminUser, port, a.facts, a.credentials),
-      create: first.stdout.apply((out) => confirmFor(applyOutcome(out))),
+      parent: a.parent,
+      dependsOn: [...a.host],
+      replaceOnChanges: ["triggers[*]"],
+      // Once per machine: what it carried then is history (a replacement takes today's).
+      ignoreChanges: ["environment", "stdin"],
+      ...SECRET_STDIN,
     },
-    { parent: a.parent, dependsOn: [first] },
   );
 }

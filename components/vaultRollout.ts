@@ -88,7 +88,7 @@ export class VaultRollout extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        dependsOn: args.nodes.map((n) => n.confirmed),
+        dependsOn: args.nodes.map((n) => n.push),
         replaceOnChanges: ["triggers[*]"],
         additionalSecretOutputs: ["stdin"],
         customTimeouts: { create: "60m" },

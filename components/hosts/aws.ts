@@ -142,6 +142,7 @@ export function awsHost(args: HostArgs, provider: aws.Provider): Host {
   );
   const eip = new aws.ec2.Eip(`${name}-eip`, { instance: instance.id, domain: "vpc", tags }, opts);
   return {
+    machine: instance.id,
     publicIpv4: eip.publicIp.apply((ip) => ip || null),
     publicIpv6: pulumi.output(null),
     resources: [instance, eip, group, keyPair],

@@ -24,6 +24,11 @@ export function install(args: HostArgs): NixosInstall | undefined {
 }
 
 export interface Host {
+  /**
+   * Which machine this is: the instance's id for a created host. A new machine — replaced by
+   * its provider, even at the same address (an Elastic IP) — gets first contact again.
+   */
+  readonly machine: pulumi.Output<string>;
   readonly publicIpv4: pulumi.Output<string | null>;
   readonly publicIpv6: pulumi.Output<string | null>;
   /** The resources a push must wait for. */

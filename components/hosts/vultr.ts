@@ -76,6 +76,7 @@ export function vultrHost(args: HostArgs, sshKey: vultr.SSHKey): Host {
     { parent, dependsOn: rules, ignoreChanges: ["osId", "userData"] },
   );
   return {
+    machine: instance.id,
     publicIpv4: instance.mainIp.apply((ip) => ip || null),
     publicIpv6: instance.v6MainIp.apply((ip) => ip || null),
     resources: [instance, group, ...rules],

@@ -21,6 +21,7 @@ import {
   contains,
   formatCidr,
   formatIpv4,
+  isIpv4,
   overlaps,
   parseCidr,
   parseIpv4,
@@ -266,7 +267,16 @@ function checkAddress(
     );
     return undefined;
   }
-  if (n.publicIp === null) return { kind: "nat" };
+  if (n.publicIp === null) return natAddress(r, path, n);
+  if (n.firstContactAddress !== undefined) {
+    r.add(
+      `${path}.firstContactAddress`,
+      n.firstContactAddress,
+      "is only for a host behind NAT; this one is reached at its publicIp",
+      "remove it",
+    );
+    return undefined;
+  }
   const ip = parseIpv4(n.publicIp);
   if (ip === undefined) {
     r.add(`${path}.publicIp`, n.publicIp, "is not an IPv4 address", "write it as a.b.c.d");
@@ -282,6 +292,25 @@ function checkAddress(
     return undefined;
   }
   return { kind: "static", ip: n.publicIp };
+}
+
+/** A host behind NAT, and where first contact reaches it, if anywhere: host or host:port. */
+function natAddress(r: Report, path: string, n: NodeInput): PublicAddress | undefined {
+  const text = n.firstContactAddress;
+  if (text === undefined) return { kind: "nat" };
+  const m = /^([^:\s]+)(?::(\d{1,5}))?$/.exec(text);
+  const host = m?.[1] ?? "";
+  const port = m?.[2] === undefined ? 22 : Number(m[2]);
+  if (!m || !(isIpv4(host) || isDomainName(host)) || port < 1 || port > 65535) {
+    r.add(
+      `${path}.firstContactAddress`,
+      text,
+      "is not an address with an optional port",
+      'write it like "192.168.1.50" or "router.example.com:2222"',
+    );
+    return undefined;
+  }
+  return { kind: "nat", firstContact: { host, port } };
 }
 
 /** Services this program runs under systemd (NixOS or not); Alpine has OpenRC. */

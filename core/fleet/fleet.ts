@@ -15,7 +15,11 @@ import type { K3sSettings, VaultSettings } from "./schema";
 export type PublicAddress =
   | { readonly kind: "static"; readonly ip: string }
   | { readonly kind: "cloud" }
-  | { readonly kind: "nat" };
+  | {
+      readonly kind: "nat";
+      /** Where first contact reaches it (a LAN address, a port forward); else it is on the mesh already. */
+      readonly firstContact?: { readonly host: string; readonly port: number };
+    };
 
 export interface OllamaModel {
   readonly name: string;

@@ -90,6 +90,8 @@ export const nodeSchema = z
     instanceType: z.string().optional(),
     /** Existing hosts only: the address the host is reached at, or null behind NAT. */
     publicIp: z.union([z.string(), z.null()]).optional(),
+    /** Behind NAT: where the operator's machine reaches its SSH for first contact (host[:port]). */
+    firstContactAddress: z.string().optional(),
     /** Existing hosts only: their Ed25519 host key ("ssh-ed25519 AAAA…"), pinned on connect. */
     sshHostKey: z.string().optional(),
     meshIp: z.string().optional(),

@@ -1,0 +1,52 @@
+// One push as the operator's machine carries it out: apply over one SSH connection, then
+// confirm over a connection of its own, made after the switch on the path the new
+// configuration leaves. The program describes it (components/push.ts) and cli/push.ts does it,
+// as one step: a push that is not confirmed fails, so Pulumi keeps no record of it and the
+// next `up` pushes again — two resources (apply, then confirm) cannot promise that, because a
+// failure anywhere else stops the engine between them.
+
+/** One SSH hop: where, as whom, and the host key it must show. */
+export interface Hop {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly hostKey: string;
+}
+
+/** A node's SSH, directly or through a jump host (its own hop, its own pinned key). */
+export interface Route extends Hop {
+  readonly proxy?: Hop;
+}
+
+export interface PushPlan {
+  readonly node: string;
+  /** First contact (over the public address, public SSH kept) or the regular push. */
+  readonly mode: "bootstrap" | "push";
+  readonly windowSeconds: number;
+  readonly apply: Route;
+  /** Bootstrap: the admin account over the public address; a push: the management path. */
+  readonly confirm: Route;
+  /** Dial attempts and seconds per attempt, for hosts still booting or tunnels coming up. */
+  readonly dial: { readonly attempts: number; readonly perDialTimeout: number };
+}
+
+/** What travels on stdin (a Pulumi secret): the archive, and the operator's key if not an agent. */
+export interface PushSecrets {
+  readonly archive: string;
+  readonly privateKey?: string;
+}
+
+/** The command the program runs on the operator's machine, relative to the project. */
+export const PUSH_COMMAND = "node_modules/.bin/tsx cli/push.ts";
+
+/** The environment variable that carries the plan (nothing secret in it). */
+export const PUSH_PLAN_VARIABLE = "CLAWD_MESH_PUSH";
+
+export function parsePushPlan(text: string | undefined): PushPlan {
+  if (!text) throw new Error(`${PUSH_PLAN_VARIABLE} is not set: run through the Pulumi program`);
+  const plan = JSON.parse(text) as PushPlan;
+  if (plan.mode !== "bootstrap" && plan.mode !== "push") {
+    throw new Error(`${PUSH_PLAN_VARIABLE}: mode ${String(plan.mode)} is neither bootstrap nor push`);
+  }
+  return plan;
+}
