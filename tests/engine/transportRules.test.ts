@@ -171,7 +171,7 @@ describe("hostKey: x/crypto ssh.ParseAuthorizedKey", () => {
     );
     // A point off the curve.
     const bad = Buffer.from(ecBlob);
-    bad[bad.length - 1] ^= 1;
+    bad.writeUInt8((bad.at(-1) as number) ^ 1, bad.length - 1);
     expect(() => parse(`x ${bad.toString("base64")}`)).toThrow(
       "ssh: no key found; last parsing error for ignored line: ssh: invalid curve point",
     );
