@@ -92,12 +92,13 @@ export class CommandFailed extends Error {
 
 /**
  * The connection could not be made (remote/connection.go Dial and SSHConfig): either a check
- * that fails at once (host key, private key, agent socket; `attempts` 0) or the retry loop's
- * `after N failed attempts: …`. Errors on the proxy's side are prefixed `proxy: `.
+ * that fails at once (host key, private key, agent socket) or the retry loop's `after N failed
+ * attempts: …`. Errors on the proxy's side are prefixed `proxy: `.
  */
 export class DialFailed extends Error {
   constructor(
     message: string,
+    /** Dials this run made, over all hops; 0 when a check failed before any. */
     readonly attempts: number,
   ) {
     super(message);
@@ -159,7 +160,7 @@ export function labTransport(o: LabTransportOptions): Transport {
   const netnsPath = `/run/netns/${o.netns}`;
   const ctx = { ...o, tools, netnsPath };
   return {
-    remote: (r) => new RemoteRun(ctx, r).run(),
+    remote: async (r) => new RemoteRun(ctx, r).run(),
     local: (r) => runLocal(ctx, r),
   };
 }
@@ -256,6 +257,8 @@ class Proc {
     readonly child: ChildProcess,
     stdin: string | undefined,
     onDeadline?: { deadline: Deadline; kill: () => void },
+    /** Keep stderr by line (ssh masters' logs), not for a command's own output. */
+    private readonly byLine = false,
   ) {
     child.stdout?.on("data", (d: Buffer) => {
       this.stdout.push(d);
@@ -264,6 +267,7 @@ class Proc {
     child.stderr?.on("data", (d: Buffer) => {
       this.stderr.push(d);
       this.combined.push(d);
+      if (!this.byLine) return;
       this.partial += d.toString("utf8");
       const parts = this.partial.split("\n");
       this.partial = parts.pop() ?? "";
@@ -397,9 +401,7 @@ interface Master {
   readonly control: string;
 }
 
-type Attempt =
-  | { ok: true; value: Master }
-  | { ok: false; error: string; tunnel: boolean; lines: readonly string[] };
+type Attempt = { ok: true; value: Master } | { ok: false; error: string; tunnel: boolean };
 
 class RemoteRun {
   private readonly deadline: Deadline;
@@ -411,9 +413,15 @@ class RemoteRun {
     private readonly ctx: Ctx,
     private readonly r: RemoteRequest,
   ) {
-    this.deadline = new Deadline(r.timeoutMs);
     // A root-only directory per run (mkdtemp makes it 0700): a connection is never shared.
     this.dir = mkdtempSync(join(ctx.tmpDir ?? tmpdir(), "cm-ssh-"));
+    // ssh binds the control socket under a 17-character temporary suffix first; a Unix socket
+    // path has room for 107 bytes.
+    if (Buffer.byteLength(join(this.dir, "t.sock")) + 17 > 107) {
+      rmSync(this.dir, { recursive: true, force: true });
+      throw new Error(`the transport's temp dir ${this.dir} is too deep for ssh control sockets`);
+    }
+    this.deadline = new Deadline(r.timeoutMs);
   }
 
   async run(): Promise<RunResult> {
@@ -721,7 +729,7 @@ class RemoteRun {
       if (p.hop.perDialTimeout > 0) args.push("-o", `ConnectTimeout=${p.hop.perDialTimeout}`);
     }
     args.push("--", p.hop.host);
-    const proc = this.spawnSsh(args, p.env, undefined);
+    const proc = this.spawnSsh(args, p.env, undefined, true);
     for (;;) {
       if (proc.lines.includes(READY)) break;
       if (proc.exited) break;
@@ -749,21 +757,27 @@ class RemoteRun {
       ok: false,
       error,
       tunnel: proc.lines.some((l) => TUNNEL_REFUSED.test(l)),
-      lines: proc.lines,
     };
   }
 
   /** ssh in the operator's network namespace, killed when the run's deadline passes. */
-  private spawnSsh(args: string[], env: NodeJS.ProcessEnv, stdin: string | undefined): Proc {
+  private spawnSsh(
+    args: string[],
+    env: NodeJS.ProcessEnv,
+    stdin: string | undefined,
+    byLine = false,
+  ): Proc {
     const child = spawn(
       this.ctx.tools.nsenter,
       [`--net=${this.ctx.netnsPath}`, "--", this.ctx.tools.ssh, ...args],
       { env, stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"] },
     );
-    return new Proc(child, stdin, {
-      deadline: this.deadline,
-      kill: () => child.kill("SIGKILL"),
-    });
+    return new Proc(
+      child,
+      stdin,
+      { deadline: this.deadline, kill: () => child.kill("SIGKILL") },
+      byLine,
+    );
   }
 
   /** A session through the master's control socket. */
