@@ -16,6 +16,19 @@
 // Only the network namespace is entered: keys, known_hosts, askpass helpers and control sockets
 // live in a root-only directory (0700, files 0600) on the real file system, removed afterwards.
 // No secret is ever on a command line or in a process environment.
+//
+// Where OpenSSH cannot be made to act as x/crypto does (kept visible on purpose):
+// - a failed dial reads in ssh's words ("Host key verification failed.") where the provider has
+//   x/crypto's ("ssh: handshake failed: ssh: host key mismatch"); counts and prefixes are the same;
+// - ConnectTimeout (perDialTimeout) also bounds OpenSSH's banner exchange, x/crypto's only the
+//   TCP connect;
+// - through a proxy, a handshake retry opens a new tunnel; the provider retries on the same one;
+// - sshd's acceptance of `environment` is learnt from a probe session (`env`) before the command;
+// - a command killed by a signal reads "status 128 from signal UNKNOWN": OpenSSH's client drops
+//   the signal's name;
+// - the command text is on the session client's command line (ssh needs it there) and the
+//   `environment` values (not secret in the provider's schema) in its environment, which only
+//   root can read.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
