@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs what clawd-mesh needs on a fresh Debian or Ubuntu machine: the real tools its
 # tests and lab run (sshd, nft, wg, wireguard-go, nix-instantiate, shellcheck, ssh-audit,
-# iproute2, ping, sudo, systemd-analyze, and the lab nodes' fail2ban, sqlite3, curl,
-# unattended-upgrades) and the npm packages pinned in package-lock.json. Run it as root.
+# iproute2, ping, sudo, systemd-analyze, openssl to hash a test password, and the lab nodes'
+# fail2ban, sqlite3, curl, unattended-upgrades) and the npm packages pinned in
+# package-lock.json. Run it as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
   openssh-server openssh-client nftables wireguard-tools wireguard-go nix-bin
   shellcheck ssh-audit iproute2 iputils-ping util-linux procps sudo fail2ban sqlite3 curl
-  unattended-upgrades systemd
+  unattended-upgrades systemd openssl
 )
 missing=()
 for p in "${packages[@]}"; do
