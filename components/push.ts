@@ -53,7 +53,10 @@ export interface Pushes {
 }
 
 // Commands that carry the archive: it is secret on the way in and in the state.
-const SECRET_STDIN = { additionalSecretOutputs: ["stdin"], customTimeouts: { create: "30m", update: "30m" } };
+const SECRET_STDIN = {
+  additionalSecretOutputs: ["stdin"],
+  customTimeouts: { create: "30m", update: "30m" },
+};
 
 function plan(
   a: PushArgs,
@@ -61,17 +64,19 @@ function plan(
   apply: pulumi.Output<Route>,
   confirm: pulumi.Output<Route>,
 ): pulumi.Output<Record<string, string>> {
-  return pulumi.all([apply, confirm]).apply(([applyRoute, confirmRoute]): Record<string, string> => {
-    const p: PushPlan = {
-      node: a.node.name,
-      mode,
-      windowSeconds: a.windowSeconds,
-      apply: applyRoute,
-      confirm: confirmRoute,
-      dial: { attempts: DIAL.dialErrorLimit + 1, perDialTimeout: DIAL.perDialTimeout },
-    };
-    return { [PUSH_PLAN_VARIABLE]: JSON.stringify(p) };
-  });
+  return pulumi
+    .all([apply, confirm])
+    .apply(([applyRoute, confirmRoute]): Record<string, string> => {
+      const p: PushPlan = {
+        node: a.node.name,
+        mode,
+        windowSeconds: a.windowSeconds,
+        apply: applyRoute,
+        confirm: confirmRoute,
+        dial: { attempts: DIAL.dialErrorLimit + 1, perDialTimeout: DIAL.perDialTimeout },
+      };
+      return { [PUSH_PLAN_VARIABLE]: JSON.stringify(p) };
+    });
 }
 
 /** The archive and, unless an agent holds it, the operator's key: stdin, never an argument. */

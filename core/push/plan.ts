@@ -46,7 +46,9 @@ export function parsePushPlan(text: string | undefined): PushPlan {
   if (!text) throw new Error(`${PUSH_PLAN_VARIABLE} is not set: run through the Pulumi program`);
   const plan = JSON.parse(text) as PushPlan;
   if (plan.mode !== "bootstrap" && plan.mode !== "push") {
-    throw new Error(`${PUSH_PLAN_VARIABLE}: mode ${String(plan.mode)} is neither bootstrap nor push`);
+    throw new Error(
+      `${PUSH_PLAN_VARIABLE}: mode ${String(plan.mode)} is neither bootstrap nor push`,
+    );
   }
   return plan;
 }

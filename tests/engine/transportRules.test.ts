@@ -7,9 +7,9 @@ import {
   goBase64,
   parseAuthorizedKey,
   type HostKey,
-} from "../../lab/engine/transportKeys";
-import { backoffSchedule, DialRetry, RetriesExhausted } from "../../lab/engine/transportRetry";
-import { goQuote, localExitText, sshExitText } from "../../lab/engine/transportText";
+} from "../../operator/sshKeys";
+import { backoffSchedule, DialRetry, RetriesExhausted } from "../../operator/sshRetry";
+import { goQuote, localExitText, sshExitText } from "../../operator/sshText";
 
 describe("dial retry (connection.go dialWithRetry, until.go Until)", () => {
   async function exhaust(limit: number, stopAfter = 100) {

@@ -18,6 +18,8 @@ import { pulumiPackage } from "../../lab/engine/providers/pulumi";
 import { emptyCheckpoint, type Checkpoint } from "../../lab/engine/state";
 import { contains, parseCidr, parseIpv4 } from "../../core/net/ipv4";
 import { KUBECONFIG, OPERATOR_PRIVATE_KEY } from "./mocks";
+import { applyOutcome, confirmFor, pushCommand } from "../../core/push/command";
+import { parsePushPlan, PUSH_COMMAND, PUSH_PLAN_VARIABLE } from "../../core/push/plan";
 
 /** Where the operator's machine dials from. */
 export const OPERATOR_ADDRESS = "198.18.0.2";
@@ -136,14 +138,36 @@ export class StandInTransport implements CommandTransport {
       const n = ++this.pushes;
       return { stdout: `clawd-mesh: armed 1795430000-${n} 1795430000`, stderr: "" };
     }
-    if (kind === "confirm") return { stdout: "clawd-mesh: confirmed", stderr: "" };
+    if (kind === "confirm")
+      return {
+        stdout: `clawd-mesh: confirmed ${/confirm (\S+)/.exec(r.command)?.[1] ?? ""}`,
+        stderr: "",
+      };
     if (kind === "kubeconfig") return { stdout: KUBECONFIG.trimEnd(), stderr: "" };
     return { stdout: "", stderr: "" };
   }
 
-  async local() {
-    this.ran.push({ host: "localhost", user: "operator", kind: "other" });
-    return { stdout: "", stderr: "" };
+  /** A push (cli/push.ts) is apply then confirm, each its own dial; anything else runs here. */
+  async local(r: { command: string; environment?: Record<string, string>; stdin?: string }) {
+    if (r.command !== PUSH_COMMAND) {
+      this.ran.push({ host: "localhost", user: "operator", kind: "other" });
+      return { stdout: "", stderr: "" };
+    }
+    const plan = parsePushPlan(r.environment?.[PUSH_PLAN_VARIABLE]);
+    const bootstrap = plan.mode === "bootstrap";
+    const applied = await this.remote({
+      connection: { ...plan.apply },
+      command: pushCommand({ bootstrap, windowSeconds: plan.windowSeconds }),
+    });
+    const outcome = applyOutcome(applied.stdout);
+    await this.remote({ connection: { ...plan.confirm }, command: confirmFor(outcome) });
+    return {
+      stdout:
+        outcome.kind === "armed"
+          ? `clawd-mesh: confirmed ${outcome.token}`
+          : "clawd-mesh: unchanged",
+      stderr: "",
+    };
   }
 }
 

@@ -9,7 +9,7 @@ import { PROJECT_DIR } from "../helpers/stacks";
 
 function triggers(run: StackRun): Map<string, string> {
   return new Map(
-    byType(run, T.command)
+    byType(run, T.localCommand)
       .filter((c) => c.name.endsWith("-push"))
       .map((c) => [c.name.replace(/-push$/, ""), JSON.stringify(unwrap(c.inputs.triggers))]),
   );

@@ -1,9 +1,12 @@
-// The order and shape of pushes: first contact on the public side, confirmed; the cut-over
-// over the management path once every node had its first contact; each push kept only by a
-// confirmation of its own; the hub last.
+// The order and shape of pushes: first contact on the public side (or the address given for a
+// host behind NAT), once per machine; the push over the management path once every node had
+// its first contact; each one step that is kept only when confirmed; the hub last.
+import { parsePushPlan, type PushPlan } from "../../core/push/plan";
 import { isSecretInput, unwrap, valueOf } from "../helpers/mocks";
-import { named, runStack, T, type StackRun } from "../helpers/program";
+import { named, runFleet, runStack, T, type StackRun } from "../helpers/program";
 import type { Registered } from "../helpers/mocks";
+import { loadStackFleet } from "../../core/fleet/load";
+import { PROJECT_DIR } from "../helpers/stacks";
 
 let prod: StackRun;
 let clawd: StackRun;
@@ -12,8 +15,9 @@ beforeAll(async () => {
   clawd = await runStack("clawd");
 });
 
-const cmd = (run: StackRun, name: string) => named(run, name, T.command);
-const connection = (r: Registered) => unwrap(r.inputs.connection);
+const cmd = (run: StackRun, name: string) => named(run, name, T.localCommand);
+const planOf = (r: Registered): PushPlan =>
+  parsePushPlan(unwrap(r.inputs.environment).CLAWD_MESH_PUSH as string);
 const dependsOn = (run: StackRun, r: Registered, name: string) =>
   r.dependencies.includes(cmd(run, name).urn);
 
@@ -25,59 +29,87 @@ test("first contact: the public address, the image's account, the pinned host ke
     ["zurich", "ops"], // an existing host: its admin account is already there
   ];
   for (const [node, user] of cases) {
-    const c = connection(cmd(prod, `${node}-bootstrap`));
-    expect([node, c.host, c.user]).toEqual([node, nodes[node]!.publicIpv4, user]);
-    expect(c.hostKey).toMatch(/^ssh-ed25519 AAAA/);
-    expect(cmd(prod, `${node}-bootstrap`).inputs.create).toContain(
-      "apply --bootstrap --window 120",
-    );
-    const confirm = connection(cmd(prod, `${node}-bootstrap-confirm`));
-    expect([confirm.host, confirm.user]).toEqual([nodes[node]!.publicIpv4, "ops"]);
-    expect(cmd(prod, `${node}-bootstrap-confirm`).inputs.create).toContain(
-      "confirm 1795430000-4242",
-    );
+    const plan = planOf(cmd(prod, `${node}-bootstrap`));
+    expect([node, plan.mode, plan.apply.host, plan.apply.user]).toEqual([
+      node,
+      "bootstrap",
+      nodes[node]!.publicIpv4,
+      user,
+    ]);
+    expect(plan.apply.hostKey).toMatch(/^ssh-ed25519 AAAA/);
+    expect(plan.apply.proxy).toBeUndefined();
+    // Confirmed as the admin user: from here on only it may log in.
+    expect([plan.confirm.host, plan.confirm.user]).toEqual([nodes[node]!.publicIpv4, "ops"]);
+    expect(plan.windowSeconds).toBe(120);
   }
 });
 
-test("the cut-over waits for every node's first contact, and goes over the management path", () => {
-  const bootstraps = prod.resources.filter((r) => r.name.endsWith("-bootstrap-confirm"));
+test("first contact happens once per machine: its trigger is the machine, its content ignored later", () => {
+  const tokyo = cmd(prod, "tokyo-bootstrap");
+  const instance = named(prod, "tokyo", T.vultrInstance);
+  expect(unwrap(tokyo.inputs.triggers)).toEqual([`${instance.name}-id`]);
+  const zurich = cmd(prod, "zurich-bootstrap");
+  expect(unwrap(zurich.inputs.triggers)).toEqual(["existing:192.0.2.10"]);
+});
+
+test("the push waits for every node's first contact, and goes over the management path", () => {
+  const bootstraps = prod.resources.filter((r) => r.name.endsWith("-bootstrap"));
   expect(bootstraps).toHaveLength(20);
   const tokyo = cmd(prod, "tokyo-push");
   for (const b of bootstraps) expect(tokyo.dependencies).toContain(b.urn);
-  const c = connection(tokyo);
+  const plan = planOf(tokyo);
   // tokyo answers SSH on its mesh address only, reached through the entry node clawd.
-  expect([c.host, c.user, c.proxy?.user]).toEqual(["10.84.0.10", "ops", "ops"]);
-  expect(tokyo.inputs.create).toContain("apply --window 120");
-  expect(tokyo.inputs.create).not.toContain("--bootstrap");
+  expect([plan.mode, plan.apply.host, plan.apply.user, plan.apply.proxy?.user]).toEqual([
+    "push",
+    "10.84.0.10",
+    "ops",
+    "ops",
+  ]);
+  // The confirmation goes the same way, over a connection of its own.
+  expect(plan.confirm).toEqual(plan.apply);
 });
 
-test("each push is kept by a confirmation of its own, with the token apply printed", () => {
-  const confirm = cmd(prod, "tokyo-confirm");
-  expect(dependsOn(prod, confirm, "tokyo-push")).toBe(true);
-  expect(confirm.inputs.create).toContain("confirm 1795430000-4242");
-  expect(confirm.inputs.stdin).toBeUndefined();
-  expect(unwrap(confirm.inputs.triggers)).toEqual(unwrap(cmd(prod, "tokyo-push").inputs.triggers));
+test("a push re-runs when its bundle, its secrets or its machine changes", () => {
+  const push = cmd(prod, "tokyo-push");
+  const [bundle, secrets, machine] = unwrap(push.inputs.triggers) as string[];
+  expect(bundle).toMatch(/^[0-9a-f]{64}$/);
+  expect(secrets).toMatch(/^[0-9a-f]{64}$/);
+  expect(machine).toBe("tokyo-id");
+  expect(isSecretInput(push.inputs.stdin)).toBe(true);
 });
 
-test("the hub's push waits for every other node's confirmation", () => {
+test("the hub's push waits for every other node's push", () => {
   const hub = cmd(prod, "zurich-push");
-  for (const r of prod.resources.filter(
-    (x) => /-confirm$/.test(x.name) && !x.name.includes("bootstrap"),
-  )) {
-    if (r.name === "zurich-confirm") continue;
-    expect([r.name, hub.dependencies.includes(r.urn)]).toEqual([r.name, true]);
+  for (const r of prod.resources.filter((x) => /-push$/.test(x.name))) {
+    if (r.name === "zurich-push") continue;
+    expect([r.name, dependsOn(prod, hub, r.name)]).toEqual([r.name, true]);
   }
 });
 
-test("a host behind NAT has no first contact over a public address", () => {
+test("a host behind NAT with no first-contact address is pushed over the mesh only", () => {
   expect(clawd.resources.some((r) => r.name === "nexus-bootstrap")).toBe(false);
-  const c = connection(cmd(clawd, "nexus-push"));
-  expect([c.host, c.proxy?.host]).toEqual(["10.0.0.1", "85.215.46.147"]);
+  const plan = planOf(cmd(clawd, "nexus-push"));
+  expect([plan.apply.host, plan.apply.proxy?.host]).toEqual(["10.0.0.1", "85.215.46.147"]);
+});
+
+test("a host behind NAT gets first contact at the address given for it", async () => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const fleet = loadStackFleet(PROJECT_DIR, "clawd") as any;
+  const nexus = fleet.nodes.find((n: { name: string }) => n.name === "nexus");
+  nexus.firstContactAddress = "192.168.1.50:2222";
+  const run = await runFleet(fleet);
+  const plan = planOf(cmd(run, "nexus-bootstrap"));
+  expect([plan.apply.host, plan.apply.port, plan.apply.user]).toEqual([
+    "192.168.1.50",
+    2222,
+    "boss",
+  ]);
+  expect(cmd(run, "nexus-push").dependencies).toContain(cmd(run, "nexus-bootstrap").urn);
 });
 
 test("the rollback window is a setting, checked before anything is declared", async () => {
   const short = await runStack("ollama-home", { "clawd-mesh:rollbackSeconds": "45" });
-  expect(cmd(short, "ai-push").inputs.create).toContain("--window 45");
+  expect(planOf(cmd(short, "ai-push")).windowSeconds).toBe(45);
   await expect(runStack("ollama-home", { "clawd-mesh:rollbackSeconds": "5" })).rejects.toThrow(
     /clawd-mesh:rollbackSeconds = 5: .* Fix: use a whole number from 20 to 3600/,
   );
@@ -101,7 +133,7 @@ test("a vault binary goes out one node at a time, the hub last, after every push
   expect(isSecretInput(rollout.inputs.stdin)).toBe(true);
   expect(JSON.stringify(rollout.inputs.environment)).not.toContain("PRIVATE KEY");
   for (const node of order) {
-    expect(rollout.dependencies).toContain(named(clavitor, `${node}-confirm`, T.command).urn);
+    expect(rollout.dependencies).toContain(named(clavitor, `${node}-push`, T.localCommand).urn);
   }
   expect(unwrap(rollout.inputs.triggers)).toEqual([
     "https://downloads.clavitor.com/clavitor-linux-amd64",

@@ -23,30 +23,32 @@ const EXPECTED: Record<string, Record<string, number>> = {
   // 20 nodes: 16 vault (13 Vultr, 3 Hostkey), clawd/brutus/plutos existing, openclaw on AWS.
   prod: {
     [T.fleet]: 1, [T.node]: 20, [T.hub]: 1, [T.ollama]: 3, [T.vault]: 16, [T.k3s]: 1,
-    [T.rollout]: 1, [T.localCommand]: 1, // one vault binary, rolled out node by node
+    [T.rollout]: 1, // one vault binary, rolled out node by node
     [T.bytes]: 34, // 20 WireGuard keys + 14 host keys for cloud hosts
     [T.password]: 1, // the k3s join token
-    // 20 nodes x (bootstrap, its confirmation, push, confirmation) + the kubeconfig read
-    [T.command]: 81,
+    // 20 nodes x (first contact, push), each confirmed in itself, + the vault rollout
+    [T.localCommand]: 41,
+    [T.command]: 1, // the kubeconfig read
     [T.record]: 33, // 16 A for the vault names, 13 AAAA (Vultr has IPv6), 4 ingress A
     [T.vultrInstance]: 13, [T.vultrGroup]: 13, [T.vultrKey]: 1,
     [T.vultrRule]: 65, // 13 nodes x ((80, 443) x (v4, v6) + first-contact SSH, v4)
     [T.awsProvider]: 1, [T.awsInstance]: 1, [T.awsGroup]: 1, [T.awsEip]: 1, [T.awsKeyPair]: 1,
   },
-  // nexus sits behind NAT: no first contact over a public address, so 3 x 4 + 2 commands.
-  clawd: { [T.fleet]: 1, [T.node]: 4, [T.ollama]: 3, [T.bytes]: 4, [T.command]: 14 },
+  // nexus sits behind NAT with no first-contact address: 3 x 2 + 1 pushes.
+  clawd: { [T.fleet]: 1, [T.node]: 4, [T.ollama]: 3, [T.bytes]: 4, [T.localCommand]: 7 },
   clavitor: {
-    [T.fleet]: 1, [T.node]: 16, [T.hub]: 1, [T.vault]: 16, [T.rollout]: 1, [T.localCommand]: 1,
-    [T.bytes]: 29, [T.command]: 64, [T.record]: 29,
+    [T.fleet]: 1, [T.node]: 16, [T.hub]: 1, [T.vault]: 16, [T.rollout]: 1, [T.localCommand]: 33,
+    [T.bytes]: 29, [T.record]: 29,
     [T.vultrInstance]: 13, [T.vultrGroup]: 13, [T.vultrKey]: 1, [T.vultrRule]: 65,
   },
   openclaw: {
-    [T.fleet]: 1, [T.node]: 1, [T.k3s]: 1, [T.bytes]: 2, [T.password]: 1, [T.command]: 5,
+    [T.fleet]: 1, [T.node]: 1, [T.k3s]: 1, [T.bytes]: 2, [T.password]: 1, [T.localCommand]: 2,
+    [T.command]: 1,
     [T.record]: 4, [T.awsProvider]: 1, [T.awsInstance]: 1, [T.awsGroup]: 1, [T.awsEip]: 1,
     [T.awsKeyPair]: 1,
   },
   "ollama-home": {
-    [T.fleet]: 1, [T.node]: 1, [T.hub]: 1, [T.ollama]: 1, [T.bytes]: 1, [T.command]: 4,
+    [T.fleet]: 1, [T.node]: 1, [T.hub]: 1, [T.ollama]: 1, [T.bytes]: 1, [T.localCommand]: 2,
   },
 }; // prettier-ignore
 
@@ -133,17 +135,21 @@ describe.each(STACK_NAMES)("stack %s", (stack) => {
   });
 
   test("private keys, tokens and connections are secret; no key is readable anywhere else", async () => {
-    const archives = byType(run(stack), T.command).filter((c) => c.inputs.stdin !== undefined);
+    const commands = [...byType(run(stack), T.command), ...byType(run(stack), T.localCommand)];
+    const archives = commands.filter((c) => c.inputs.stdin !== undefined && c.inputs.stdin !== "");
     expect(archives.length).toBeGreaterThan(0);
     for (const c of archives)
       expect([c.name, isSecretInput(c.inputs.stdin)]).toEqual([c.name, true]);
-    for (const push of byType(run(stack), T.command).filter((c) => c.name.endsWith("-push"))) {
+    for (const c of byType(run(stack), T.command))
+      expect(isSecretInput(c.inputs.connection)).toBe(true);
+    for (const push of commands.filter((c) => /-(push|bootstrap)$/.test(c.name))) {
       expect(isSecretInput(push.inputs.stdin)).toBe(true);
-      expect(isSecretInput(push.inputs.connection)).toBe(true);
-      // Reviewers see which node's bundle or secrets changed: the triggers are not secret.
+      // Reviewers see which node's bundle, secrets or machine changed: the triggers are plain.
       expect(isSecretInput(push.inputs.triggers)).toBe(false);
-      expect(push.inputs.triggers).toHaveLength(2);
-      expect(push.inputs.create).not.toMatch(/PRIVATE KEY|wg0\.key.*=/);
+      expect(push.inputs.triggers).toHaveLength(push.name.endsWith("-push") ? 3 : 1);
+      // The plan (routes, host keys) is plain; no key of any kind rides in it.
+      expect(JSON.stringify(push.inputs.environment)).not.toMatch(/PRIVATE KEY|"privateKey"/);
+      expect(push.inputs.create).toBe("node_modules/.bin/tsx cli/push.ts");
     }
     const privateKeys = byType(run(stack), T.bytes).map((b) => b.name);
     const plaintext = JSON.stringify(

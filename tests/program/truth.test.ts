@@ -46,13 +46,14 @@ describe.each(["prod", "clawd", "clavitor", "openclaw", "ollama-home"] as StackN
         }
         return out;
       };
-      const pushes = byType(run, T.command).filter((c) => c.name.endsWith("-push"));
+      const pushes = byType(run, T.localCommand).filter((c) => c.name.endsWith("-push"));
       expect(pushes).toHaveLength(synth.plan.nodes.length);
       for (const push of pushes) {
         const name = push.name.replace(/-push$/, "");
         const dir = join(tmp.path, stack, name);
         mkdirSync(dir, { recursive: true });
-        writeFileSync(join(dir, "archive.tar"), Buffer.from(unwrap(push.inputs.stdin), "base64"));
+        const { archive } = JSON.parse(unwrap(push.inputs.stdin)) as { archive: string };
+        writeFileSync(join(dir, "archive.tar"), Buffer.from(archive, "base64"));
         mkdirSync(join(dir, "x"));
         runOk("tar", ["-x", "-f", join(dir, "archive.tar"), "-C", join(dir, "x")]);
         const pushed = readTree(join(dir, "x", "bundle"));

@@ -8,13 +8,13 @@ import { join } from "node:path";
 import {
   CommandFailed,
   DialFailed,
-  labTransport,
+  sshTransport,
   SetenvFailed,
   TimedOut,
   type SshConnection,
   type Transport,
-} from "../../lab/engine/transport";
-import { backoffSchedule } from "../../lab/engine/transportRetry";
+} from "../../operator/ssh";
+import { backoffSchedule } from "../../operator/sshRetry";
 import { createNetns, type Netns } from "../helpers/netns";
 import { requireTools, runOk, tempDir } from "../helpers/run";
 import { link, newKey, removeNetns, startSshd, type SshServer } from "../helpers/sshServer";
@@ -114,7 +114,7 @@ beforeAll(async () => {
   runOk("ssh-add", ["-q", userKey.file], {
     env: { PATH: process.env.PATH, SSH_AUTH_SOCK: agentSocket },
   });
-  t = labTransport({ netns: op.name, env: { PATH: process.env.PATH }, counter, tmpDir: runs });
+  t = sshTransport({ netns: op.name, env: { PATH: process.env.PATH }, counter, tmpDir: runs });
 }, 60_000);
 
 afterAll(async () => {
@@ -308,7 +308,7 @@ describe("remote.Command", () => {
     expect(given.message).toBe(`dial unix ${missing}: connect: no such file or directory`);
     const notASocket = join(tmp.path, "agent-file");
     writeFileSync(notASocket, "");
-    const inheriting = labTransport({
+    const inheriting = sshTransport({
       netns: op.name,
       env: { PATH: process.env.PATH, SSH_AUTH_SOCK: notASocket },
       tmpDir: runs,
@@ -339,7 +339,7 @@ describe("remote.Command", () => {
       command: "echo agent",
     });
     expect(given.stdout).toBe("agent");
-    const inheriting = labTransport({
+    const inheriting = sshTransport({
       netns: op.name,
       env: { PATH: process.env.PATH, SSH_AUTH_SOCK: agentSocket },
       tmpDir: runs,
@@ -595,7 +595,7 @@ describe("local.Command", () => {
   };
   let local: Transport;
   beforeAll(() => {
-    local = labTransport({ netns: op.name, env, tmpDir: runs });
+    local = sshTransport({ netns: op.name, env, tmpDir: runs });
   });
 
   test("runs in the operator's namespace, with stdin, trimmed once", async () => {

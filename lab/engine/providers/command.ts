@@ -1,5 +1,5 @@
 // The command provider, pulumi-command v1.2.1 on pulumi-go-provider v1.3.0's `infer`, as its
-// source reads (cited per rule; the transport that dials and runs is ../transport.ts):
+// source reads (cited per rule; the transport that dials and runs is operator/ssh.ts):
 // - Check applies the connection's defaults and marks it secret (infer Check; remote/connection.go
 //   Annotate: user root, port 22, dialErrorLimit 10, perDialTimeout 15).
 // - Diff is infer's default: old inputs against new, key by key, a secret equal only to an equal
@@ -20,7 +20,7 @@ export interface Previous {
   readonly stderr: string;
 }
 
-/** How commands reach a host or run locally (lab/engine/transport.ts). */
+/** How commands reach a host or run locally (operator/ssh.ts). */
 export interface CommandTransport {
   remote(r: {
     connection: Record<string, unknown>;

@@ -1,8 +1,8 @@
-// How the lab's stand-in for pulumi-command v1.2.1 reaches hosts: `command:remote:Command` over
-// SSH and `command:local:Command` on the operator's machine, both from inside the operator's
-// network namespace. The provider's Go client (golang.org/x/crypto/ssh v0.48.0) is replaced by
-// the OpenSSH client, driven so that it behaves as the provider does — every rule below cites
-// the provider source it follows (tag v1.2.1, paths under provider/pkg/provider/).
+// The SSH client of the operator's machine, driving OpenSSH as pulumi-command v1.2.1 drives
+// its Go client: the push (cli/push.ts) dials and confirms with it, and the lab's stand-in for
+// `command:remote:Command` and `command:local:Command` runs through it (from inside the lab's
+// operator namespace). Every rule below cites the provider source it follows (tag v1.2.1,
+// paths under provider/pkg/provider/).
 //
 // Shape of one remote run, as remote/commandOutputs.go run does it:
 //   dial   — a control master per hop (`ssh -M -N`), with the provider's retry loop; the
@@ -49,15 +49,9 @@ import {
   knownHostsLine,
   parseAuthorizedKey,
   type HostKey,
-} from "./transportKeys";
-import { DialRetry, dialWithRetry, RetriesExhausted } from "./transportRetry";
-import {
-  goErrnoText,
-  goQuote,
-  localExitText,
-  SSH_EXIT_MISSING,
-  sshExitText,
-} from "./transportText";
+} from "./sshKeys";
+import { DialRetry, dialWithRetry, RetriesExhausted } from "./sshRetry";
+import { goErrnoText, goQuote, localExitText, SSH_EXIT_MISSING, sshExitText } from "./sshText";
 
 /** A remote.Command connection as the provider reads it; defaults as the provider applies them. */
 export interface SshConnection {
@@ -151,8 +145,9 @@ export interface Transport {
   }): Promise<RunResult>;
 }
 
-export interface LabTransportOptions {
-  netns: string;
+export interface TransportOptions {
+  /** The network namespace the operator's machine is (the lab's); none: this machine. */
+  netns?: string;
   env: NodeJS.ProcessEnv;
   counter?: { commands: number };
   /** Where each run's private directory is made (default: the OS temp dir). */
@@ -160,17 +155,17 @@ export interface LabTransportOptions {
 }
 
 /**
- * Runs ssh and local commands from inside the network namespace `netns` (the lab's operator
- * machine), with `env` as the provider process's environment (SSH_AUTH_SOCK may be in it).
- * Every ssh command counts toward `counter` (commands actually executed).
+ * Runs ssh and local commands — from inside the network namespace `netns` when given (the lab's
+ * operator machine) — with `env` as the provider process's environment (SSH_AUTH_SOCK may be in
+ * it). Every command counts toward `counter` (commands actually executed).
  */
-export function labTransport(o: LabTransportOptions): Transport {
+export function sshTransport(o: TransportOptions): Transport {
   const tools = {
-    nsenter: which("nsenter", o.env),
+    nsenter: o.netns ? which("nsenter", o.env) : "",
     ssh: which("ssh", o.env),
     sshKeygen: which("ssh-keygen", o.env),
   };
-  const netnsPath = `/run/netns/${o.netns}`;
+  const netnsPath = o.netns ? `/run/netns/${o.netns}` : "";
   const ctx = { ...o, tools, netnsPath };
   return {
     remote: async (r) => new RemoteRun(ctx, r).run(),
@@ -178,7 +173,7 @@ export function labTransport(o: LabTransportOptions): Transport {
   };
 }
 
-type Ctx = LabTransportOptions & {
+type Ctx = TransportOptions & {
   tools: { nsenter: string; ssh: string; sshKeygen: string };
   netnsPath: string;
 };
@@ -439,9 +434,7 @@ class RemoteRun {
 
   async run(): Promise<RunResult> {
     try {
-      if (!existsSync(this.ctx.netnsPath)) {
-        throw new Error(`no network namespace ${this.ctx.netns} (${this.ctx.netnsPath})`);
-      }
+      checkNetns(this.ctx);
       const master = await this.dial();
       const env = await this.setenv(master);
       return await this.exec(master, env);
@@ -780,11 +773,11 @@ class RemoteRun {
     stdin: string | undefined,
     byLine = false,
   ): Proc {
-    const child = spawn(
-      this.ctx.tools.nsenter,
-      [`--net=${this.ctx.netnsPath}`, "--", this.ctx.tools.ssh, ...args],
-      { env, stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"] },
-    );
+    const [command, argv] = inNetns(this.ctx, this.ctx.tools.ssh, args);
+    const child = spawn(command, argv, {
+      env,
+      stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
     return new Proc(
       child,
       stdin,
@@ -947,6 +940,19 @@ function dialUnix(path: string): Promise<string | undefined> {
   });
 }
 
+/** The lab runs everything inside the operator's network namespace; a real operator does not. */
+function inNetns(ctx: Ctx, path: string, args: string[]): [string, string[]] {
+  return ctx.netnsPath
+    ? [ctx.tools.nsenter, [`--net=${ctx.netnsPath}`, "--", path, ...args]]
+    : [path, args];
+}
+
+function checkNetns(ctx: Ctx): void {
+  if (ctx.netnsPath && !existsSync(ctx.netnsPath)) {
+    throw new Error(`no network namespace ${ctx.netns ?? ""} (${ctx.netnsPath})`);
+  }
+}
+
 /** Single-quoted for /bin/sh. */
 function shq(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -956,9 +962,7 @@ function shq(s: string): string {
 // Local: local/commandOutputs.go run
 
 async function runLocal(ctx: Ctx, r: LocalRequest): Promise<RunResult> {
-  if (!existsSync(ctx.netnsPath)) {
-    throw new Error(`no network namespace ${ctx.netns} (${ctx.netnsPath})`);
-  }
+  checkNetns(ctx);
   // local/commandOutputs.go run: the interpreter if non-empty, else ["/bin/sh", "-c"], and the
   // command as the last argument.
   const argv = [...(r.interpreter && r.interpreter.length > 0 ? r.interpreter : ["/bin/sh", "-c"])];
@@ -986,7 +990,8 @@ async function runLocal(ctx: Ctx, r: LocalRequest): Promise<RunResult> {
   const stdin = r.stdin !== undefined && r.stdin.length > 0 ? r.stdin : undefined;
   const deadline = new Deadline(r.timeoutMs);
   // Its own process group, so the deadline takes every process of the command with it.
-  const child = spawn(ctx.tools.nsenter, [`--net=${ctx.netnsPath}`, "--", path, ...argv.slice(1)], {
+  const [command, args] = inNetns(ctx, path, argv.slice(1));
+  const child = spawn(command, args, {
     cwd: dir,
     env,
     detached: true,

@@ -1,0 +1,71 @@
+// One push, run by the Pulumi program on the operator's machine (components/push.ts):
+//   node_modules/.bin/tsx cli/push.ts   with the plan in CLAWD_MESH_PUSH and the archive (and
+//   the operator's key, unless an agent holds it) on stdin.
+// Apply over one SSH connection, then confirm over a new one, made after the switch on the path
+// the new configuration leaves. Exits 0 only once the node has kept the new configuration; on
+// any failure the node goes back to its previous one by itself, and the run fails naming it.
+import { readFileSync } from "node:fs";
+import { applyOutcome, confirmFor, pushCommand } from "../core/push/command";
+import { parsePushPlan, PUSH_PLAN_VARIABLE, type PushSecrets, type Route } from "../core/push/plan";
+import { sshTransport, type SshConnection } from "../operator/ssh";
+
+function connection(route: Route, plan: ReturnType<typeof parsePushPlan>, key?: string) {
+  const hop = (h: Omit<Route, "proxy">): Omit<SshConnection, "proxy"> => ({
+    host: h.host,
+    port: h.port,
+    user: h.user,
+    hostKey: h.hostKey,
+    dialErrorLimit: plan.dial.attempts - 1,
+    perDialTimeout: plan.dial.perDialTimeout,
+    ...(key && { privateKey: key }),
+  });
+  return { ...hop(route), ...(route.proxy && { proxy: hop(route.proxy) }) };
+}
+
+async function main(): Promise<number> {
+  const plan = parsePushPlan(process.env[PUSH_PLAN_VARIABLE]);
+  const secrets = JSON.parse(readFileSync(0, "utf8")) as PushSecrets;
+  const ssh = sshTransport({ env: process.env });
+  const say = (line: string) => process.stderr.write(`clawd-mesh[${plan.node}]: ${line}\n`);
+  const bootstrap = plan.mode === "bootstrap";
+
+  say(`${bootstrap ? "first contact" : "push"} to ${describe(plan.apply)}`);
+  const applied = await ssh.remote({
+    connection: connection(plan.apply, plan, secrets.privateKey),
+    command: pushCommand({ bootstrap, windowSeconds: plan.windowSeconds }),
+    stdin: secrets.archive,
+  });
+  const outcome = applyOutcome(applied.stdout);
+  // A fresh connection: its arrival over the new configuration is the first proof.
+  say(
+    outcome.kind === "armed"
+      ? `switched (${outcome.token}); confirming over ${describe(plan.confirm)}`
+      : `unchanged; checking ${describe(plan.confirm)}`,
+  );
+  const confirmed = await ssh.remote({
+    connection: connection(plan.confirm, plan, secrets.privateKey),
+    command: confirmFor(outcome),
+    // Past the window the node has gone back by itself: no point dialling on.
+    timeoutMs: plan.windowSeconds * 1000,
+  });
+  const result =
+    outcome.kind === "armed"
+      ? (/clawd-mesh: confirmed \S+/.exec(confirmed.stdout)?.[0] ??
+        `clawd-mesh: confirmed ${outcome.token}`)
+      : "clawd-mesh: unchanged";
+  process.stdout.write(`${result}\n`);
+  return 0;
+}
+
+function describe(r: Route): string {
+  return `${r.user}@${r.host}:${r.port}${r.proxy ? ` via ${r.proxy.user}@${r.proxy.host}` : ""}`;
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (error: unknown) => {
+    // The node's own words (apply's or confirm's), or ssh's when it never answered.
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
