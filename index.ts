@@ -7,5 +7,6 @@ const stack = defineStack(new pulumi.Config());
 export const nodes = stack.nodes;
 export const hub = stack.hub;
 export const sshConfig = stack.sshConfig;
+export const peers = stack.peers;
 export const ollama = stack.ollama;
 export const k3s = stack.k3s;

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Fleet, FleetNode } from "../core/fleet/fleet";
 import { planFleet } from "../core/plan/plan";
 import { renderSshConfig } from "../core/render/sshConfig";
+import { renderPeerConf } from "../core/render/peerConf";
 import type { SecretFiles } from "../core/render/pushArchive";
 import { CloudContext } from "./cloud";
 import { deploymentOf, type FleetFacts, type NodeFacts, type SshCredentials } from "./context";
@@ -45,6 +46,7 @@ export class MeshFleet extends pulumi.ComponentResource {
   readonly rollouts: readonly VaultRollout[];
   readonly k3s: K3sCluster | undefined;
   readonly sshConfig: pulumi.Output<string>;
+  readonly peerConfigs: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: MeshFleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clawd-mesh:mesh:Fleet", name, {}, opts);
@@ -148,7 +150,17 @@ export class MeshFleet extends pulumi.ComponentResource {
     this.sshConfig = facts.output.apply((f) =>
       renderSshConfig(fleet, planFleet(fleet, deploymentOf(f))),
     );
-    this.registerOutputs({ sshConfig: this.sshConfig });
+    // Each peer's own side, with the real keys and endpoints (its private key stays its own):
+    // an operator whose machine reaches the nodes as a peer brings this up before the pushes
+    // that go over the mesh; clients (seed 002) the same.
+    this.peerConfigs = facts.output.apply((f) => {
+      const deployment = deploymentOf(f);
+      const plan = planFleet(fleet, deployment);
+      return Object.fromEntries(
+        fleet.peers.map((p) => [p.name, renderPeerConf(fleet, plan, deployment, p)]),
+      );
+    });
+    this.registerOutputs({ sshConfig: this.sshConfig, peerConfigs: this.peerConfigs });
   }
 
   /** Other nodes first, the hub last: its push waits until every other push is confirmed. */

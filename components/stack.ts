@@ -20,6 +20,7 @@ export function defineStack(config: pulumi.Config) {
       cidr: mesh.hub.cidr,
     },
     sshConfig: mesh.sshConfig,
+    peers: mesh.peerConfigs,
     ollama: mesh.ollamaRoutes(),
     k3s: mesh.k3s && { apiEndpoint: mesh.k3s.apiEndpoint, kubeconfig: mesh.k3s.kubeconfig },
     mesh,

@@ -1,5 +1,6 @@
 // A peer's own WireGuard configuration (an operator's laptop, a client): the nodes that list
-// it, with their endpoints. The peer's private key is its own business; the caller supplies it.
+// it, with their endpoints. The peer's private key is its own business: the caller supplies it,
+// or the file loads it from /etc/wireguard/<interface>.key as the nodes' files do.
 import { PERSISTENT_KEEPALIVE } from "../fleet/catalog";
 import type { Fleet, Peer } from "../fleet/fleet";
 import type { Deployment } from "../plan/deployment";
@@ -11,7 +12,7 @@ export function renderPeerConf(
   plan: FleetPlan,
   deployment: Deployment,
   peer: Peer,
-  privateKey: string,
+  privateKey?: string,
 ): string {
   const prefix = parseCidr(fleet.mesh.cidr)?.prefix ?? 32;
   // In hub-spoke the hub routes the whole mesh; in a full mesh each node answers for itself.
@@ -20,7 +21,9 @@ export function renderPeerConf(
     `# WireGuard for peer ${peer.name} (${peer.group}) in mesh ${fleet.mesh.name}.`,
     "[Interface]",
     `Address = ${peer.meshIp}/${prefix}`,
-    `PrivateKey = ${privateKey}`,
+    ...(privateKey
+      ? [`PrivateKey = ${privateKey}`]
+      : ["PostUp = wg set %i private-key /etc/wireguard/%i.key"]),
   ];
   for (const node of plan.nodes) {
     if (!node.wireguard.peers.some((p) => p.name === peer.name)) continue;
