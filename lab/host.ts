@@ -4,6 +4,7 @@
 // have a wg0 (wireguard-go's socket lives in /run/wireguard).
 import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { LIBEXEC } from "../core/plan/roles";
 import { exec, execAsync, must, type ExecOptions, type Ran } from "./exec";
 import { LAB_ROOT, type StateRecorder } from "./state";
 
@@ -14,7 +15,9 @@ const PRIVATE_DIRS: [string, string][] = [
   ["varlib", "/var/lib/clawd-mesh"],
   ["vault", "/var/lib/clavitor"],
   ["sbin", "/usr/local/sbin"],
-  ["lib", "/usr/local/lib"],
+  // The helpers' folder only: the machine's Node (the stand-ins' interpreter) may live in
+  // /usr/local/lib, and a host must still see it.
+  ["libexec", LIBEXEC],
   ["opt", "/opt"],
   ["log", "/var/log"],
   ["tmp", "/tmp"],
