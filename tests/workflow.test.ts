@@ -73,8 +73,8 @@ describe("dependency updates", () => {
   });
 
   test("the command provider is held on 1.2.x and TypeScript on 5", () => {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const held = (dep: string) =>
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
       ecosystem("npm").ignore.find((i: any) => i["dependency-name"] === dep);
     expect(held("@pulumi/command")["update-types"]).toEqual([
       "version-update:semver-major",
