@@ -12,7 +12,7 @@ import { applyOutcome, confirmFor, pushCommand, ROLLOUT_SCRIPT } from "../core/p
 import { parallel, type Ran } from "./exec";
 import { LabHost } from "./host";
 import { labFleet, type LabFleet, type LabNode } from "./labFleet";
-import { INTERNET_NETNS, Internet, OPERATOR_IP } from "./network";
+import { INTERNET_IP, INTERNET_NETNS, Internet, OPERATOR_IP } from "./network";
 import { LAB_ROOT, StateRecorder } from "./state";
 import { rolloutOrder } from "../core/plan/roles";
 
@@ -350,7 +350,7 @@ export class Lab {
 
   labJson(): unknown {
     return {
-      internet: { netns: INTERNET_NETNS },
+      internet: { netns: INTERNET_NETNS, publicIp: INTERNET_IP },
       operator: { netns: this.operator.netns, publicIp: OPERATOR_IP },
       nodes: this.lab.nodes.map((n) => ({
         name: n.spec.name,
