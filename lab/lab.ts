@@ -56,10 +56,10 @@ export class Lab {
     const internet = new Internet(state);
 
     this.operator = new LabHost("operator", "cml-operator", state);
-    internet.attach(this.operator.netns, OPERATOR_IP);
+    this.operator.plugInto(internet, OPERATOR_IP);
     for (const node of this.lab.nodes) {
       const host = new LabHost(node.spec.name, `cml-n${node.index}`, state);
-      if (node.publicIp) internet.attach(host.netns, node.publicIp);
+      if (node.publicIp) host.plugInto(internet, node.publicIp);
       else {
         const nat = internet.natRouter(node.index, host.netns, fleet.ssh.port);
         this.natAccess.set(node.spec.name, nat.publicIp);
@@ -73,7 +73,7 @@ export class Lab {
     for (const peer of this.lab.peers) {
       if (peer.spec.name === this.lab.operatorPeer) continue;
       const host = new LabHost(peer.spec.name, `cml-p${peer.index}`, state);
-      internet.attach(host.netns, peer.publicIp);
+      host.plugInto(internet, peer.publicIp);
       this.peerHosts.set(peer.spec.name, host);
     }
     this.prepareOperator();
