@@ -10,6 +10,10 @@ import { exec, execAsync, must, type ExecOptions, type Ran } from "./exec";
 import type { Internet, Link } from "./network";
 import { LAB_ROOT, type StateRecorder } from "./state";
 
+/** wireguard-go refuses to run where the kernel module is advertised, unless told to. */
+const WIREGUARD_GO_WRAPPER =
+  '#!/bin/sh\n# Lab only: this machine has no WireGuard kernel module.\nWG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 exec /usr/bin/wireguard-go "$@"\n';
+
 const PRIVATE_DIRS: [string, string][] = [
   ["etc", "/etc"],
   ["home", "/home"],
@@ -87,6 +91,8 @@ export class LabHost {
     const setUp = [...binds, "chmod 1777 /tmp", "mkdir -p /run/sshd /root/.ssh"].join(" && ");
     must("unshare", [`--mount=${this.mountFile}`, "--propagation", "private", "sh", "-c", setUp]);
     state.mount(this.mountFile);
+    // Part of the machine rather than of any image: every host needs it for wg-quick.
+    writeFileSync(this.path("/usr/local/sbin/wireguard-go"), WIREGUARD_GO_WRAPPER, { mode: 0o755 });
   }
 
   /** Plugs the host into the internet; destroy() unplugs it. */
