@@ -1,11 +1,18 @@
 // A lab host: a network namespace, and a persistent mount namespace in which /etc, /run,
 // /home, /root, /tmp, /opt, /var/log and every folder a push writes are the host's own. The
 // push scripts, sshd, useradd and wireguard-go then write only there, and two hosts can both
-// have a wg0 (wireguard-go's socket lives in /run/wireguard).
-import { cpSync, mkdirSync, writeFileSync } from "node:fs";
+// have a wg0 (wireguard-go's socket lives in /run/wireguard). A host can be destroyed at any
+// time and leaves nothing behind.
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { LIBEXEC } from "../core/plan/roles";
 import { exec, execAsync, must, type ExecOptions, type Ran } from "./exec";
+import type { Internet, Link } from "./network";
 import { LAB_ROOT, type StateRecorder } from "./state";
+
+/** wireguard-go refuses to run where the kernel module is advertised, unless told to. */
+const WIREGUARD_GO_WRAPPER =
+  '#!/bin/sh\n# Lab only: this machine has no WireGuard kernel module.\nWG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 exec /usr/bin/wireguard-go "$@"\n';
 
 const PRIVATE_DIRS: [string, string][] = [
   ["etc", "/etc"],
@@ -14,7 +21,9 @@ const PRIVATE_DIRS: [string, string][] = [
   ["varlib", "/var/lib/clawd-mesh"],
   ["vault", "/var/lib/clavitor"],
   ["sbin", "/usr/local/sbin"],
-  ["lib", "/usr/local/lib"],
+  // The helpers' folder only: the machine's Node (the stand-ins' interpreter) may live in
+  // /usr/local/lib, and a host must still see it.
+  ["libexec", LIBEXEC],
   ["opt", "/opt"],
   ["log", "/var/log"],
   ["tmp", "/tmp"],
@@ -22,37 +31,95 @@ const PRIVATE_DIRS: [string, string][] = [
   ["run", "/run"],
 ];
 
+/** Blocks the thread for `ms`, between synchronous steps. */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** The first `<prefix><n>` that names no network namespace, for hosts made mid-run. */
+export function unusedNetns(prefix: string): string {
+  for (let n = 0; n < 1000; n++) {
+    if (!existsSync(`/run/netns/${prefix}${n}`)) return `${prefix}${n}`;
+  }
+  throw new Error(`no free network namespace name ${prefix}0 to ${prefix}999`);
+}
+
 export class LabHost {
   readonly root: string;
   private readonly mountFile: string;
+  private readonly links: Link[] = [];
 
   constructor(
     readonly name: string,
     readonly netns: string,
-    state: StateRecorder,
+    private readonly state: StateRecorder,
   ) {
-    this.root = join(LAB_ROOT, "hosts", name);
+    // By namespace, not by name: a replacement may boot under the same name before the old
+    // host is destroyed.
+    this.root = join(LAB_ROOT, "hosts", netns);
     this.mountFile = join(this.root, "ns", "mnt");
     must("ip", ["netns", "add", netns]);
     state.netns(netns);
     must("ip", ["-n", netns, "link", "set", "lo", "up"]);
-    for (const [dir] of PRIVATE_DIRS) mkdirSync(join(this.root, dir), { recursive: true });
-    mkdirSync(join(this.root, "ns"), { recursive: true });
+    // The host's files live in memory: made and removed at once, where thousands of small files
+    // on this machine's disk take a second each way. Private, because a persistent mount
+    // namespace (a bind mount of /proc/PID/ns/mnt on a file) must live on a private mount.
+    mkdirSync(this.root, { recursive: true });
     state.dir(this.root);
-    cpSync("/etc", join(this.root, "etc"), { recursive: true, verbatimSymlinks: true });
-    // A persistent mount namespace is a bind mount of /proc/PID/ns/mnt on a file, which has to
-    // live on a private mount.
-    must("mount", ["--bind", join(this.root, "ns"), join(this.root, "ns")]);
-    state.mount(join(this.root, "ns"));
-    must("mount", ["--make-private", join(this.root, "ns")]);
+    must("mount", [
+      "-t",
+      "tmpfs",
+      "--make-private",
+      "-o",
+      "size=1g,mode=755",
+      "cml-host",
+      this.root,
+    ]);
+    state.mount(this.root);
+    for (const [dir] of PRIVATE_DIRS) mkdirSync(join(this.root, dir));
+    mkdirSync(join(this.root, "ns"));
+    // Not the machine's own SSH host keys: a host gets keys of its own or none.
+    cpSync("/etc", join(this.root, "etc"), {
+      recursive: true,
+      verbatimSymlinks: true,
+      filter: (source) => !/^\/etc\/ssh\/ssh_host_/.test(source),
+    });
     writeFileSync(this.mountFile, "");
     const binds = PRIVATE_DIRS.map(
       ([dir, target]) => `mkdir -p ${target} && mount --bind ${join(this.root, dir)} ${target}`,
-    ).join(" && ");
-    must("unshare", [`--mount=${this.mountFile}`, "--propagation", "private", "sh", "-c", binds]);
+    );
+    const setUp = [...binds, "chmod 1777 /tmp", "mkdir -p /run/sshd /root/.ssh"].join(" && ");
+    must("unshare", [`--mount=${this.mountFile}`, "--propagation", "private", "sh", "-c", setUp]);
     state.mount(this.mountFile);
-    this.run("chmod", ["1777", "/tmp"]);
-    this.run("mkdir", ["-p", "/run/sshd", "/root/.ssh"]);
+    // Part of the machine rather than of any image: every host needs it for wg-quick.
+    writeFileSync(this.path("/usr/local/sbin/wireguard-go"), WIREGUARD_GO_WRAPPER, { mode: 0o755 });
+  }
+
+  /** Plugs the host into the internet; destroy() unplugs it. */
+  plugInto(internet: Internet, address: string): Link {
+    const link = internet.attach(this.netns, address);
+    this.links.push(link);
+    return link;
+  }
+
+  /**
+   * Removes the host at any time, as a deleted instance goes: its processes, its link to the
+   * internet, its mounts, namespace and folder, and its entries in the lab's record.
+   */
+  destroy(): void {
+    for (const link of this.links.splice(0)) link.detach();
+    for (let i = 0; ; i++) {
+      const pids = must("ip", ["netns", "pids", this.netns]).split("\n").filter(Boolean);
+      if (pids.length === 0) break;
+      if (i === 20) throw new Error(`processes of lab host ${this.name} survive SIGKILL`);
+      exec("kill", ["-KILL", ...pids]);
+      pause(50);
+    }
+    must("umount", [this.mountFile]);
+    must("umount", [this.root]);
+    must("ip", ["netns", "del", this.netns]);
+    rmSync(this.root, { recursive: true, force: true });
+    this.state.forget(this.netns, this.mountFile, this.root);
   }
 
   /** Runs a command inside the host: its network and its mounts. */

@@ -12,16 +12,14 @@ import { applyOutcome, confirmFor, pushCommand, ROLLOUT_SCRIPT } from "../core/p
 import { parallel, type Ran } from "./exec";
 import { LabHost } from "./host";
 import { labFleet, type LabFleet, type LabNode } from "./labFleet";
-import { INTERNET_NETNS, Internet, OPERATOR_IP } from "./network";
+import { handOver } from "./image";
+import { INTERNET_IP, INTERNET_NETNS, Internet, OPERATOR_IP } from "./network";
 import { LAB_ROOT, StateRecorder } from "./state";
 import { rolloutOrder } from "../core/plan/roles";
 
 const OPERATOR_KEY = "/root/.ssh/id_lab";
 const SSH_CONFIG = "/root/.ssh/lab_config";
 const KNOWN_HOSTS = "/root/.ssh/lab_known_hosts";
-/** wireguard-go refuses to run where the kernel module is advertised, unless told to. */
-const WIREGUARD_GO_WRAPPER =
-  '#!/bin/sh\n# Lab only: this machine has no WireGuard kernel module.\nWG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 exec /usr/bin/wireguard-go "$@"\n';
 
 export interface LabOptions {
   readonly stack: string;
@@ -56,10 +54,10 @@ export class Lab {
     const internet = new Internet(state);
 
     this.operator = new LabHost("operator", "cml-operator", state);
-    internet.attach(this.operator.netns, OPERATOR_IP);
+    this.operator.plugInto(internet, OPERATOR_IP);
     for (const node of this.lab.nodes) {
       const host = new LabHost(node.spec.name, `cml-n${node.index}`, state);
-      if (node.publicIp) internet.attach(host.netns, node.publicIp);
+      if (node.publicIp) host.plugInto(internet, node.publicIp);
       else {
         const nat = internet.natRouter(node.index, host.netns, fleet.ssh.port);
         this.natAccess.set(node.spec.name, nat.publicIp);
@@ -73,7 +71,7 @@ export class Lab {
     for (const peer of this.lab.peers) {
       if (peer.spec.name === this.lab.operatorPeer) continue;
       const host = new LabHost(peer.spec.name, `cml-p${peer.index}`, state);
-      internet.attach(host.netns, peer.publicIp);
+      host.plugInto(internet, peer.publicIp);
       this.peerHosts.set(peer.spec.name, host);
     }
     this.prepareOperator();
@@ -82,33 +80,12 @@ export class Lab {
 
   /** A host as a provider hands it over: root may log in with the operator's key, nothing else. */
   private freshHost(host: LabHost, node: LabNode): void {
-    const write = (inside: string, content: string, mode: number) => {
-      const file = host.path(inside);
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, content);
-      chmodSync(file, mode);
-    };
-    write("/etc/ssh/ssh_host_ed25519_key", node.hostKey.privateKey, 0o600);
-    write("/etc/ssh/ssh_host_ed25519_key.pub", `${node.hostKey.publicKey}\n`, 0o644);
-    write("/root/.ssh/authorized_keys", `${this.lab.operatorKey.publicKey} lab-operator\n`, 0o600);
-    chmodSync(host.path("/root/.ssh"), 0o700);
-    write(
-      "/etc/ssh/sshd_config",
-      [
-        `Port ${this.lab.fleet.ssh.port}`,
-        "HostKey /etc/ssh/ssh_host_ed25519_key",
-        "PidFile /run/sshd.pid",
-        "PermitRootLogin prohibit-password",
-        "PasswordAuthentication no",
-        "KbdInteractiveAuthentication no",
-        "UsePAM yes",
-        "Subsystem sftp internal-sftp",
-        "",
-      ].join("\n"),
-      0o644,
-    );
-    write("/usr/local/sbin/wireguard-go", WIREGUARD_GO_WRAPPER, 0o755);
-    host.run("/usr/sbin/sshd", ["-f", "/etc/ssh/sshd_config"]);
+    handOver(host, {
+      loginUser: "root",
+      authorizedKeys: [`${this.lab.operatorKey.publicKey} lab-operator`],
+      hostKey: node.hostKey,
+      sshPort: this.lab.fleet.ssh.port,
+    });
   }
 
   private prepareOperator(): void {
@@ -121,13 +98,6 @@ export class Lab {
     write(SSH_CONFIG, this.sshConfig());
     write(KNOWN_HOSTS, this.knownHosts());
     chmodSync(o.path("/root/.ssh"), 0o700);
-    o.run(
-      "sh",
-      ["-c", "cat >/usr/local/sbin/wireguard-go && chmod 755 /usr/local/sbin/wireguard-go"],
-      {
-        input: WIREGUARD_GO_WRAPPER,
-      },
-    );
   }
 
   /** The operator's ssh_config as synth renders it (lab addresses), pinned and unmultiplexed. */
@@ -350,7 +320,7 @@ export class Lab {
 
   labJson(): unknown {
     return {
-      internet: { netns: INTERNET_NETNS },
+      internet: { netns: INTERNET_NETNS, publicIp: INTERNET_IP },
       operator: { netns: this.operator.netns, publicIp: OPERATOR_IP },
       nodes: this.lab.nodes.map((n) => ({
         name: n.spec.name,

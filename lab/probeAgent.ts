@@ -16,7 +16,8 @@ function tcp(host: string, port: number): Promise<boolean> {
       socket.destroy();
       resolve(result);
     };
-    socket.setTimeout(2000, () => done(false));
+    // Answers that arrived while the agent was busy are read before silence is declared.
+    socket.setTimeout(2000, () => setImmediate(() => done(false)));
     socket.on("connect", () => done(true));
     socket.on("error", (e: NodeJS.ErrnoException) => done(e.code === "ECONNREFUSED"));
   });
@@ -34,9 +35,10 @@ async function main(): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   const probes = JSON.parse(Buffer.concat(chunks).toString()) as Probe[];
-  const results = await Promise.all(
-    probes.map((p) => (p.port === undefined ? ping(p.host) : tcp(p.host, p.port))),
-  );
+  // Pings first: spawning a process blocks the agent, and a TCP probe's two seconds would run
+  // on while its connection had not even been tried (seen under load as mesh probes "closed").
+  const pings = probes.map((p) => (p.port === undefined ? ping(p.host) : undefined));
+  const results = await Promise.all(probes.map((p, i) => pings[i] ?? tcp(p.host, p.port ?? 0)));
   process.stdout.write(JSON.stringify(results));
 }
 

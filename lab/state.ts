@@ -40,6 +40,15 @@ export class StateRecorder {
     this.save();
   }
 
+  /** Drops what was removed already (a host destroyed mid-run): names and paths alike. */
+  forget(...entries: string[]): void {
+    const keep = (list: string[]) => list.filter((x) => !entries.includes(x));
+    this.state.netns = keep(this.state.netns);
+    this.state.mounts = keep(this.state.mounts);
+    this.state.dirs = keep(this.state.dirs);
+    this.save();
+  }
+
   private save(): void {
     writeFileSync(STATE_FILE, `${JSON.stringify(this.state, null, 2)}\n`);
   }
