@@ -1,27 +1,30 @@
 // npm run lab -- [--stack <stack>] [--keep] [--out <dir>] [--window <seconds>]
+// npm run lab -- up|preview|refresh|destroy [--stack <stack>] [--out <dir>] [--window <seconds>]
 // npm run lab -- down
-// Rehearses a stack on this machine (Linux, as root): its hosts as network namespaces on a
-// simulated internet, configured over real SSH by the same pushes as `pulumi up`, then a
-// reachability matrix checked against the policy. Exits non-zero on any mismatch.
-import { mkdirSync, writeFileSync } from "node:fs";
+// Rehearses a stack on this machine (Linux, as root): a lab of network namespaces on a
+// simulated internet, brought up by the program itself through the lab's engine (its clouds
+// booting hosts, its pushes over real SSH), then a reachability matrix checked against the
+// policy. With --keep the lab stays, and up/preview/refresh/destroy act on it as `pulumi` would
+// on the real fleet: edit the stack file, preview, up. Exits non-zero on any failure.
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { loadStackFleet } from "../core/fleet/load";
-import { validateFleet } from "../core/fleet/validate";
 import { DEFAULT_ROLLBACK_WINDOW } from "../core/push/command";
-import { Lab } from "../lab/lab";
+import { Lab, type EngineRun } from "../lab/lab";
 import { labDown } from "../lab/down";
 import { readState } from "../lab/state";
-import { probeMatrix, printMatrix } from "../lab/probe";
+import { printMatrix, probeMatrix } from "../lab/probe";
 import { startK3sApi, startOllama } from "../lab/standins";
+import { checkpointFile } from "../lab/engine/stacks";
 
-const PROJECT_DIR = resolve(__dirname, "..");
+const OPERATIONS = ["up", "preview", "refresh", "destroy"] as const;
+type Operation = (typeof OPERATIONS)[number];
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
-      stack: { type: "string", default: "prod" },
+      stack: { type: "string" },
       keep: { type: "boolean", default: false },
       out: { type: "string", default: "." },
       window: { type: "string", default: String(DEFAULT_ROLLBACK_WINDOW) },
@@ -32,58 +35,105 @@ async function main(): Promise<number> {
     console.error("the lab makes network namespaces and mounts: run it as root");
     return 2;
   }
-  if (positionals[0] === "down") return labDown(log) ? 0 : 1;
-  if (positionals.length > 0) {
-    console.error(`unknown command ${positionals[0]}: use "down", or no command to bring a lab up`);
+  const command = positionals[0];
+  if (command === "down") return labDown(log) ? 0 : 1;
+  const state = readState();
+  const options = {
+    stack: values.stack ?? state?.stack ?? "prod",
+    windowSeconds: Number(values.window),
+    log,
+  };
+  const out = resolve(values.out ?? ".");
+  if (command !== undefined) {
+    if (!OPERATIONS.includes(command as Operation)) {
+      console.error(`unknown command ${command}: use up, preview, refresh, destroy or down`);
+      return 2;
+    }
+    if (!state) {
+      console.error("no lab is up: npm run lab -- --stack <stack> --keep");
+      return 2;
+    }
+    if (state.stack !== options.stack) {
+      console.error(`the lab that is up is of stack ${state.stack}, not ${options.stack}`);
+      return 2;
+    }
+    return onKeptLab(Lab.open(options), command as Operation, out);
+  }
+  if (state) {
+    console.error("a lab is up already: npm run lab -- down");
     return 2;
   }
-  if (readState()) {
-    console.error("a lab is already up: npm run lab -- down");
-    return 2;
-  }
-  const stack = values.stack ?? "prod";
-  const fleet = validateFleet(loadStackFleet(PROJECT_DIR, stack));
   const started = Date.now();
-  log(`lab ${stack}: ${fleet.nodes.length} nodes, ${fleet.peers.length} peers`);
-  let lab: Lab | undefined;
+  let ok = false;
   try {
-    lab = new Lab(fleet, { stack, windowSeconds: Number(values.window), log });
-    const steps = await lab.converge();
-    const failed = steps.filter((s) => !s.ok);
-    log(`converged in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    // Stand-ins where Ollama and the k3s API would listen (the real ones cannot run here).
-    const ollama = startOllama(lab);
-    const k3s = startK3sApi(lab);
-    if (ollama.length + k3s.length > 0) {
-      log(
-        `stand-ins: Ollama API on ${ollama.join(", ") || "none"}; k3s API on ${k3s.join(", ") || "none"}`,
-      );
-    }
-    const matrix = await probeMatrix(lab);
-    printMatrix(matrix, log);
-    if (values.keep) {
-      const dir = resolve(values.out ?? ".");
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, "lab.json"), `${JSON.stringify(lab.labJson(), null, 2)}\n`);
-      log(`kept: ${join(dir, "lab.json")}; remove with: npm run lab -- down`);
-    }
-    const mismatches = matrix.cells.filter((c) => c.actual !== c.expected).length;
-    if (failed.length > 0 || mismatches > 0) {
-      log(`FAILED: ${failed.length} push step(s) failed, ${mismatches} reachability mismatch(es)`);
-      return 1;
-    }
-    log(`ok: every push confirmed, matrix matches the policy (${matrix.cells.length} probes)`);
-    return 0;
+    const lab = Lab.create(options);
+    log(
+      `lab ${options.stack}: ${lab.fleet().nodes.length} nodes, ${lab.fleet().peers.length} peers`,
+    );
+    const runs = await lab.converge();
+    const converged = runs.every((r) => r.ok);
+    log(`${converged ? "converged" : "FAILED to converge"} in ${seconds(started)} s`);
+    const mismatches = converged ? await check(lab) : -1;
+    if (values.keep) keep(lab, out);
+    ok = converged && mismatches === 0;
+    if (!ok)
+      log(`FAILED: ${converged ? `${mismatches} reachability mismatch(es)` : "an up failed"}`);
+    return ok ? 0 : 1;
   } finally {
     if (!values.keep) labDown(() => undefined);
   }
+}
+
+/** An operation on the kept lab, as `pulumi <op>` on the real fleet; the matrix after an up. */
+async function onKeptLab(lab: Lab, operation: Operation, out: string): Promise<number> {
+  const run: EngineRun = await lab.engine(operation);
+  let ok = run.ok;
+  if (operation === "up" && run.ok) {
+    lab.startPeers();
+    ok = (await check(lab)) === 0;
+  }
+  keep(lab, out);
+  return ok ? 0 : 1;
+}
+
+/** Stand-ins where Ollama and the k3s API would listen, then the matrix; mismatches counted. */
+async function check(lab: Lab): Promise<number> {
+  const ollama = startOllama(lab);
+  const k3s = startK3sApi(lab);
+  if (ollama.length + k3s.length > 0) {
+    lab.options.log(
+      `stand-ins: Ollama API on ${ollama.join(", ") || "none"}; k3s API on ${k3s.join(", ") || "none"}`,
+    );
+  }
+  const started = Date.now();
+  const matrix = await probeMatrix(lab);
+  printMatrix(matrix, lab.options.log);
+  const mismatches = matrix.cells.filter((c) => c.actual !== c.expected).length;
+  lab.options.log(
+    `${matrix.cells.length} probes in ${seconds(started)} s, ${mismatches} mismatch(es)`,
+  );
+  return mismatches;
+}
+
+/** lab.json and state.json, beside each other, as the lab now is. */
+function keep(lab: Lab, out: string): void {
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, "lab.json"), `${JSON.stringify(lab.labJson(), null, 2)}\n`);
+  const file = checkpointFile(lab.options.stack).file;
+  if (existsSync(file)) copyFileSync(file, join(out, "state.json"));
+  lab.options.log(
+    `kept: ${join(out, "lab.json")}, ${join(out, "state.json")}; remove with: npm run lab -- down`,
+  );
+}
+
+function seconds(since: number): string {
+  return ((Date.now() - since) / 1000).toFixed(1);
 }
 
 main().then(
   (code) => (process.exitCode = code),
   (error) => {
     console.error(error instanceof Error ? error.message : error);
-    if (!process.argv.includes("--keep")) labDown(() => undefined);
     process.exitCode = 1;
   },
 );

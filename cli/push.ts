@@ -5,6 +5,7 @@
 // the new configuration leaves. Exits 0 only once the node has kept the new configuration; on
 // any failure the node goes back to its previous one by itself, and the run fails naming it.
 import { readFileSync } from "node:fs";
+import { connect } from "node:net";
 import { applyOutcome, confirmFor, pushCommand } from "../core/push/command";
 import { parsePushPlan, PUSH_PLAN_VARIABLE, type PushSecrets, type Route } from "../core/push/plan";
 import { sshTransport, type SshConnection } from "../operator/ssh";
@@ -30,6 +31,13 @@ async function main(): Promise<number> {
   const bootstrap = plan.mode === "bootstrap";
 
   say(`${bootstrap ? "first contact" : "push"} to ${describe(plan.apply)}`);
+  if (!bootstrap && !plan.apply.proxy && (await unreachable(plan.apply))) {
+    // No route at all: this machine reaches the node over the mesh, as a WireGuard peer, and is
+    // not on it. Retrying for minutes would not change that.
+    throw new Error(
+      `this machine has no route to ${plan.apply.host}: it reaches ${plan.node} over the mesh, as a WireGuard peer. Fix: bring up this machine's peer from the stack output "peers" (on a first deployment, run once with clawd-mesh:firstContactOnly=true to get it), then run up again.`,
+    );
+  }
   const applied = await ssh.remote({
     connection: connection(plan.apply, plan, secrets.privateKey),
     command: pushCommand({ bootstrap, windowSeconds: plan.windowSeconds }),
@@ -55,6 +63,20 @@ async function main(): Promise<number> {
       : "clawd-mesh: unchanged";
   process.stdout.write(`${result}\n`);
   return 0;
+}
+
+/** Whether the kernel has no route to the host at all (ENETUNREACH), as opposed to no answer. */
+function unreachable(hop: Route): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: hop.host, port: hop.port, timeout: 3000 });
+    const done = (result: boolean) => {
+      socket.destroy();
+      resolve(result);
+    };
+    socket.once("connect", () => done(false));
+    socket.once("timeout", () => done(false));
+    socket.once("error", (e: NodeJS.ErrnoException) => done(e.code === "ENETUNREACH"));
+  });
 }
 
 function describe(r: Route): string {

@@ -11,6 +11,11 @@ export interface ProgramConfig {
   readonly credentials: SshCredentials;
   readonly kumaPushUrls?: pulumi.Output<Record<string, string>>;
   readonly windowSeconds: number;
+  /**
+   * A first deployment managed from a mesh peer: create the hosts and make first contact only,
+   * so the peer can join the mesh (stack output `peers`) before the pushes that go over it.
+   */
+  readonly firstContactOnly: boolean;
 }
 
 export function readProgramConfig(config: pulumi.Config): ProgramConfig {
@@ -33,6 +38,7 @@ export function readProgramConfig(config: pulumi.Config): ProgramConfig {
   }
   return {
     windowSeconds,
+    firstContactOnly: config.getBoolean("firstContactOnly") ?? false,
     fleet,
     credentials: privateKey ? { privateKey } : { agentSocketPath: agent ?? "" },
     ...(kuma && { kumaPushUrls: kuma }),

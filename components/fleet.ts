@@ -25,6 +25,8 @@ export interface MeshFleetArgs {
   readonly kumaPushUrls?: pulumi.Output<Record<string, string>>;
   /** Seconds a switched node waits for confirmation before it rolls back by itself. */
   readonly windowSeconds: number;
+  /** Hosts and first contact only: no push, nothing that needs one (see ProgramConfig). */
+  readonly firstContactOnly?: boolean;
 }
 
 export interface NodeOutput {
@@ -100,7 +102,8 @@ export class MeshFleet extends pulumi.ComponentResource {
       const binaries = [
         ...new Set(order.map((n) => `${n.vault?.binaryUrl} ${n.vault?.binarySha256}`)),
       ];
-      this.rollouts = binaries.map((binary, i) => {
+      // A rollout needs every node pushed: none in a first-contact-only run.
+      this.rollouts = (args.firstContactOnly ? [] : binaries).map((binary, i) => {
         const [url = "", sha = ""] = binary.split(" ");
         return new VaultRollout(
           `${name}-vault-rollout${binaries.length > 1 ? `-${i + 1}` : ""}`,
@@ -175,7 +178,7 @@ export class MeshFleet extends pulumi.ComponentResource {
     const isHub = (n: FleetNode) => n.roles.includes("hub");
     const nodes = new Map<string, MeshNode>();
     for (const spec of [...fleet.nodes.filter((n) => !isHub(n)), ...fleet.nodes.filter(isHub)]) {
-      const others = [...nodes.values()].map((n) => n.push);
+      const others = [...nodes.values()].flatMap((n) => (n.push ? [n.push] : []));
       nodes.set(
         spec.name,
         new MeshNode(
@@ -189,6 +192,7 @@ export class MeshFleet extends pulumi.ComponentResource {
             cloud,
             meshReady,
             windowSeconds: args.windowSeconds,
+            firstContactOnly: args.firstContactOnly ?? false,
             ...(isHub(spec) && { after: others }),
           },
           { parent: this },

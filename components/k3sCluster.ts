@@ -21,7 +21,7 @@ export interface K3sClusterArgs {
 
 export class K3sCluster extends pulumi.ComponentResource {
   readonly apiEndpoint: string;
-  readonly kubeconfig: pulumi.Output<string>;
+  readonly kubeconfig: pulumi.Output<string | undefined>;
   /** What every member's push carries. */
   readonly secretFiles: pulumi.Output<SecretFiles>;
   readonly members: readonly string[];
@@ -48,30 +48,36 @@ export class K3sCluster extends pulumi.ComponentResource {
     );
 
     this.apiEndpoint = apiEndpoint(server.meshIp);
-    const read = new remote.Command(
-      `${name}-kubeconfig`,
-      {
-        connection: server.connection,
-        create: KUBECONFIG_COMMAND,
-        // Read again whenever the server's configuration was pushed again.
-        triggers: [server.bundleHash],
-        logging: "none",
-      },
-      {
-        parent: this,
-        dependsOn: [server.push],
-        replaceOnChanges: ["triggers[*]"],
-        additionalSecretOutputs: ["stdout"],
-      },
-    );
+    // Read once the server is pushed; a first-contact-only run has no push and no kubeconfig.
+    const pushed = server.push;
+    const read = pushed
+      ? new remote.Command(
+          `${name}-kubeconfig`,
+          {
+            connection: server.connection,
+            create: KUBECONFIG_COMMAND,
+            // Read again whenever the server's configuration was pushed again.
+            triggers: [server.bundleHash],
+            logging: "none",
+          },
+          {
+            parent: this,
+            dependsOn: [pushed],
+            replaceOnChanges: ["triggers[*]"],
+            additionalSecretOutputs: ["stdout"],
+          },
+        )
+      : undefined;
     // k3s writes its own loopback address; other stacks reach the API on the mesh.
     this.kubeconfig = pulumi.secret(
-      read.stdout.apply((yaml) =>
-        yaml.replace(
-          /server: https:\/\/(127\.0\.0\.1|localhost):6443/g,
-          `server: ${this.apiEndpoint}`,
-        ),
-      ),
+      read
+        ? read.stdout.apply((yaml): string | undefined =>
+            yaml.replace(
+              /server: https:\/\/(127\.0\.0\.1|localhost):6443/g,
+              `server: ${this.apiEndpoint}`,
+            ),
+          )
+        : pulumi.output<string | undefined>(undefined),
     );
     this.registerOutputs({ apiEndpoint: this.apiEndpoint, kubeconfig: this.kubeconfig });
   }

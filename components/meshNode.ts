@@ -41,6 +41,8 @@ export interface MeshNodeArgs {
   readonly meshReady: Promise<pulumi.Resource[]>;
   /** Seconds a switched node waits for confirmation before rolling back by itself. */
   readonly windowSeconds: number;
+  /** First contact only: the push waits for a later run. */
+  readonly firstContactOnly: boolean;
 }
 
 export class MeshNode extends pulumi.ComponentResource {
@@ -59,8 +61,8 @@ export class MeshNode extends pulumi.ComponentResource {
   readonly connection: ReturnType<typeof managementConnection>;
   /** First contact, confirmed (hosts reached before the mesh exists). */
   readonly bootstrapped: local.Command | undefined;
-  /** The push, confirmed: what anything after this node waits for. */
-  readonly push: local.Command;
+  /** The push, confirmed: what anything after this node waits for (none in first contact only). */
+  readonly push: local.Command | undefined;
 
   constructor(name: string, args: MeshNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clawd-mesh:mesh:MeshNode", name, {}, opts);
@@ -117,6 +119,7 @@ export class MeshNode extends pulumi.ComponentResource {
       facts: args.facts,
       credentials: args.credentials,
       windowSeconds: args.windowSeconds,
+      firstContactOnly: args.firstContactOnly,
       // Bundle and secrets travel on stdin, never on a command line.
       archive: pulumi.secret(pulumi.all([bundle, secrets]).apply(([b, s]) => pushArchive(b, s))),
       // Re-run when the bundle or a secret changes; both values are safe to show in a diff.

@@ -42,14 +42,16 @@ export interface PushArgs {
   readonly meshReady: Promise<pulumi.Resource[]>;
   /** Pushes this one waits for. */
   readonly after: readonly pulumi.Resource[];
+  /** First contact only: no push in this run. */
+  readonly firstContactOnly: boolean;
   readonly parent: pulumi.Resource;
 }
 
 export interface Pushes {
   /** First contact, confirmed; undefined for a host behind NAT with no first-contact address. */
   readonly bootstrapped?: local.Command;
-  /** The push, kept only once confirmed. */
-  readonly push: local.Command;
+  /** The push, kept only once confirmed; none in a first-contact-only run. */
+  readonly push?: local.Command;
 }
 
 // Commands that carry the archive: it is secret on the way in and in the state.
@@ -92,6 +94,7 @@ function secrets(a: PushArgs): pulumi.Output<string> {
 
 export function createPushes(a: PushArgs): Pushes {
   const bootstrapped = needsBootstrap(a.node) ? bootstrap(a) : undefined;
+  if (a.firstContactOnly) return { ...(bootstrapped && { bootstrapped }) };
   const route = managementHops(a.fleet, a.node, a.facts);
   const push = new local.Command(
     `${a.name}-push`,

@@ -5,11 +5,13 @@ import { readProgramConfig } from "./config";
 import { MeshFleet } from "./fleet";
 
 export function defineStack(config: pulumi.Config) {
-  const { fleet, credentials, kumaPushUrls, windowSeconds } = readProgramConfig(config);
+  const { fleet, credentials, kumaPushUrls, windowSeconds, firstContactOnly } =
+    readProgramConfig(config);
   const mesh = new MeshFleet(fleet.mesh.name, {
     fleet,
     credentials,
     windowSeconds,
+    firstContactOnly,
     ...(kumaPushUrls && { kumaPushUrls }),
   });
   return {

@@ -88,7 +88,7 @@ export class VaultRollout extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        dependsOn: args.nodes.map((n) => n.push),
+        dependsOn: args.nodes.flatMap((n) => (n.push ? [n.push] : [])),
         replaceOnChanges: ["triggers[*]"],
         additionalSecretOutputs: ["stdin"],
         customTimeouts: { create: "60m" },

@@ -2,7 +2,8 @@
 // namespaces, its mounts and its folders. Nothing it did not record is touched.
 import { existsSync, rmSync } from "node:fs";
 import { exec } from "./exec";
-import { readState, stateFile } from "./state";
+import { join } from "node:path";
+import { LAB_ROOT, readState, stateFile } from "./state";
 
 export function labDown(log: (line: string) => void): boolean {
   const state = readState();
@@ -18,6 +19,10 @@ export function labDown(log: (line: string) => void): boolean {
   for (const mount of [...state.mounts].reverse()) exec("umount", ["-l", mount]);
   for (const dir of state.dirs) if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   rmSync(stateFile, { force: true });
+  // The lab's own files: its hosts' record, its assignments, the clouds' and the engine's state.
+  for (const name of ["site.json", "twin.json", "cloud.json", "dns.json", "engine", "standins"]) {
+    rmSync(join(LAB_ROOT, name), { recursive: true, force: true });
+  }
   log(`lab of stack ${state.stack} removed: ${state.netns.length} namespaces`);
   return true;
 }

@@ -49,6 +49,14 @@ export class LabHost {
   private readonly mountFile: string;
   private readonly links: Link[] = [];
 
+  /** A host an earlier process made, with its link to the internet, to run in or destroy. */
+  static open(name: string, netns: string, state: StateRecorder, links: Link[] = []): LabHost {
+    const host = Object.create(LabHost.prototype) as LabHost;
+    const root = join(LAB_ROOT, "hosts", netns);
+    Object.assign(host, { name, netns, state, root, mountFile: join(root, "ns", "mnt"), links });
+    return host;
+  }
+
   constructor(
     readonly name: string,
     readonly netns: string,
@@ -93,6 +101,11 @@ export class LabHost {
     state.mount(this.mountFile);
     // Part of the machine rather than of any image: every host needs it for wg-quick.
     writeFileSync(this.path("/usr/local/sbin/wireguard-go"), WIREGUARD_GO_WRAPPER, { mode: 0o755 });
+  }
+
+  /** Its links to the internet (one, unless a test plugged more). */
+  get ports(): readonly Link[] {
+    return this.links;
   }
 
   /** Plugs the host into the internet; destroy() unplugs it. */

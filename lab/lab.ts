@@ -1,22 +1,32 @@
-// The lab: a stack's hosts as network namespaces on a simulated internet, each running real
-// sshd, wireguard-go and nftables, configured by the same push commands and scripts the
-// Pulumi program uses, over real SSH — public first, then the cut-over to the mesh.
-import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+// The lab: a stack's hosts as network namespaces on a simulated internet (lab/site.ts), driven
+// by the program itself through the lab's engine (lab/engine/): each `up` is a run of index.ts
+// in a process of its own, its Vultr and AWS instances booting lab hosts, its firewalls
+// enforced at their edges, its pushes running cli/push.ts over real SSH from the operator's
+// machine. The lab keeps no orchestration of its own beyond what an operator does by hand:
+// bring up their own WireGuard peer, and the clients theirs.
+import { spawn } from "node:child_process";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { loadStackFleet } from "../core/fleet/load";
+import { sourcesOf } from "../core/fleet/selectors";
+import { validateFleet } from "../core/fleet/validate";
 import type { Fleet } from "../core/fleet/fleet";
-import { synthesizeFleet, type Synthesis } from "../core/synth";
-import { pushArchive, type BundleFiles, type SecretFiles } from "../core/render/pushArchive";
-import { renderPeerConf } from "../core/render/peerConf";
+import { managementRoute } from "../core/plan/route";
 import { pinnedSshDefaults, renderKnownHosts, strictSshConfig } from "../core/render/sshConfig";
-import { applyOutcome, confirmFor, pushCommand, ROLLOUT_SCRIPT } from "../core/push/command";
-import { parallel, type Ran } from "./exec";
-import { LabHost } from "./host";
-import { labFleet, type LabFleet, type LabNode } from "./labFleet";
-import { handOver } from "./image";
-import { INTERNET_IP, INTERNET_NETNS, Internet, OPERATOR_IP } from "./network";
-import { LAB_ROOT, StateRecorder } from "./state";
-import { rolloutOrder } from "../core/plan/roles";
+import { synthesize, type Synthesis } from "../core/synth";
+import { checkpointFile } from "./engine/stacks";
+import { reveal, type Props } from "./engine/values";
+import type { Ran } from "./exec";
+import type { LabHost } from "./host";
+import { INTERNET_NETNS, OPERATOR_IP } from "./network";
+import { OPERATOR_NETNS, Site } from "./site";
+import { vaultBinary } from "./standins";
+import { twinFleet, type RawFleet } from "./twin";
 
+const PROJECT_DIR = resolve(__dirname, "..");
+const TSX = join(PROJECT_DIR, "node_modules", ".bin", "tsx");
+const ENGINE = join(__dirname, "engine", "cli.ts");
+/** The operator's SSH files, in its own private /root. */
 const OPERATOR_KEY = "/root/.ssh/id_lab";
 const SSH_CONFIG = "/root/.ssh/lab_config";
 const KNOWN_HOSTS = "/root/.ssh/lab_known_hosts";
@@ -27,335 +37,260 @@ export interface LabOptions {
   readonly log: (line: string) => void;
 }
 
-export interface StepResult {
-  readonly node: string;
-  readonly step: string;
+export interface EngineRun {
+  readonly operation: string;
   readonly ok: boolean;
+  readonly lines: readonly string[];
+  /** `engine <op> <stack>: …` */
+  readonly summary: string;
   readonly seconds: number;
-  readonly message: string;
+}
+
+/** What a node is, as the program's last run recorded it (its MeshNode's outputs). */
+export interface NodeFacts {
+  readonly wgPublicKey: string;
+  readonly hostKey: string;
+  readonly publicIpv4: string | null;
 }
 
 export class Lab {
-  readonly lab: LabFleet;
-  synthesis: Synthesis;
-  readonly nodes = new Map<string, LabHost>();
-  readonly peerHosts = new Map<string, LabHost>();
-  readonly operator: LabHost;
-  /** Where a NAT'd node's SSH is first reached: its router's forward. */
-  readonly natAccess = new Map<string, string>();
-
-  constructor(
-    fleet: Fleet,
+  private constructor(
+    readonly site: Site,
     readonly options: LabOptions,
-  ) {
-    const state = new StateRecorder({ stack: options.stack, netns: [], mounts: [], dirs: [] });
-    this.lab = labFleet(fleet, OPERATOR_KEY);
-    this.synthesis = synthesizeFleet(this.lab.fleet, this.lab.deployment);
-    const internet = new Internet(state);
+  ) {}
 
-    this.operator = new LabHost("operator", "cml-operator", state);
-    this.operator.plugInto(internet, OPERATOR_IP);
-    for (const node of this.lab.nodes) {
-      const host = new LabHost(node.spec.name, `cml-n${node.index}`, state);
-      if (node.publicIp) host.plugInto(internet, node.publicIp);
-      else {
-        const nat = internet.natRouter(node.index, host.netns, fleet.ssh.port);
-        this.natAccess.set(node.spec.name, nat.publicIp);
-      }
-      this.nodes.set(node.spec.name, host);
-      this.freshHost(host, node);
-      options.log(
-        `  ${node.spec.name}: host up at ${node.publicIp ?? `NAT behind ${this.natAccess.get(node.spec.name)}`}`,
-      );
-    }
-    for (const peer of this.lab.peers) {
-      if (peer.spec.name === this.lab.operatorPeer) continue;
-      const host = new LabHost(peer.spec.name, `cml-p${peer.index}`, state);
-      host.plugInto(internet, peer.publicIp);
-      this.peerHosts.set(peer.spec.name, host);
-    }
-    this.prepareOperator();
-    this.startPeers();
+  /** A new lab for the stack: the internet, the operator, and what exists before the program. */
+  static create(options: LabOptions): Lab {
+    const site = Site.create(options.stack);
+    const lab = new Lab(site, options);
+    lab.provide();
+    return lab;
   }
 
-  /** A host as a provider hands it over: root may log in with the operator's key, nothing else. */
-  private freshHost(host: LabHost, node: LabNode): void {
-    handOver(host, {
-      loginUser: "root",
-      authorizedKeys: [`${this.lab.operatorKey.publicKey} lab-operator`],
-      hostKey: node.hostKey,
-      sshPort: this.lab.fleet.ssh.port,
+  /** The lab that is up (a kept one, or one a test made). */
+  static open(options: LabOptions): Lab {
+    return new Lab(Site.open(), options);
+  }
+
+  /** The stack file as it is now (an operator may have edited it since the last run). */
+  raw(): RawFleet {
+    return loadStackFleet(PROJECT_DIR, this.options.stack) as RawFleet;
+  }
+
+  twin(raw: RawFleet = this.raw()): RawFleet {
+    return twinFleet(raw, this.site.assignments);
+  }
+
+  fleet(): Fleet {
+    return validateFleet(this.twin());
+  }
+
+  /** The policy and files as synth renders them for the twin (placeholders for cloud facts). */
+  synthesis(): Synthesis {
+    return synthesize(this.twin());
+  }
+
+  /**
+   * Makes what the stack names and the lab does not have yet: existing hosts, peers' machines,
+   * the stand-in vault binary. Before every `up`, as the stack file may have changed.
+   */
+  provide(): void {
+    const raw = this.raw();
+    this.site.provide(raw, this.options.log);
+    const vaults = (raw.nodes as RawFleet[]).some((n) => n.vault);
+    if (vaults && !this.site.assignments.vault) {
+      const v = vaultBinary("v1");
+      this.site.assignments.vault = { path: v.path, sha256: v.sha256 };
+      this.site.saveAssignments();
+    }
+  }
+
+  /** One engine operation, in a process of its own as `pulumi up` is. */
+  engine(
+    operation: "up" | "preview" | "refresh" | "destroy",
+    extra: { firstContactOnly?: boolean; env?: NodeJS.ProcessEnv; agent?: boolean } = {},
+  ): Promise<EngineRun> {
+    if (operation === "up" || operation === "preview") this.provide();
+    const started = Date.now();
+    const args = [ENGINE, operation, "--stack", this.options.stack];
+    args.push("--window", String(this.options.windowSeconds));
+    if (extra.firstContactOnly) args.push("--first-contact-only");
+    if (extra.agent) args.push("--agent");
+    return new Promise((done) => {
+      const child = spawn(TSX, args, { cwd: PROJECT_DIR, env: extra.env ?? process.env });
+      const lines: string[] = [];
+      let partial = "";
+      const take = (chunk: Buffer) => {
+        partial += chunk.toString();
+        const complete = partial.split("\n");
+        partial = complete.pop() ?? "";
+        for (const line of complete) {
+          lines.push(line);
+          this.options.log(line);
+        }
+      };
+      child.stdout.on("data", take);
+      child.stderr.on("data", take);
+      child.on("close", (status) => {
+        if (partial) lines.push(partial);
+        const summary = [...lines].reverse().find((l) => l.startsWith("engine ")) ?? "";
+        done({
+          operation,
+          ok: status === 0,
+          lines,
+          summary,
+          seconds: (Date.now() - started) / 1000,
+        });
+      });
     });
   }
 
-  private prepareOperator(): void {
-    const o = this.operator;
+  /**
+   * What an operator does to bring the stack up: one `up` — or, when this machine reaches the
+   * nodes as a mesh peer, a first-contact-only `up`, their own peer brought up from its output,
+   * then the `up` — and then the clients bring up theirs.
+   */
+  async converge(): Promise<EngineRun[]> {
+    const runs: EngineRun[] = [];
+    const peer = this.operatorPeer();
+    if (peer) {
+      const first = await this.engine("up", { firstContactOnly: true });
+      runs.push(first);
+      if (!first.ok) return runs;
+      this.startPeer(peer);
+    }
+    const up = await this.engine("up");
+    runs.push(up);
+    if (up.ok) this.startPeers();
+    return runs;
+  }
+
+  /** The peer the operator's machine is, when some node is managed over the mesh directly. */
+  operatorPeer(): string | undefined {
+    const fleet = this.fleet();
+    const direct = fleet.nodes.some((n) => {
+      const route = managementRoute(fleet, n);
+      return route.via === "mesh" && !route.jump;
+    });
+    if (!direct) return undefined;
+    return sourcesOf(fleet.ssh.allowFrom, fleet.nodes, fleet.peers).find((s) => s.kind === "peer")
+      ?.name;
+  }
+
+  /** The stack's outputs after the last run, secrets revealed (the lab is the operator). */
+  outputs(): Record<string, unknown> {
+    const root = checkpointFile(this.options.stack)
+      .load(this.options.stack)
+      .resources.find((r) => r.type === "pulumi:pulumi:Stack");
+    return reveal(root?.outputs ?? {}) as Record<string, unknown>;
+  }
+
+  /** Each node's keys and address, from its MeshNode's outputs in the checkpoint. */
+  facts(): Map<string, NodeFacts> {
+    const nodes = checkpointFile(this.options.stack)
+      .load(this.options.stack)
+      .resources.filter((r) => r.type === "clawd-mesh:mesh:MeshNode");
+    return new Map(
+      nodes.map((r) => [
+        r.urn.split("::").pop() ?? "",
+        reveal(r.outputs as Props) as unknown as NodeFacts,
+      ]),
+    );
+  }
+
+  /** The host a node runs on now: an existing host the lab made, or its current instance. */
+  nodeHost(name: string): LabHost | undefined {
+    return this.site.named(name, "existing") ?? this.site.named(name, "cloud");
+  }
+
+  peerHost(name: string): LabHost | undefined {
+    return name === this.operatorPeer() ? this.site.operator() : this.site.named(name, "peer");
+  }
+
+  /** A peer brings up (or updates) its own WireGuard from the stack's `peers` output. */
+  startPeer(name: string): void {
+    const host = this.peerHost(name);
+    const conf = (this.outputs().peers as Record<string, string> | undefined)?.[name];
+    const key = this.site.assignments.peers[name]?.wg.privateKey;
+    if (!host || !conf || !key) throw new Error(`peer ${name} has no host, configuration or key`);
+    host.run("sh", ["-c", "mkdir -p /etc/wireguard && umask 077 && cat >/etc/wireguard/wg0.key"], {
+      input: `${key}\n`,
+    });
+    host.run("sh", ["-c", "umask 077 && cat >/etc/wireguard/wg0.conf"], { input: conf });
+    if (host.try("ip", ["link", "show", "wg0"]).status !== 0) {
+      host.run("wg-quick", ["up", "wg0"]);
+      return;
+    }
+    // Already up: new peers and keys without dropping the sessions that stay, as nodes do.
+    host.run("bash", ["-c", "wg syncconf wg0 <(wg-quick strip wg0)"]);
+    host.run("wg", ["set", "wg0", "private-key", "/etc/wireguard/wg0.key"]);
+  }
+
+  startPeers(): void {
+    for (const name of Object.keys(this.site.assignments.peers)) {
+      if (this.peerHost(name)) this.startPeer(name);
+    }
+  }
+
+  /** Runs a command over real SSH from the operator's machine, by the program's ssh_config. */
+  ssh(node: string, command: string, input = "", timeoutMs = 60_000): Promise<Ran> {
+    this.writeOperatorSsh();
+    return this.site
+      .operator()
+      .runAsync("ssh", ["-F", SSH_CONFIG, node, command], { input, timeoutMs });
+  }
+
+  /** The program's ssh_config output, pinned to the host keys the program recorded. */
+  private writeOperatorSsh(): void {
+    const fleet = this.fleet();
+    const facts = this.facts();
+    const o = this.site.operator();
     const write = (inside: string, content: string) => {
       mkdirSync(dirname(o.path(inside)), { recursive: true });
       writeFileSync(o.path(inside), content, { mode: 0o600 });
     };
-    write(OPERATOR_KEY, this.lab.operatorKey.privateKey);
-    write(SSH_CONFIG, this.sshConfig());
-    write(KNOWN_HOSTS, this.knownHosts());
+    write(OPERATOR_KEY, this.site.assignments.operatorKey.privateKey);
+    write(
+      SSH_CONFIG,
+      [
+        strictSshConfig(String(this.outputs().sshConfig ?? "")),
+        pinnedSshDefaults({
+          port: fleet.ssh.port,
+          identityFile: OPERATOR_KEY,
+          knownHostsFile: KNOWN_HOSTS,
+        }),
+      ].join("\n"),
+    );
+    write(
+      KNOWN_HOSTS,
+      renderKnownHosts(
+        fleet.ssh.port,
+        fleet.nodes.map((n) => ({
+          addresses: [facts.get(n.name)?.publicIpv4 ?? "", n.meshIp].filter(Boolean),
+          hostKey: facts.get(n.name)?.hostKey ?? "",
+        })),
+      ),
+    );
     chmodSync(o.path("/root/.ssh"), 0o700);
   }
 
-  /** The operator's ssh_config as synth renders it (lab addresses), pinned and unmultiplexed. */
-  private sshConfig(): string {
-    const f = this.lab.fleet;
-    const bootstrap = this.lab.nodes.flatMap((n) => {
-      const ip = n.publicIp ?? this.natAccess.get(n.spec.name);
-      return [
-        `Host ${n.spec.name}.bootstrap`,
-        `    HostName ${ip}`,
-        "    User root",
-        `Host ${n.spec.name}.bootstrap-admin`,
-        `    HostName ${ip}`,
-        `    User ${f.ssh.adminUser}`,
-        "",
-      ];
-    });
-    return [
-      strictSshConfig(this.synthesis.files.get("ssh_config") ?? ""),
-      ...bootstrap,
-      pinnedSshDefaults({
-        port: f.ssh.port,
-        identityFile: OPERATOR_KEY,
-        knownHostsFile: KNOWN_HOSTS,
-      }),
-    ].join("\n");
-  }
-
-  private knownHosts(): string {
-    return renderKnownHosts(
-      this.lab.fleet.ssh.port,
-      this.lab.nodes.map((n) => ({
-        addresses: [n.publicIp, this.natAccess.get(n.spec.name), n.spec.meshIp].filter(
-          (ip): ip is string => Boolean(ip),
-        ),
-        hostKey: n.hostKey.publicKey,
-      })),
-    );
-  }
-
-  /** Operators and clients bring up their own side of WireGuard. */
-  private startPeers(): void {
-    for (const peer of this.lab.peers) {
-      const host =
-        peer.spec.name === this.lab.operatorPeer
-          ? this.operator
-          : this.peerHosts.get(peer.spec.name);
-      if (!host) continue;
-      this.startPeer(host, peer.spec.name);
-    }
-  }
-
-  startPeer(host: LabHost, name: string): void {
-    const peer = this.lab.peers.find((p) => p.spec.name === name);
-    const spec = this.lab.fleet.peers.find((p) => p.name === name);
-    if (!peer || !spec) throw new Error(`no peer ${name}`);
-    const conf = renderPeerConf(
-      this.lab.fleet,
-      this.synthesis.plan,
-      this.lab.deployment,
-      spec,
-      peer.wg.privateKey,
-    );
-    host.run("sh", ["-c", "mkdir -p /etc/wireguard && umask 077 && cat >/etc/wireguard/wg0.conf"], {
-      input: conf,
-    });
-    host.run("wg-quick", ["up", "wg0"]);
-  }
-
-  /** Runs a command over real SSH from the operator's machine; `alias` is an ssh_config Host. */
-  ssh(alias: string, command: string, input = "", timeoutMs = 60_000): Promise<Ran> {
-    return this.operator.runAsync("ssh", ["-F", SSH_CONFIG, alias, command], { input, timeoutMs });
-  }
-
-  /**
-   * Like ssh, retrying while the connection could not be made (a host booting, a tunnel coming
-   * up): at most `attempts` dials of ConnectTimeout 4 s, two seconds apart. Never once the
-   * command may have started: a lost session is reported, not repeated — repeating an apply
-   * could re-send a bad bundle after the node rolled it back.
-   */
-  async sshRetry(alias: string, command: string, input = "", attempts = 8): Promise<Ran> {
-    let last: Ran | undefined;
-    for (let i = 0; i < attempts; i++) {
-      last = await this.ssh(alias, command, input);
-      if (last.status !== 255 || !neverConnected(last)) return last;
-      await new Promise((r) => setTimeout(r, 2000));
-    }
-    return last as Ran;
-  }
-
-  /** Plans a changed fleet with the lab's addresses and keys (e.g. a peer removed). */
-  replan(change: (fleet: Fleet) => Fleet): void {
-    this.synthesis = synthesizeFleet(change(this.lab.fleet), this.lab.deployment);
-  }
-
-  bundleOf(node: string): BundleFiles {
-    const prefix = `nodes/${node}/`;
-    return Object.fromEntries(
-      [...this.synthesis.files]
-        .filter(([p]) => p.startsWith(prefix))
-        .map(([p, c]) => [p.slice(prefix.length), c]),
-    );
-  }
-
-  secretsOf(node: string): SecretFiles {
-    const n = this.lab.nodes.find((x) => x.spec.name === node);
-    if (!n) throw new Error(`no node ${node}`);
-    return {
-      "wg0.key": `${n.wg.privateKey}\n`,
-      ...(n.spec.k3s || n.spec.roles.includes("k3s-agent") ? { "k3s-token": "lab-token\n" } : {}),
-      ...(n.spec.vault ? { "clavitor.env": `CLAVITOR_NODE=${node}\n` } : {}),
-    };
-  }
-
-  /**
-   * One push as the program makes it: apply over `alias`, then confirm over a fresh
-   * connection on `confirmAlias`. Resolves when the node has kept the new configuration, or
-   * reports the step and the node's own words when it did not.
-   */
-  async push(
-    node: string,
-    how: { bootstrap: boolean; alias: string; confirmAlias: string; bundle?: BundleFiles },
-  ): Promise<StepResult> {
-    const started = Date.now();
-    const step = how.bootstrap ? "bootstrap" : "push";
-    const archive = pushArchive(how.bundle ?? this.bundleOf(node), this.secretsOf(node));
-    const command = pushCommand({
-      bootstrap: how.bootstrap,
-      windowSeconds: this.options.windowSeconds,
-    });
-    const applied = await this.sshRetry(how.alias, command, archive);
-    const seconds = () => (Date.now() - started) / 1000;
-    if (applied.status !== 0) {
-      const armed = /clawd-mesh: armed/.test(applied.stdout);
-      const message =
-        applied.status === 255 && !armed
-          ? `no answer over SSH, or the connection was lost during the switch (${reason(applied, "ssh")}); if the switch happened, the node restores its previous configuration by itself within ${this.options.windowSeconds} s`
-          : reason(applied, "apply");
-      return { node, step, ok: false, seconds: seconds(), message };
-    }
-    const outcome = applyOutcome(applied.stdout);
-    const confirmed = await this.sshRetry(how.confirmAlias, confirmFor(outcome), "", 6);
-    if (confirmed.status !== 0) {
-      return {
-        node,
-        step: `${step} confirmation`,
-        ok: false,
-        seconds: seconds(),
-        message: reason(confirmed, "confirm"),
-      };
-    }
-    const message = outcome.kind === "armed" ? `confirmed ${outcome.token}` : "unchanged";
-    return { node, step, ok: true, seconds: seconds(), message };
-  }
-
-  /** Every node: first contact on its public side, then the cut-over to the mesh, hub last. */
-  async converge(): Promise<StepResult[]> {
-    const log = this.options.log;
-    const names = this.lab.nodes.map((n) => n.spec.name);
-    const report = (r: StepResult) => {
-      log(
-        `  ${r.node}: ${r.step} ${r.ok ? "ok" : "FAILED"} in ${r.seconds.toFixed(1)} s${r.ok ? "" : `: ${r.message}`}`,
-      );
-      return r;
-    };
-    log("bootstrap (public address, the provider's initial access):");
-    const first = await parallel(names, 4, async (name) =>
-      report(
-        await this.push(name, {
-          bootstrap: true,
-          alias: `${name}.bootstrap`,
-          confirmAlias: `${name}.bootstrap-admin`,
-        }),
-      ),
-    );
-    if (first.some((r) => !r.ok)) return first;
-    log("cut-over (over the management path; public SSH closes where the policy says):");
-    const isHub = (n: string) =>
-      this.lab.fleet.nodes.find((x) => x.name === n)?.roles.includes("hub");
-    const cut = async (name: string) =>
-      report(await this.push(name, { bootstrap: false, alias: name, confirmAlias: name }));
-    const spokes = await parallel(
-      names.filter((n) => !isHub(n)),
-      4,
-      cut,
-    );
-    const hubs = await parallel(
-      names.filter((n) => isHub(n)),
-      1,
-      cut,
-    );
-    return [...first, ...spokes, ...hubs];
-  }
-
-  /**
-   * A vault binary rollout from the operator's machine: the same push/rollout.sh the
-   * program runs, through the lab's ssh_config, in seed 001's order (the hub last).
-   */
-  rollout(
-    source: string,
-    sha256: string,
-    nodes?: readonly string[],
-    healthSeconds = 15,
-  ): Promise<Ran> {
-    const order = nodes ?? rolloutOrder(this.lab.fleet).map((n) => n.name);
-    const entries = order.map((name) => {
-      const url = this.synthesis.plan.nodes.find((n) => n.name === name)?.vault?.healthUrl;
-      if (!url) throw new Error(`${name} has no vault role`);
-      return `${name}=${url}`;
-    });
-    // The operator's /tmp, /root and /home are its own, and the checkout may live in any of
-    // them: the script goes in with a copy rather than by the checkout's path.
-    const script = "/root/clawd-mesh-rollout.sh";
-    copyFileSync(ROLLOUT_SCRIPT, this.operator.path(script));
-    return this.operator.runAsync("sh", [script, SSH_CONFIG, source, sha256, ...entries], {
-      env: { ...process.env, HEALTH_SECONDS: String(healthSeconds) },
-      timeoutMs: (order.length * (healthSeconds + 30) + 30) * 1000,
-    });
-  }
-
   labJson(): unknown {
+    const facts = this.facts();
+    const fleet = this.fleet();
     return {
-      internet: { netns: INTERNET_NETNS, publicIp: INTERNET_IP },
-      operator: { netns: this.operator.netns, publicIp: OPERATOR_IP },
-      nodes: this.lab.nodes.map((n) => ({
-        name: n.spec.name,
-        netns: this.nodes.get(n.spec.name)?.netns,
-        publicIp: n.publicIp,
-        meshIp: n.spec.meshIp,
+      internet: { netns: INTERNET_NETNS },
+      operator: { netns: OPERATOR_NETNS, publicIp: OPERATOR_IP },
+      nodes: fleet.nodes.map((n) => ({
+        name: n.name,
+        netns: this.nodeHost(n.name)?.netns ?? null,
+        publicIp: facts.get(n.name)?.publicIpv4 ?? null,
+        meshIp: n.meshIp,
       })),
-      peers: this.lab.peers.map((p) => ({
-        name: p.spec.name,
-        netns:
-          p.spec.name === this.lab.operatorPeer
-            ? this.operator.netns
-            : this.peerHosts.get(p.spec.name)?.netns,
-        meshIp: p.spec.meshIp,
+      peers: fleet.peers.map((p) => ({
+        name: p.name,
+        netns: this.peerHost(p.name)?.netns ?? null,
+        meshIp: p.meshIp,
       })),
     };
   }
-
-  static root(): string {
-    return LAB_ROOT;
-  }
-}
-
-/** ssh's words for a connection that was never made, directly or through a jump host. */
-const NOT_CONNECTED =
-  /connect to host .* port \d+: |Connection timed out during banner exchange|kex_exchange_identification|channel \d+: open failed|stdio forwarding failed|Connection closed by UNKNOWN/;
-const LOST = /closed by remote host\.?$|Timeout, server .* not responding|client_loop|Broken pipe/m;
-
-function neverConnected(r: Ran): boolean {
-  return (
-    NOT_CONNECTED.test(r.stderr) && !/clawd-mesh/.test(r.stdout + r.stderr) && !LOST.test(r.stderr)
-  );
-}
-
-function reason(r: Ran, what: string): string {
-  const text = `${r.stderr}\n${r.stdout}`.trim().split("\n").filter(Boolean);
-  return `${what} exited ${r.timedOut ? "on timeout" : r.status}: ${text.slice(-3).join(" | ")}`;
 }

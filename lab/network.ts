@@ -43,6 +43,14 @@ const sysctl = (netns: string, settings: readonly string[]) =>
 const nft = (script: string) =>
   must("ip", ["netns", "exec", ROUTER_NETNS, "nft", "-f", "-"], { input: script });
 
+/** What a later process needs to take a link up again (the lab outlives each engine run). */
+export interface LinkRecord {
+  readonly netns: string;
+  readonly address: string;
+  readonly outside: string;
+  readonly ifname: string;
+}
+
 /** One host's port on the internet: its address and the provider's firewall in front of it. */
 export class Link {
   constructor(
@@ -55,6 +63,14 @@ export class Link {
 
   get address(): string {
     return this.current;
+  }
+
+  record(): LinkRecord {
+    return { netns: this.netns, address: this.current, outside: this.outside, ifname: this.ifname };
+  }
+
+  static from(r: LinkRecord): Link {
+    return new Link(r.netns, r.address, r.outside, r.ifname);
   }
 
   /**
@@ -93,6 +109,15 @@ export class Link {
 
 export class Internet {
   private veths = 0;
+
+  /** The internet a lab made earlier, for a later process to plug more hosts into. */
+  static open(state: StateRecorder): Internet {
+    const internet = Object.create(Internet.prototype) as Internet;
+    const links = must("ip", ["-n", ROUTER_NETNS, "-o", "link", "show"]);
+    const used = [...links.matchAll(/\bcmv(\d+)@/g)].map((m) => Number(m[1]));
+    Object.assign(internet, { state, veths: Math.max(-1, ...used) + 1 });
+    return internet;
+  }
 
   constructor(private readonly state: StateRecorder) {
     must("ip", ["netns", "add", ROUTER_NETNS]);

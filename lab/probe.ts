@@ -40,27 +40,31 @@ interface Source {
   readonly mesh: boolean;
 }
 
+/**
+ * Probes from the internet, every node and every peer to every node. What must be open comes
+ * from fleet.json (the policy, as synth renders it for the lab's twin); where to probe, from the
+ * program's last run (the addresses the clouds gave).
+ */
 export async function probeMatrix(lab: Lab): Promise<Matrix> {
-  const contract = JSON.parse(lab.synthesis.files.get("fleet.json") ?? "{}") as {
+  const contract = JSON.parse(lab.synthesis().files.get("fleet.json") ?? "{}") as {
     nodes: ContractNode[];
+    peers: { name: string }[];
   };
-  const publicIp = new Map(lab.lab.nodes.map((n) => [n.spec.name, n.publicIp]));
+  const facts = lab.facts();
+  const publicIp = new Map(contract.nodes.map((n) => [n.name, facts.get(n.name)?.publicIpv4]));
   const sources: Source[] = [
     { name: "internet", netns: INTERNET_NETNS, mesh: false },
-    ...lab.lab.nodes.map((n) => ({
-      name: n.spec.name,
-      netns: lab.nodes.get(n.spec.name)?.netns ?? "",
+    ...contract.nodes.map((n) => ({
+      name: n.name,
+      netns: lab.nodeHost(n.name)?.netns ?? "",
       mesh: true,
     })),
-    ...lab.lab.peers.map((p) => ({
-      name: p.spec.name,
-      netns:
-        p.spec.name === lab.lab.operatorPeer
-          ? lab.operator.netns
-          : (lab.peerHosts.get(p.spec.name)?.netns ?? ""),
+    ...(contract.peers ?? []).map((p) => ({
+      name: p.name,
+      netns: lab.peerHost(p.name)?.netns ?? "",
       mesh: true,
     })),
-  ];
+  ].filter((s) => s.netns);
   const rows = await parallel(sources, 6, async (source) => {
     const wanted: { to: ContractNode; check: Check; host: string; port?: number }[] = [];
     for (const to of contract.nodes) {

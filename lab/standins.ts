@@ -42,9 +42,9 @@ function serverFile(): string {
 /** Ollama's API where Ollama would listen (OLLAMA_HOST), on every node with the role. */
 export function startOllama(lab: Lab): string[] {
   const server = serverFile();
-  return lab.synthesis.plan.nodes.flatMap((node) => {
+  return lab.synthesis().plan.nodes.flatMap((node) => {
     if (!node.ollama) return [];
-    const host = lab.nodes.get(node.name);
+    const host = lab.nodeHost(node.name);
     if (!host) return [];
     host.run("sh", [
       "-c",
@@ -58,9 +58,9 @@ export function startOllama(lab: Lab): string[] {
 /** k3s's API port on the k3s server, bound to every address as k3s binds it. */
 export function startK3sApi(lab: Lab): string[] {
   const server = serverFile();
-  return lab.synthesis.plan.nodes.flatMap((node) => {
+  return lab.synthesis().plan.nodes.flatMap((node) => {
     if (node.k3s?.role !== "server") return [];
-    const host = lab.nodes.get(node.name);
+    const host = lab.nodeHost(node.name);
     if (!host) return [];
     host.run("sh", [
       "-c",

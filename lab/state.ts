@@ -19,33 +19,48 @@ export function readState(): LabState | undefined {
   return JSON.parse(readFileSync(STATE_FILE, "utf8")) as LabState;
 }
 
+/**
+ * Records what the lab makes. Read and written whole at every change: the lab's engine runs in
+ * processes of its own, and each one adds to (or removes from) the same record.
+ */
 export class StateRecorder {
-  constructor(private readonly state: LabState) {
+  constructor(private state: LabState) {
     mkdirSync(LAB_ROOT, { recursive: true });
     this.save();
   }
 
+  /** The record of the lab that is up, to go on adding to it (and removing from it). */
+  static open(): StateRecorder {
+    const state = readState();
+    if (!state) throw new Error("no lab is up: npm run lab -- --stack <stack> --keep");
+    return new StateRecorder(state);
+  }
+
   netns(name: string): void {
-    this.state.netns.push(name);
-    this.save();
+    this.change((s) => s.netns.push(name));
   }
 
   mount(path: string): void {
-    this.state.mounts.push(path);
-    this.save();
+    this.change((s) => s.mounts.push(path));
   }
 
   dir(path: string): void {
-    this.state.dirs.push(path);
-    this.save();
+    this.change((s) => s.dirs.push(path));
   }
 
   /** Drops what was removed already (a host destroyed mid-run): names and paths alike. */
   forget(...entries: string[]): void {
     const keep = (list: string[]) => list.filter((x) => !entries.includes(x));
-    this.state.netns = keep(this.state.netns);
-    this.state.mounts = keep(this.state.mounts);
-    this.state.dirs = keep(this.state.dirs);
+    this.change((s) => {
+      s.netns = keep(s.netns);
+      s.mounts = keep(s.mounts);
+      s.dirs = keep(s.dirs);
+    });
+  }
+
+  private change(edit: (s: LabState) => void): void {
+    this.state = readState() ?? this.state;
+    edit(this.state);
     this.save();
   }
 

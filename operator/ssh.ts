@@ -991,6 +991,7 @@ async function runLocal(ctx: Ctx, r: LocalRequest): Promise<RunResult> {
   const deadline = new Deadline(r.timeoutMs);
   // Its own process group, so the deadline takes every process of the command with it.
   const [command, args] = inNetns(ctx, path, argv.slice(1));
+  if (ctx.counter) ctx.counter.commands++;
   const child = spawn(command, args, {
     cwd: dir,
     env,

@@ -184,16 +184,16 @@ export function awsPackage(cloud: Cloud): Package {
             throw new Error(
               `InvalidKeyPair.NotFound: The key pair '${str(r.inputs.keyName)}' does not exist`,
             );
+          const groups = (reveal(r.inputs.vpcSecurityGroupIds ?? []) as string[]) ?? [];
           const host = await cloud.boot({
             name: r.name,
             image: { loginUser: image.user, description: image.name },
             authorizedKeys: [key.publicKey],
             userData: str(r.inputs.userData),
+            edge: edgeOf(groups),
           });
-          const groups = (reveal(r.inputs.vpcSecurityGroupIds ?? []) as string[]) ?? [];
           const id = api.newId("i-");
           api.put("aws.instance", id, { hostId: host.hostId, groups });
-          await cloud.setEdge(host.hostId, edgeOf(groups));
           return {
             id,
             outputs: {

@@ -25,6 +25,8 @@ export interface BootSpec {
   readonly authorizedKeys: readonly string[];
   /** Applied as the image applies user data on first boot (cloud-init, or not at all). */
   readonly userData: string;
+  /** The provider firewall, in force from the first packet; none when absent. */
+  readonly edge?: readonly EdgeRule[];
 }
 
 export interface Cloud {

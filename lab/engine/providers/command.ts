@@ -23,7 +23,7 @@ export interface Previous {
 /** How commands reach a host or run locally (operator/ssh.ts). */
 export interface CommandTransport {
   remote(r: {
-    connection: Record<string, unknown>;
+    connection: { host: string } & Record<string, unknown>;
     command: string;
     stdin?: string;
     environment?: Record<string, string>;
@@ -105,7 +105,7 @@ function run(
   if (kind === "remote") {
     return transport.remote({
       ...common,
-      connection: reveal(inputs.connection ?? {}) as Record<string, unknown>,
+      connection: reveal(inputs.connection ?? {}) as { host: string } & Record<string, unknown>,
     });
   }
   const interpreter = reveal(inputs.interpreter ?? null) as string[] | null;

@@ -158,16 +158,17 @@ export function vultrPackage(cloud: Cloud): Package {
             if (!key) throw new Error(`ssh key ${k} not found`);
             return key.sshKey;
           });
+          const firewallGroupId = str(r.inputs.firewallGroupId);
+          const edge = edgeFor(firewallGroupId);
           const host = await cloud.boot({
             name: str(r.inputs.hostname) || r.name,
             image: { loginUser: "root", description: os.name },
             authorizedKeys: keys,
             userData: str(r.inputs.userData),
+            ...(edge && { edge }),
           });
           const id = api.newId("inst-");
-          const firewallGroupId = str(r.inputs.firewallGroupId);
           api.put("vultr.instance", id, { hostId: host.hostId, firewallGroupId });
-          await cloud.setEdge(host.hostId, edgeFor(firewallGroupId));
           return {
             id,
             outputs: {
