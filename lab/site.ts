@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { ApiStore, type BootSpec, type Cloud, type DnsRecord } from "./engine/providers/cloud";
 import { LabHost } from "./host";
 import { bootImage, handOver } from "./image";
+import { installRoleSoftware } from "./standins";
 import { Internet, labAddress, Link, OPERATOR_IP, type EdgeRule, type LinkRecord } from "./network";
 import { LAB_ROOT, StateRecorder } from "./state";
 import { assign, loadAssignments, saveAssignments, type Assignments, type RawFleet } from "./twin";
@@ -86,6 +87,8 @@ export class Site {
         hostKey: a.hostKey,
         sshPort,
       });
+      const node = (raw.nodes as RawFleet[]).find((n) => n.name === name);
+      installRoleSoftware(host, node?.roles ?? []);
       log(`  ${name}: an existing host, at ${a.address ?? `NAT behind ${a.router}`}`);
     }
     for (const name of made.peers) {
@@ -119,8 +122,9 @@ export class Site {
     return this.host(OPERATOR_NETNS);
   }
 
-  cloud(log: (line: string) => void): Cloud {
-    return new LabCloud(this, log);
+  /** `booted`: what the lab adds to a new instance (stand-ins for its roles' software). */
+  cloud(log: (line: string) => void, booted: (host: LabHost) => void = () => undefined): Cloud {
+    return new LabCloud(this, log, booted);
   }
 
   keep(host: LabHost, kind: HostKind, links: readonly Link[]): void {
@@ -157,6 +161,7 @@ class LabCloud implements Cloud {
   constructor(
     private readonly site: Site,
     private readonly log: (line: string) => void,
+    private readonly booted: (host: LabHost) => void,
   ) {}
 
   async boot(spec: BootSpec) {
@@ -173,6 +178,7 @@ class LabCloud implements Cloud {
       },
     );
     this.site.keep(host, "cloud", [link]);
+    this.booted(host);
     this.log(`  ${spec.name}: booted ${spec.image.description} at ${address}`);
     return { hostId: host.netns, ipv4: address };
   }

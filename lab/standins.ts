@@ -55,20 +55,39 @@ export function startOllama(lab: Lab): string[] {
   });
 }
 
+/** A kubeconfig as k3s writes its own: cluster-admin, on the loopback address. */
+const K3S_KUBECONFIG = [
+  "apiVersion: v1",
+  "clusters:",
+  "- cluster:",
+  "    certificate-authority-data: TEFCIFNUQU5ELUlO",
+  "    server: https://127.0.0.1:6443",
+  "  name: default",
+  "kind: Config",
+  "",
+].join("\n");
+
+/**
+ * The software a role brings that the lab cannot run, stood in for on a host from its first
+ * boot, as an image or the push would install it: a k3s server's API port and the kubeconfig
+ * k3s writes (which the program reads back after its push).
+ */
+export function installRoleSoftware(host: LabHost, roles: readonly string[]): void {
+  if (!roles.includes("k3s-server")) return;
+  mkdirSync(host.path("/etc/rancher/k3s"), { recursive: true });
+  writeFileSync(host.path("/etc/rancher/k3s/k3s.yaml"), K3S_KUBECONFIG, { mode: 0o600 });
+  host.run("sh", [
+    "-c",
+    `setsid ${process.execPath} ${serverFile()} 0.0.0.0 6443 k3s 0 </dev/null >/dev/null 2>&1 &`,
+  ]);
+  listening(host, 6443);
+}
+
 /** k3s's API port on the k3s server, bound to every address as k3s binds it. */
 export function startK3sApi(lab: Lab): string[] {
-  const server = serverFile();
-  return lab.synthesis().plan.nodes.flatMap((node) => {
-    if (node.k3s?.role !== "server") return [];
-    const host = lab.nodeHost(node.name);
-    if (!host) return [];
-    host.run("sh", [
-      "-c",
-      `setsid ${process.execPath} ${server} 0.0.0.0 6443 k3s 0 </dev/null >/dev/null 2>&1 &`,
-    ]);
-    listening(host, 6443);
-    return [node.name];
-  });
+  return lab.synthesis().plan.nodes.flatMap((node) =>
+    node.k3s?.role === "server" && lab.nodeHost(node.name) ? [node.name] : [],
+  );
 }
 
 export interface VaultBinary {

@@ -10,6 +10,7 @@ import { loadStackFleet, projectName } from "../../core/fleet/load";
 import { sshTransport } from "../../operator/ssh";
 import { Site, OPERATOR_NETNS } from "../site";
 import { twinFleet, type RawFleet } from "../twin";
+import { installRoleSoftware } from "../standins";
 import type { Operation } from "./deployment";
 import { awsPackage } from "./providers/aws";
 import { cloudflarePackage } from "./providers/cloudflare";
@@ -45,7 +46,10 @@ async function main(): Promise<number> {
   const file = checkpointFile(stack);
   const counter = { commands: 0 };
   const transport = sshTransport({ netns: OPERATOR_NETNS, env: process.env, counter });
-  const cloud = site.cloud(log);
+  // An instance boots with the lab's stand-ins for its roles' software (k3s's API and kubeconfig).
+  const rolesOf = (name: string) =>
+    ((fleet.nodes as RawFleet[]).find((n) => n.name === name)?.roles ?? []) as string[];
+  const cloud = site.cloud(log, (host) => installRoleSoftware(host, rolesOf(host.name)));
   const result = await runOperation({
     operation,
     project: projectName(PROJECT_DIR),
