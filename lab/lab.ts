@@ -55,9 +55,14 @@ export interface NodeFacts {
 
 export class Lab {
   private constructor(
-    readonly site: Site,
+    private current: Site,
     readonly options: LabOptions,
   ) {}
+
+  /** The lab as it stands: read again after each engine run, which may boot or delete hosts. */
+  get site(): Site {
+    return this.current;
+  }
 
   /** A new lab for the stack: the internet, the operator, and what exists before the program. */
   static create(options: LabOptions): Lab {
@@ -133,6 +138,7 @@ export class Lab {
       child.stderr.on("data", take);
       child.on("close", (status) => {
         if (partial) lines.push(partial);
+        this.current = Site.open();
         const summary = [...lines].reverse().find((l) => l.startsWith("engine ")) ?? "";
         done({
           operation,
