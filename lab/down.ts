@@ -5,6 +5,14 @@ import { exec } from "./exec";
 import { join } from "node:path";
 import { LAB_ROOT, readState, stateFile } from "./state";
 
+/** The lab's own files: its hosts' record, its assignments, the clouds' and the engine's state. */
+export function removeLabFiles(): void {
+  const files = ["site.json", "twin.json", "fleet.json", "cloud.json", "dns.json", "engine"];
+  for (const name of [...files, "standins"]) {
+    rmSync(join(LAB_ROOT, name), { recursive: true, force: true });
+  }
+}
+
 export function labDown(log: (line: string) => void): boolean {
   const state = readState();
   if (!state) {
@@ -19,10 +27,7 @@ export function labDown(log: (line: string) => void): boolean {
   for (const mount of [...state.mounts].reverse()) exec("umount", ["-l", mount]);
   for (const dir of state.dirs) if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   rmSync(stateFile, { force: true });
-  // The lab's own files: its hosts' record, its assignments, the clouds' and the engine's state.
-  for (const name of ["site.json", "twin.json", "cloud.json", "dns.json", "engine", "standins"]) {
-    rmSync(join(LAB_ROOT, name), { recursive: true, force: true });
-  }
+  removeLabFiles();
   log(`lab of stack ${state.stack} removed: ${state.netns.length} namespaces`);
   return true;
 }

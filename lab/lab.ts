@@ -21,7 +21,7 @@ import type { LabHost } from "./host";
 import { INTERNET_NETNS, OPERATOR_IP } from "./network";
 import { OPERATOR_NETNS, Site } from "./site";
 import { vaultBinary } from "./standins";
-import { twinFleet, type RawFleet } from "./twin";
+import { loadOverride, saveOverride, twinFleet, type RawFleet } from "./twin";
 
 const PROJECT_DIR = resolve(__dirname, "..");
 const TSX = join(PROJECT_DIR, "node_modules", ".bin", "tsx");
@@ -77,13 +77,31 @@ export class Lab {
     return new Lab(Site.open(), options);
   }
 
-  /** The stack file as it is now (an operator may have edited it since the last run). */
+  /**
+   * The stack's fleet as it is now: the stack file (an operator may have edited it since the
+   * last run), or the fleet a test gave the lab in its place.
+   */
   raw(): RawFleet {
+    const override = loadOverride();
+    if (override && !override.twinned) return override.fleet;
     return loadStackFleet(PROJECT_DIR, this.options.stack) as RawFleet;
   }
 
-  twin(raw: RawFleet = this.raw()): RawFleet {
-    return twinFleet(raw, this.site.assignments);
+  /** The fleet the engine runs: the raw one with the lab's addresses and keys in place. */
+  twin(): RawFleet {
+    const override = loadOverride();
+    if (override?.twinned) return override.fleet;
+    return twinFleet(this.raw(), this.site.assignments);
+  }
+
+  /** A changed fleet for the next runs, as if the stack file had been edited (tests). */
+  useFleet(fleet: RawFleet | undefined): void {
+    saveOverride(fleet && { fleet, twinned: false });
+  }
+
+  /** A twin changed where only the lab decides (a wrong key on purpose): used as it is. */
+  useTwin(twin: RawFleet): void {
+    saveOverride({ fleet: twin, twinned: true });
   }
 
   fleet(): Fleet {
@@ -232,9 +250,16 @@ export class Lab {
     host.run("wg", ["set", "wg0", "private-key", "/etc/wireguard/wg0.key"]);
   }
 
+  /** Every peer the lab gave a machine (and keys), named in the stack or not any more. */
+  peerNames(): string[] {
+    return Object.keys(this.site.assignments.peers);
+  }
+
+  /** The peers the stack names bring up their WireGuard (or update it). */
   startPeers(): void {
-    for (const name of Object.keys(this.site.assignments.peers)) {
-      if (this.peerHost(name)) this.startPeer(name);
+    const named = new Set(this.fleet().peers.map((p) => p.name));
+    for (const name of this.peerNames()) {
+      if (named.has(name) && this.peerHost(name)) this.startPeer(name);
     }
   }
 

@@ -38,6 +38,8 @@ interface Source {
   readonly netns: string;
   /** Over the mesh (a node or a peer), or from the internet. */
   readonly mesh: boolean;
+  /** A peer the stack no longer names: it must reach nothing over the mesh. */
+  readonly revoked?: boolean;
 }
 
 /**
@@ -59,10 +61,12 @@ export async function probeMatrix(lab: Lab): Promise<Matrix> {
       netns: lab.nodeHost(n.name)?.netns ?? "",
       mesh: true,
     })),
-    ...(contract.peers ?? []).map((p) => ({
-      name: p.name,
-      netns: lab.peerHost(p.name)?.netns ?? "",
+    // Every peer machine the lab has, also one the stack no longer names (it was revoked).
+    ...lab.peerNames().map((name) => ({
+      name,
+      netns: lab.peerHost(name)?.netns ?? "",
       mesh: true,
+      revoked: !(contract.peers ?? []).some((p) => p.name === name),
     })),
   ].filter((s) => s.netns);
   const rows = await parallel(sources, 6, async (source) => {
@@ -96,6 +100,7 @@ export async function probeMatrix(lab: Lab): Promise<Matrix> {
 }
 
 function expected(to: ContractNode, source: Source, check: Check): boolean {
+  if (source.revoked) return false;
   const port = check === "ping" ? undefined : Number(check.slice(4));
   const publicOpen = port !== undefined && to.publicTcpPorts.includes(port);
   if (!source.mesh) return publicOpen;

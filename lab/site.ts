@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ApiStore, type BootSpec, type Cloud, type DnsRecord } from "./engine/providers/cloud";
+import { removeLabFiles } from "./down";
 import { LabHost } from "./host";
 import { bootImage, handOver } from "./image";
 import { installRoleSoftware } from "./standins";
@@ -43,6 +44,8 @@ export class Site {
 
   /** A new lab: the internet and the operator's machine; hosts come with `provide`. */
   static create(stack: string): Site {
+    // No lab is up (the caller checked): files an interrupted one left behind belong to none.
+    removeLabFiles();
     const state = new StateRecorder({ stack, netns: [], mounts: [], dirs: [] });
     const internet = new Internet(state);
     const site = new Site(

@@ -85,9 +85,11 @@ export function installRoleSoftware(host: LabHost, roles: readonly string[]): vo
 
 /** k3s's API port on the k3s server, bound to every address as k3s binds it. */
 export function startK3sApi(lab: Lab): string[] {
-  return lab.synthesis().plan.nodes.flatMap((node) =>
-    node.k3s?.role === "server" && lab.nodeHost(node.name) ? [node.name] : [],
-  );
+  return lab
+    .synthesis()
+    .plan.nodes.flatMap((node) =>
+      node.k3s?.role === "server" && lab.nodeHost(node.name) ? [node.name] : [],
+    );
 }
 
 export interface VaultBinary {

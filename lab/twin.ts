@@ -42,6 +42,25 @@ export interface Assignments {
 }
 
 const FILE = join(LAB_ROOT, "twin.json");
+/** A fleet given to the lab instead of the stack file's (a test's edit), and whether twinned. */
+const FLEET = join(LAB_ROOT, "fleet.json");
+
+export interface FleetOverride {
+  readonly fleet: RawFleet;
+  /** Already the lab's twin (keys and addresses as the test wants them): used as it is. */
+  readonly twinned: boolean;
+}
+
+export function saveOverride(o: FleetOverride | undefined): void {
+  if (o) writeFileSync(FLEET, `${JSON.stringify(o, null, 2)}\n`, { mode: 0o600 });
+  else if (existsSync(FLEET)) writeFileSync(FLEET, "");
+}
+
+export function loadOverride(): FleetOverride | undefined {
+  if (!existsSync(FLEET)) return undefined;
+  const text = readFileSync(FLEET, "utf8");
+  return text ? (JSON.parse(text) as FleetOverride) : undefined;
+}
 
 function wgKeys(): WgKeys {
   const privateKey = randomBytes(32).toString("base64");

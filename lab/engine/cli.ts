@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { loadStackFleet, projectName } from "../../core/fleet/load";
 import { sshTransport } from "../../operator/ssh";
 import { Site, OPERATOR_NETNS } from "../site";
-import { twinFleet, type RawFleet } from "../twin";
+import { loadOverride, twinFleet, type RawFleet } from "../twin";
 import { installRoleSoftware } from "../standins";
 import type { Operation } from "./deployment";
 import { awsPackage } from "./providers/aws";
@@ -42,7 +42,10 @@ async function main(): Promise<number> {
   const stack = values.stack;
   const log = (line: string) => console.log(line);
   const site = Site.open();
-  const fleet = twinFleet(loadStackFleet(PROJECT_DIR, stack) as RawFleet, site.assignments);
+  // The fleet the lab runs: the stack file's, or one a test gave it in its place.
+  const override = loadOverride();
+  const raw = override?.fleet ?? (loadStackFleet(PROJECT_DIR, stack) as RawFleet);
+  const fleet = override?.twinned ? raw : twinFleet(raw, site.assignments);
   const file = checkpointFile(stack);
   const counter = { commands: 0 };
   const transport = sshTransport({ netns: OPERATOR_NETNS, env: process.env, counter });

@@ -1,32 +1,52 @@
-// Bringing a stack's lab up for a test, and always down again.
-import { Lab } from "../../lab/lab";
+// Bringing a stack's lab up for a test — through the engine, as `npm run lab` does — and always
+// down again.
+import { Lab, type EngineRun } from "../../lab/lab";
 import { labDown } from "../../lab/down";
 import { readState } from "../../lab/state";
 import { probeMatrix, type Matrix } from "../../lab/probe";
-import { loadStackFleet } from "../../core/fleet/load";
-import { validateFleet } from "../../core/fleet/validate";
-import type { Fleet } from "../../core/fleet/fleet";
-import { PROJECT_DIR } from "./stacks";
+import { startK3sApi, startOllama } from "../../lab/standins";
+import type { RawFleet } from "../../lab/twin";
 import { requireTools } from "./run";
 
 export const LAB_WINDOW = 30;
 
-export async function startLab(stack: string, fleet?: Fleet): Promise<Lab> {
+/** Every line the lab and its engine printed in this test file, for failure messages. */
+export const labLog: string[] = [];
+
+export async function startLab(stack: string, fleet?: RawFleet): Promise<Lab> {
   requireTools("sshd", "ssh", "wg", "wg-quick", "wireguard-go", "nft", "ip", "sudo", "ping");
   if (readState()) labDown(() => undefined); // a lab left by an interrupted run
-  const lab = new Lab(fleet ?? validateFleet(loadStackFleet(PROJECT_DIR, stack)), {
-    stack,
-    windowSeconds: LAB_WINDOW,
-    log: () => undefined,
-  });
-  const steps = await lab.converge();
-  const failed = steps.filter((s) => !s.ok);
-  if (failed.length > 0) {
-    throw new Error(
-      `lab ${stack} did not converge: ${failed.map((f) => `${f.node} ${f.step}: ${f.message}`).join("; ")}`,
-    );
-  }
+  const lab = Lab.create({ stack, windowSeconds: LAB_WINDOW, log: (l) => labLog.push(l) });
+  if (fleet) lab.useFleet(fleet);
+  const runs = await lab.converge();
+  const failed = runs.find((r) => !r.ok);
+  if (failed) throw new Error(`lab ${stack} did not converge:\n${tail(failed)}`);
+  startOllama(lab);
+  startK3sApi(lab);
   return lab;
+}
+
+/** An `up` that must succeed; its run otherwise explains itself in the error. */
+export async function up(lab: Lab, extra?: Parameters<Lab["engine"]>[1]): Promise<EngineRun> {
+  const run = await lab.engine("up", extra);
+  if (!run.ok) throw new Error(`up failed:\n${tail(run)}`);
+  lab.startPeers();
+  return run;
+}
+
+export function tail(run: EngineRun, lines = 25): string {
+  return run.lines.slice(-lines).join("\n");
+}
+
+/** The counts of an operation's summary line. */
+export function counts(run: EngineRun): Record<string, number> {
+  const m =
+    /: (\d+) created, (\d+) updated, (\d+) replaced, (\d+) deleted, (\d+) unchanged; (\d+) commands run$/.exec(
+      run.summary,
+    );
+  if (!m) throw new Error(`no summary line in:\n${tail(run)}`);
+  const [, created, updated, replaced, deleted, unchanged, commands] = m.map(Number);
+  return { created, updated, replaced, deleted, unchanged, commands } as Record<string, number>;
 }
 
 export function stopLab(): void {

@@ -1,5 +1,6 @@
-// Seed 000 in the lab: brutus and nexus have no public SSH, SSH to brutus works through clawd,
-// nexus (no public address) joins by dialing out; and sshd passes ssh-audit.
+// Seed 000 in the lab, brought up by the program through the engine: brutus and nexus have no
+// public SSH, SSH to brutus works through clawd, nexus (no public address) joins by dialling
+// out; and sshd passes ssh-audit.
 import type { Lab } from "../../lab/lab";
 import { INTERNET_NETNS } from "../../lab/network";
 import { run } from "../helpers/run";
@@ -28,18 +29,18 @@ test("SSH to brutus and nexus works through clawd, and only through clawd", asyn
     expect([node, viaJump.stdout.trim()]).toEqual([node, "through"]);
   }
   // The same user and key, straight at brutus's public address: the firewall drops it.
-  const brutus = lab.lab.nodes.find((n) => n.spec.name === "brutus")!;
-  const direct = await lab.ssh(`brutus.bootstrap-admin`, "true");
+  const brutus = lab.facts().get("brutus")!.publicIpv4!;
+  expect(brutus).toMatch(/^198\.18\./);
+  const direct = await lab.ssh(`admin@${brutus}`, "true", "", 20_000);
   expect(direct.status).toBe(255);
   expect(direct.stderr).toMatch(/timed out|refused/i);
-  expect(brutus.publicIp).toMatch(/^198\.18\./);
 });
 
 test("nexus, behind NAT, dialled out: its peers know it at its router's address", () => {
-  const router = lab.natAccess.get("nexus")!;
-  const nexusKey = lab.lab.nodes.find((n) => n.spec.name === "nexus")!.wg.publicKey;
+  const router = lab.site.assignments.existing.nexus!.router!;
+  const nexusKey = lab.facts().get("nexus")!.wgPublicKey;
   for (const node of ["clawd", "brutus", "plutos"]) {
-    const dump = lab.nodes.get(node)!.run("wg", ["show", "wg0", "dump"]);
+    const dump = lab.nodeHost(node)!.run("wg", ["show", "wg0", "dump"]);
     const line = dump.split("\n").find((l) => l.startsWith(nexusKey)) ?? "";
     const [, , endpoint, , handshake] = line.split("\t");
     expect([node, endpoint?.split(":")[0]]).toEqual([node, router]);
@@ -48,8 +49,8 @@ test("nexus, behind NAT, dialled out: its peers know it at its router's address"
 });
 
 test("ssh-audit finds nothing to warn about but the two this version gets wrong", () => {
-  const clawd = lab.lab.nodes.find((n) => n.spec.name === "clawd")!;
-  const audit = run("ip", ["netns", "exec", INTERNET_NETNS, "ssh-audit", "-n", clawd.publicIp!], {
+  const clawd = lab.facts().get("clawd")!.publicIpv4!;
+  const audit = run("ip", ["netns", "exec", INTERNET_NETNS, "ssh-audit", "-n", clawd], {
     timeoutMs: 60_000,
   });
   const findings = audit.stdout
