@@ -38,11 +38,18 @@ async function main(): Promise<number> {
       `this machine has no route to ${plan.apply.host}: it reaches ${plan.node} over the mesh, as a WireGuard peer. Fix: bring up this machine's peer from the stack output "peers" (on a first deployment, run once with clawd-mesh:firstContactOnly=true to get it), then run up again.`,
     );
   }
-  const applied = await ssh.remote({
-    connection: connection(plan.apply, plan, secrets.privateKey),
-    command: pushCommand({ bootstrap, windowSeconds: plan.windowSeconds }),
-    stdin: secrets.archive,
-  });
+  const applied = await ssh
+    .remote({
+      connection: connection(plan.apply, plan, secrets.privateKey),
+      command: pushCommand({ bootstrap, windowSeconds: plan.windowSeconds }),
+      stdin: secrets.archive,
+    })
+    .catch((error: unknown) => {
+      // Never reached, refused before the switch, or lost during it: the node's own words.
+      throw new Error(
+        `${plan.node}: ${bootstrap ? "first contact" : "the push"} failed: ${text(error)}`,
+      );
+    });
   const outcome = applyOutcome(applied.stdout);
   // A fresh connection: its arrival over the new configuration is the first proof.
   say(
@@ -50,12 +57,21 @@ async function main(): Promise<number> {
       ? `switched (${outcome.token}); confirming over ${describe(plan.confirm)}`
       : `unchanged; checking ${describe(plan.confirm)}`,
   );
-  const confirmed = await ssh.remote({
-    connection: connection(plan.confirm, plan, secrets.privateKey),
-    command: confirmFor(outcome),
-    // Past the window the node has gone back by itself: no point dialling on.
-    timeoutMs: plan.windowSeconds * 1000,
-  });
+  const confirmed = await ssh
+    .remote({
+      connection: connection(plan.confirm, plan, secrets.privateKey),
+      command: confirmFor(outcome),
+      // Past the window the node has gone back by itself: no point dialling on.
+      timeoutMs: plan.windowSeconds * 1000,
+    })
+    .catch((error: unknown) => {
+      const message = /context deadline exceeded/.test(text(error))
+        ? `no connection over ${describe(plan.confirm)} within ${plan.windowSeconds} s of the switch`
+        : text(error);
+      throw new Error(
+        `${plan.node}: the switch was not confirmed: ${message}. The node goes back to its previous configuration by itself, ${plan.windowSeconds} s after the switch.`,
+      );
+    });
   const result =
     outcome.kind === "armed"
       ? (/clawd-mesh: confirmed \S+/.exec(confirmed.stdout)?.[0] ??
@@ -77,6 +93,10 @@ function unreachable(hop: Route): Promise<boolean> {
     socket.once("timeout", () => done(false));
     socket.once("error", (e: NodeJS.ErrnoException) => done(e.code === "ENETUNREACH"));
   });
+}
+
+function text(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function describe(r: Route): string {

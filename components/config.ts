@@ -10,13 +10,25 @@ export interface ProgramConfig {
   readonly fleet: Fleet;
   readonly credentials: SshCredentials;
   readonly kumaPushUrls?: pulumi.Output<Record<string, string>>;
+  readonly push: PushSettings;
+}
+
+/** How the program pushes: from the stack's config (clawd-mesh:…). */
+export interface PushSettings {
+  /** rollbackSeconds: how long a switched node waits for confirmation before rolling back. */
   readonly windowSeconds: number;
   /**
-   * A first deployment managed from a mesh peer: create the hosts and make first contact only,
-   * so the peer can join the mesh (stack output `peers`) before the pushes that go over it.
+   * firstContactOnly: a first deployment managed from a mesh peer creates the hosts and makes
+   * first contact only, so the peer can join the mesh (stack output `peers`) before the pushes
+   * that go over it.
    */
   readonly firstContactOnly: boolean;
+  /** connectAttempts: dials before a push gives up on a host (booting, tunnels coming up). */
+  readonly connectAttempts: number;
 }
+
+/** About ten minutes of dials (15 s each at most, backing off to 5 s between) by default. */
+export const DEFAULT_CONNECT_ATTEMPTS = 41;
 
 export function readProgramConfig(config: pulumi.Config): ProgramConfig {
   // Throws with every problem listed before a single resource is declared.
@@ -36,9 +48,18 @@ export function readProgramConfig(config: pulumi.Config): ProgramConfig {
       `clawd-mesh:rollbackSeconds = ${windowSeconds}: a node waits this long for confirmation before rolling back. Fix: use a whole number from 20 to 3600 (default ${DEFAULT_ROLLBACK_WINDOW}).`,
     );
   }
+  const connectAttempts = config.getNumber("connectAttempts") ?? DEFAULT_CONNECT_ATTEMPTS;
+  if (!Number.isInteger(connectAttempts) || connectAttempts < 1 || connectAttempts > 200) {
+    throw new Error(
+      `clawd-mesh:connectAttempts = ${connectAttempts}: a push dials a host this many times before it gives up. Fix: use a whole number from 1 to 200 (default ${DEFAULT_CONNECT_ATTEMPTS}, about ten minutes).`,
+    );
+  }
   return {
-    windowSeconds,
-    firstContactOnly: config.getBoolean("firstContactOnly") ?? false,
+    push: {
+      windowSeconds,
+      firstContactOnly: config.getBoolean("firstContactOnly") ?? false,
+      connectAttempts,
+    },
     fleet,
     credentials: privateKey ? { privateKey } : { agentSocketPath: agent ?? "" },
     ...(kuma && { kumaPushUrls: kuma }),

@@ -10,8 +10,8 @@ import type { FleetFacts, SshCredentials } from "./context";
 
 type ConnectionArgs = types.input.remote.ConnectionArgs;
 
-/** About ten minutes of retries for a host that is still booting; then the push fails. */
-export const DIAL = { dialErrorLimit: 40, perDialTimeout: 15 } as const;
+/** Seconds each dial may take to connect. */
+export const PER_DIAL_TIMEOUT = 15;
 
 function factsOf(facts: FleetFacts, name: string) {
   const f = facts[name];
@@ -77,16 +77,19 @@ export function managementConnection(
   node: FleetNode,
   facts: pulumi.Output<FleetFacts>,
   credentials: SshCredentials,
+  attempts: number,
 ): pulumi.Output<ConnectionArgs> {
+  // The provider dials dialErrorLimit + 1 times (remote/connection.go dialWithRetry).
+  const dial = { dialErrorLimit: attempts - 1, perDialTimeout: PER_DIAL_TIMEOUT };
   return pulumi
     .all([managementHops(fleet, node, facts), authOf(credentials)])
     .apply(([route, auth]): ConnectionArgs => {
       const { proxy, ...target } = route;
       return {
         ...target,
-        ...DIAL,
+        ...dial,
         ...auth,
-        ...(proxy && { proxy: { ...proxy, ...DIAL, ...auth } }),
+        ...(proxy && { proxy: { ...proxy, ...dial, ...auth } }),
       };
     });
 }

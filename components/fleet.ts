@@ -8,6 +8,7 @@ import { renderSshConfig } from "../core/render/sshConfig";
 import { renderPeerConf } from "../core/render/peerConf";
 import type { SecretFiles } from "../core/render/pushArchive";
 import { CloudContext } from "./cloud";
+import type { PushSettings } from "./config";
 import { deploymentOf, type FleetFacts, type NodeFacts, type SshCredentials } from "./context";
 import { Deferred } from "./deferred";
 import { K3sCluster } from "./k3sCluster";
@@ -23,10 +24,7 @@ export interface MeshFleetArgs {
   readonly credentials: SshCredentials;
   /** Kuma push URLs by vault node name (a secret). */
   readonly kumaPushUrls?: pulumi.Output<Record<string, string>>;
-  /** Seconds a switched node waits for confirmation before it rolls back by itself. */
-  readonly windowSeconds: number;
-  /** Hosts and first contact only: no push, nothing that needs one (see ProgramConfig). */
-  readonly firstContactOnly?: boolean;
+  readonly push: PushSettings;
 }
 
 export interface NodeOutput {
@@ -103,7 +101,7 @@ export class MeshFleet extends pulumi.ComponentResource {
         ...new Set(order.map((n) => `${n.vault?.binaryUrl} ${n.vault?.binarySha256}`)),
       ];
       // A rollout needs every node pushed: none in a first-contact-only run.
-      this.rollouts = (args.firstContactOnly ? [] : binaries).map((binary, i) => {
+      this.rollouts = (args.push.firstContactOnly ? [] : binaries).map((binary, i) => {
         const [url = "", sha = ""] = binary.split(" ");
         return new VaultRollout(
           `${name}-vault-rollout${binaries.length > 1 ? `-${i + 1}` : ""}`,
@@ -191,8 +189,7 @@ export class MeshFleet extends pulumi.ComponentResource {
             credentials: args.credentials,
             cloud,
             meshReady,
-            windowSeconds: args.windowSeconds,
-            firstContactOnly: args.firstContactOnly ?? false,
+            push: args.push,
             ...(isHub(spec) && { after: others }),
           },
           { parent: this },

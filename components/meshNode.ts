@@ -18,6 +18,7 @@ import {
 import type { HostIdentity } from "../core/render/userData";
 import { sshHostKeyFromSeed, wireguardPublicKey } from "../core/crypto/keys";
 import type { CloudContext } from "./cloud";
+import type { PushSettings } from "./config";
 import { managementConnection } from "./connection";
 import { createPushes } from "./push";
 import { deploymentOf, type FleetFacts, type SshCredentials } from "./context";
@@ -39,10 +40,7 @@ export interface MeshNodeArgs {
   readonly after?: readonly pulumi.Resource[];
   /** Every node's first contact, resolved by the Fleet once all nodes exist. */
   readonly meshReady: Promise<pulumi.Resource[]>;
-  /** Seconds a switched node waits for confirmation before rolling back by itself. */
-  readonly windowSeconds: number;
-  /** First contact only: the push waits for a later run. */
-  readonly firstContactOnly: boolean;
+  readonly push: PushSettings;
 }
 
 export class MeshNode extends pulumi.ComponentResource {
@@ -111,15 +109,20 @@ export class MeshNode extends pulumi.ComponentResource {
         ...(id && { ssh_host_ed25519_key: id.privateKey }),
         ...role,
       }));
-    this.connection = managementConnection(fleet, node, args.facts, args.credentials);
+    this.connection = managementConnection(
+      fleet,
+      node,
+      args.facts,
+      args.credentials,
+      args.push.connectAttempts,
+    );
     const pushes = createPushes({
       name,
       fleet,
       node,
       facts: args.facts,
       credentials: args.credentials,
-      windowSeconds: args.windowSeconds,
-      firstContactOnly: args.firstContactOnly,
+      settings: args.push,
       // Bundle and secrets travel on stdin, never on a command line.
       archive: pulumi.secret(pulumi.all([bundle, secrets]).apply(([b, s]) => pushArchive(b, s))),
       // Re-run when the bundle or a secret changes; both values are safe to show in a diff.

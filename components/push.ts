@@ -19,7 +19,8 @@ import {
   type PushSecrets,
   type Route,
 } from "../core/push/plan";
-import { DIAL, firstContactRoute, managementHops } from "./connection";
+import { firstContactRoute, managementHops, PER_DIAL_TIMEOUT } from "./connection";
+import type { PushSettings } from "./config";
 import type { FleetFacts, SshCredentials } from "./context";
 import { initialUser, needsBootstrap } from "./initialAccess";
 
@@ -29,7 +30,7 @@ export interface PushArgs {
   readonly node: FleetNode;
   readonly facts: pulumi.Output<FleetFacts>;
   readonly credentials: SshCredentials;
-  readonly windowSeconds: number;
+  readonly settings: PushSettings;
   /** The archive (secret). */
   readonly archive: pulumi.Output<string>;
   /** What re-runs the push when it changes: the bundle's digest and the secrets' HMAC. */
@@ -42,8 +43,6 @@ export interface PushArgs {
   readonly meshReady: Promise<pulumi.Resource[]>;
   /** Pushes this one waits for. */
   readonly after: readonly pulumi.Resource[];
-  /** First contact only: no push in this run. */
-  readonly firstContactOnly: boolean;
   readonly parent: pulumi.Resource;
 }
 
@@ -72,10 +71,10 @@ function plan(
       const p: PushPlan = {
         node: a.node.name,
         mode,
-        windowSeconds: a.windowSeconds,
+        windowSeconds: a.settings.windowSeconds,
         apply: applyRoute,
         confirm: confirmRoute,
-        dial: { attempts: DIAL.dialErrorLimit + 1, perDialTimeout: DIAL.perDialTimeout },
+        dial: { attempts: a.settings.connectAttempts, perDialTimeout: PER_DIAL_TIMEOUT },
       };
       return { [PUSH_PLAN_VARIABLE]: JSON.stringify(p) };
     });
@@ -94,7 +93,7 @@ function secrets(a: PushArgs): pulumi.Output<string> {
 
 export function createPushes(a: PushArgs): Pushes {
   const bootstrapped = needsBootstrap(a.node) ? bootstrap(a) : undefined;
-  if (a.firstContactOnly) return { ...(bootstrapped && { bootstrapped }) };
+  if (a.settings.firstContactOnly) return { ...(bootstrapped && { bootstrapped }) };
   const route = managementHops(a.fleet, a.node, a.facts);
   const push = new local.Command(
     `${a.name}-push`,

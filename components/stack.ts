@@ -5,13 +5,11 @@ import { readProgramConfig } from "./config";
 import { MeshFleet } from "./fleet";
 
 export function defineStack(config: pulumi.Config) {
-  const { fleet, credentials, kumaPushUrls, windowSeconds, firstContactOnly } =
-    readProgramConfig(config);
+  const { fleet, credentials, kumaPushUrls, push } = readProgramConfig(config);
   const mesh = new MeshFleet(fleet.mesh.name, {
     fleet,
     credentials,
-    windowSeconds,
-    firstContactOnly,
+    push,
     ...(kumaPushUrls && { kumaPushUrls }),
   });
   return {

@@ -5,7 +5,7 @@
 // machine. The lab keeps no orchestration of its own beyond what an operator does by hand:
 // bring up their own WireGuard peer, and the clients theirs.
 import { spawn } from "node:child_process";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { loadStackFleet } from "../core/fleet/load";
 import { sourcesOf } from "../core/fleet/selectors";
@@ -16,7 +16,8 @@ import { pinnedSshDefaults, renderKnownHosts, strictSshConfig } from "../core/re
 import { synthesize, type Synthesis } from "../core/synth";
 import { checkpointFile } from "./engine/stacks";
 import { reveal, type Props } from "./engine/values";
-import type { Ran } from "./exec";
+import { must, type Ran } from "./exec";
+import { LAB_ROOT } from "./state";
 import type { LabHost } from "./host";
 import { INTERNET_NETNS, OPERATOR_IP } from "./network";
 import { OPERATOR_NETNS, Site } from "./site";
@@ -34,6 +35,8 @@ const KNOWN_HOSTS = "/root/.ssh/lab_known_hosts";
 export interface LabOptions {
   readonly stack: string;
   readonly windowSeconds: number;
+  /** clawd-mesh:connectAttempts for the runs (the program's default when absent). */
+  readonly connectAttempts?: number;
   readonly log: (line: string) => void;
 }
 
@@ -138,6 +141,9 @@ export class Lab {
     const args = [ENGINE, operation, "--stack", this.options.stack];
     args.push("--window", String(this.options.windowSeconds));
     if (extra.firstContactOnly) args.push("--first-contact-only");
+    if (this.options.connectAttempts) {
+      args.push("--connect-attempts", String(this.options.connectAttempts));
+    }
     if (extra.agent) args.push("--agent");
     return new Promise((done) => {
       const child = spawn(TSX, args, { cwd: PROJECT_DIR, env: extra.env ?? process.env });
@@ -174,16 +180,16 @@ export class Lab {
    * nodes as a mesh peer, a first-contact-only `up`, their own peer brought up from its output,
    * then the `up` — and then the clients bring up theirs.
    */
-  async converge(): Promise<EngineRun[]> {
+  async converge(extra: { env?: NodeJS.ProcessEnv; agent?: boolean } = {}): Promise<EngineRun[]> {
     const runs: EngineRun[] = [];
     const peer = this.operatorPeer();
     if (peer) {
-      const first = await this.engine("up", { firstContactOnly: true });
+      const first = await this.engine("up", { ...extra, firstContactOnly: true });
       runs.push(first);
       if (!first.ok) return runs;
       this.startPeer(peer);
     }
-    const up = await this.engine("up");
+    const up = await this.engine("up", extra);
     runs.push(up);
     if (up.ok) this.startPeers();
     return runs;
@@ -199,6 +205,28 @@ export class Lab {
     if (!direct) return undefined;
     return sourcesOf(fleet.ssh.allowFrom, fleet.nodes, fleet.peers).find((s) => s.kind === "peer")
       ?.name;
+  }
+
+  /**
+   * An ssh-agent holding the operator's key, on a socket of its own (a new path each time, as
+   * each login session's agent has), for runs with `agent: true`. It runs in the operator's
+   * namespace, so taking the lab down stops it.
+   */
+  startAgent(): NodeJS.ProcessEnv {
+    const dir = join(LAB_ROOT, "agent");
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const socket = join(dir, `agent-${Date.now()}.sock`);
+    const env = { ...process.env, SSH_AUTH_SOCK: socket };
+    const operator = this.site.operator();
+    operator.run("ssh-agent", ["-a", socket]);
+    const key = join(dir, "key");
+    writeFileSync(key, this.site.assignments.operatorKey.privateKey, { mode: 0o600 });
+    try {
+      must("ssh-add", ["-q", key], { env });
+    } finally {
+      rmSync(key, { force: true });
+    }
+    return env;
   }
 
   /** The stack's outputs after the last run, secrets revealed (the lab is the operator). */

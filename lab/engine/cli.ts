@@ -32,6 +32,7 @@ async function main(): Promise<number> {
       window: { type: "string", default: "120" },
       agent: { type: "boolean", default: false },
       "first-contact-only": { type: "boolean", default: false },
+      "connect-attempts": { type: "string" },
     },
   });
   const operation = positionals[0] as Operation;
@@ -62,6 +63,9 @@ async function main(): Promise<number> {
       "clawd-mesh:fleet": JSON.stringify(fleet),
       "clawd-mesh:rollbackSeconds": values.window ?? "120",
       ...(values["first-contact-only"] && { "clawd-mesh:firstContactOnly": "true" }),
+      ...(values["connect-attempts"] && {
+        "clawd-mesh:connectAttempts": values["connect-attempts"],
+      }),
       // With --agent the operator's key is in the ssh-agent of SSH_AUTH_SOCK, not the config.
       ...(!values.agent && {
         "clawd-mesh:sshPrivateKey": site.assignments.operatorKey.privateKey,

@@ -13,12 +13,26 @@ export const LAB_WINDOW = 30;
 /** Every line the lab and its engine printed in this test file, for failure messages. */
 export const labLog: string[] = [];
 
-export async function startLab(stack: string, fleet?: RawFleet): Promise<Lab> {
+export interface StartOptions {
+  /** A fleet in place of the stack file's. */
+  readonly fleet?: RawFleet;
+  /** Fewer dials than the program's ten minutes, where a test expects a host not to answer. */
+  readonly connectAttempts?: number;
+  /** Converge with the operator's key in an ssh-agent instead of the config. */
+  readonly agent?: boolean;
+}
+
+export async function startLab(stack: string, o: StartOptions = {}): Promise<Lab> {
   requireTools("sshd", "ssh", "wg", "wg-quick", "wireguard-go", "nft", "ip", "sudo", "ping");
   if (readState()) labDown(() => undefined); // a lab left by an interrupted run
-  const lab = Lab.create({ stack, windowSeconds: LAB_WINDOW, log: (l) => labLog.push(l) });
-  if (fleet) lab.useFleet(fleet);
-  const runs = await lab.converge();
+  const lab = Lab.create({
+    stack,
+    windowSeconds: LAB_WINDOW,
+    log: (l) => labLog.push(l),
+    ...(o.connectAttempts && { connectAttempts: o.connectAttempts }),
+  });
+  if (o.fleet) lab.useFleet(o.fleet);
+  const runs = await lab.converge(o.agent ? { agent: true, env: lab.startAgent() } : {});
   const failed = runs.find((r) => !r.ok);
   if (failed) throw new Error(`lab ${stack} did not converge:\n${tail(failed)}`);
   startOllama(lab);

@@ -4,7 +4,7 @@
 import type { Lab } from "../../lab/lab";
 import { INTERNET_NETNS } from "../../lab/network";
 import { run } from "../helpers/run";
-import { cell, mismatches, probeMatrix, startLab, stopLab } from "../helpers/lab";
+import { cell, counts, mismatches, probeMatrix, startLab, stopLab, up } from "../helpers/lab";
 
 let lab: Lab;
 beforeAll(async () => {
@@ -66,3 +66,54 @@ test("ssh-audit finds nothing to warn about but the two this version gets wrong"
   const hostKeys = audit.stdout.split("\n").filter((l) => l.startsWith("(key)"));
   expect(hostKeys.map((l) => l.split(/\s+/)[1])).toEqual(["ssh-ed25519"]);
 });
+
+test("a new client for brutus: one push, by wg syncconf, dropping no tunnel and no packet", async () => {
+  const brutus = lab.nodeHost("brutus")!;
+  const runtime = () => ({
+    // Its own wireguard-go (the lab's hosts share one pid namespace, so by its network's pids).
+    wireguardGo: run("sh", [
+      "-c",
+      `for p in $(ip netns pids ${brutus.netns}); do [ "$(cat /proc/$p/comm)" = wireguard-go ] && echo $p; done`,
+    ]).stdout.trim(),
+    sshd: brutus.run("cat", ["/run/sshd.pid"]).trim(),
+    // The interface's index: a new interface (a restart) would have a new one.
+    link: brutus.run("ip", ["-o", "link", "show", "wg0"]).split(":")[0],
+  });
+  const transfer = () =>
+    Object.fromEntries(
+      brutus
+        .run("wg", ["show", "wg0", "transfer"])
+        .trim()
+        .split("\n")
+        .map((l) => l.split("\t"))
+        .map(([peer, rx, tx]): [string, number] => [peer ?? "", Number(rx) + Number(tx)]),
+    );
+  const before = { runtime: runtime(), transfer: transfer() };
+  // Traffic from clawd to brutus across the whole up: five pings a second.
+  const brutusIp = lab.fleet().nodes.find((n) => n.name === "brutus")!.meshIp;
+  const pings = lab
+    .nodeHost("clawd")!
+    .runAsync("ping", ["-n", "-q", "-i", "0.2", "-w", "25", brutusIp], { timeoutMs: 40_000 });
+  const raw = lab.raw();
+  lab.useFleet({
+    ...raw,
+    peers: [
+      ...(raw.peers ?? []),
+      { name: "tablet", group: "clients", meshIp: "10.0.0.50", publicKey: "" },
+    ],
+    access: [...raw.access, { from: ["peer:tablet"], to: ["node:brutus"], tcp: [11434] }],
+  });
+  const pushed = await up(lab);
+  // Only brutus learns the new peer; nothing else is pushed.
+  expect(counts(pushed)).toMatchObject({ replaced: 1, created: 0, deleted: 0, commands: 1 });
+  expect(pushed.lines.some((l) => /brutus-push/.test(l) && /^\s*\+-/.test(l))).toBe(true);
+  const tablet = lab.site.assignments.peers.tablet!.wg.publicKey;
+  expect(brutus.run("wg", ["show", "wg0", "peers"])).toContain(tablet);
+  const after = transfer();
+  for (const [peer, bytes] of Object.entries(before.transfer)) {
+    expect([peer, (after[peer] ?? 0) >= bytes]).toEqual([peer, true]);
+  }
+  expect(runtime()).toEqual(before.runtime);
+  expect((await pings).stdout).toMatch(/ 0% packet loss/);
+  expect(mismatches(await probeMatrix(lab))).toEqual([]);
+}, 180_000);

@@ -1,135 +1,83 @@
-// Pushes in the lab (stack clawd): quiet changes, and four faults that must each end with the
-// node back on its previous configuration by itself, the run failing with a clear message,
-// and nothing lost on the other nodes.
+// Pushes through the program's own resources (stack ollama-home: the operator reaches the AI
+// host as a mesh peer): an up with nothing changed runs nothing, and four faults each end with
+// the node back on its previous configuration by itself, the run failing with a clear message
+// naming the node, and the next up — once the cause is gone — converging with no manual step.
 import { randomBytes } from "node:crypto";
-import type { Lab, StepResult } from "../../lab/lab";
-import type { BundleFiles } from "../../core/render/pushArchive";
 import { wireguardPublicKey } from "../../core/crypto/keys";
-import { LAB_WINDOW, mismatches, probeMatrix, startLab, stopLab } from "../helpers/lab";
+import type { Lab } from "../../lab/lab";
+import {
+  counts,
+  LAB_WINDOW,
+  mismatches,
+  probeMatrix,
+  startLab,
+  stopLab,
+  tail,
+  up,
+} from "../helpers/lab";
 
 let lab: Lab;
 beforeAll(async () => {
-  lab = await startLab("clawd");
+  // A node that does not answer should fail the push in seconds, not the default ten minutes.
+  lab = await startLab("ollama-home", { connectAttempts: 6 });
 }, 300_000);
 afterAll(() => stopLab());
 
-const host = (node: string) => lab.nodes.get(node)!;
-const installed = (node: string) => ({
-  "wg0.conf": host(node).run("cat", ["/etc/wireguard/wg0.conf"]),
-  "nftables.conf": host(node).run("cat", ["/etc/nftables.conf"]),
-  sshd_config: host(node).run("cat", ["/etc/ssh/sshd_config"]),
+const ai = () => lab.nodeHost("ai")!;
+const installed = () => ({
+  "wg0.conf": ai().run("cat", ["/etc/wireguard/wg0.conf"]),
+  "nftables.conf": ai().run("cat", ["/etc/nftables.conf"]),
+  sshd_config: ai().run("cat", ["/etc/ssh/sshd_config"]),
 });
-const expectOnBundle = (node: string, bundle: BundleFiles) => {
-  const files = installed(node);
-  for (const [name, content] of Object.entries(files)) {
-    expect([node, name, content === bundle[name]]).toEqual([node, name, true]);
-  }
-};
-const runtime = (node: string) => ({
-  wireguardGo: host(node).run("pgrep", ["-x", "wireguard-go"]).trim(),
-  sshd: host(node).run("cat", ["/run/sshd.pid"]).trim(),
-  // The interface's index: a new interface (a restart) would have a new one.
-  link: host(node).run("ip", ["-o", "link", "show", "wg0"]).split(":")[0],
-});
-const handshakes = (node: string) =>
-  Object.fromEntries(
-    host(node)
-      .run("wg", ["show", "wg0", "latest-handshakes"])
-      .trim()
-      .split("\n")
-      .map((l) => l.split("\t")),
-  );
 
 /**
  * Waits until the node has put its previous configuration back and answers over its
- * management path again; returns how long that took. (After a rollback a tunnel needs a new
- * handshake, and WireGuard allows a peer one initiation per 5 s.)
+ * management path again; returns how long that took since `since`.
  */
-async function rolledBack(node: string, since: number): Promise<number> {
+async function rolledBack(since: number): Promise<number> {
   const deadline = Date.now() + (LAB_WINDOW + 40) * 1000;
   while (Date.now() < deadline) {
-    const pending = host(node).try("test", ["-e", "/var/lib/clawd-mesh/pending"]).status === 0;
-    if (!pending && (await lab.ssh(node, "true")).status === 0) return (Date.now() - since) / 1000;
+    const pending = ai().try("test", ["-e", "/var/lib/clawd-mesh/pending"]).status === 0;
+    if (!pending && (await lab.ssh("ai", "true", "", 15_000)).status === 0) {
+      return (Date.now() - since) / 1000;
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`${node} did not come back within ${LAB_WINDOW + 40} s`);
+  throw new Error(`ai did not come back within ${LAB_WINDOW + 40} s`);
 }
 
 const recovery: Record<string, number> = {};
-const push = (node: string, bundle: BundleFiles): Promise<StepResult> =>
-  lab.push(node, { bootstrap: false, alias: node, confirmAlias: node, bundle });
 
-async function expectNothingLost(): Promise<void> {
-  expect(mismatches(await probeMatrix(lab))).toEqual([]);
-  for (const node of ["clawd", "brutus", "nexus", "plutos"]) {
-    expect([node, (await lab.ssh(node, "echo alive")).stdout.trim()]).toEqual([node, "alive"]);
-  }
+/** The stack file's fleet with one more rule, so the next up pushes ai. */
+function withRule(tcp: number) {
+  const raw = lab.raw();
+  return {
+    ...raw,
+    access: [...raw.access, { from: ["group:clients"], to: ["node:ai"], tcp: [tcp] }],
+  };
 }
 
-describe("quiet changes", () => {
-  test("pushing the same bundle again changes nothing and restarts nothing", async () => {
-    const before = { ...runtime("brutus"), handshakes: handshakes("brutus") };
-    const again = await push("brutus", lab.bundleOf("brutus"));
-    expect([again.ok, again.message]).toEqual([true, "unchanged"]);
-    expect({ ...runtime("brutus"), handshakes: handshakes("brutus") }).toEqual(before);
-  }, 120_000);
+/** The node runs what it ran before, and the stack as it was holds on the wire again. */
+async function expectBackAsBefore(before: ReturnType<typeof installed>): Promise<void> {
+  expect(installed()).toEqual(before);
+  lab.useFleet(undefined);
+  expect(mismatches(await probeMatrix(lab))).toEqual([]);
+}
 
-  test("a WireGuard change goes through wg syncconf: the tunnels that stay are not dropped", async () => {
-    const transfer = () =>
-      Object.fromEntries(
-        host("brutus")
-          .run("wg", ["show", "wg0", "transfer"])
-          .trim()
-          .split("\n")
-          .map((l) => l.split("\t"))
-          .map(([peer, rx, tx]): [string, number] => [peer ?? "", Number(rx) + Number(tx)]),
-      );
-    const before = { runtime: runtime("brutus"), transfer: transfer() };
-    // Traffic from clawd to brutus, across the whole change: five pings a second.
-    const brutusIp = lab.lab.fleet.nodes.find((n) => n.name === "brutus")!.meshIp;
-    const pings = host("clawd").runAsync("ping", ["-n", "-q", "-i", "0.2", "-w", "8", brutusIp], {
-      timeoutMs: 20_000,
+describe("nothing changed", () => {
+  test("a second up runs no command, and a preview shows no change", async () => {
+    const again = await up(lab);
+    expect(counts(again)).toMatchObject({
+      created: 0,
+      updated: 0,
+      replaced: 0,
+      deleted: 0,
+      commands: 0,
     });
-    // A new client peer for brutus: brutus gains one peer, keeps the others.
-    const key = wireguardPublicKey(randomBytes(32).toString("base64"));
-    lab.replan((fleet) => ({
-      ...fleet,
-      peers: [
-        ...fleet.peers,
-        { name: "tablet", group: "clients", meshIp: "10.0.0.50", publicKey: key },
-      ],
-      access: [
-        ...fleet.access,
-        {
-          from: [{ kind: "peer", name: "tablet" }],
-          to: [{ kind: "node", name: "brutus" }],
-          tcp: [11434],
-          udp: [],
-          ping: false,
-        },
-      ],
-    }));
-    const changed = await push("brutus", lab.bundleOf("brutus"));
-    expect(changed.ok).toBe(true);
-    expect(changed.message).toMatch(/^confirmed /);
-    expect(host("brutus").run("wg", ["show", "wg0", "peers"])).toContain(key);
-    // Each peer that stayed kept its entry: its counters went on from where they were.
-    const after = transfer();
-    for (const [peer, bytes] of Object.entries(before.transfer)) {
-      expect([peer, (after[peer] ?? 0) >= bytes]).toEqual([peer, true]);
-    }
-    expect(runtime("brutus")).toEqual(before.runtime);
-    const ping = await pings;
-    expect(ping.stdout).toMatch(/ 0% packet loss/);
-    lab.replan((fleet) => ({
-      ...fleet,
-      peers: fleet.peers.filter((p) => p.name !== "tablet"),
-      access: fleet.access.filter(
-        (a) => !a.from.some((s) => s.kind === "peer" && s.name === "tablet"),
-      ),
-    }));
-    expect((await push("brutus", lab.bundleOf("brutus"))).ok).toBe(true);
-  }, 180_000);
+    const preview = await lab.engine("preview");
+    expect(preview.ok).toBe(true);
+    expect(counts(preview)).toMatchObject({ created: 0, updated: 0, replaced: 0, deleted: 0 });
+  }, 120_000);
 });
 
 describe("faults, each recovering by itself", () => {
@@ -140,74 +88,90 @@ describe("faults, each recovering by itself", () => {
         .join(", ")}`,
     );
   });
+  afterEach(() => lab.useFleet(undefined));
 
-  test("a bundle with a wrong WireGuard peer key", async () => {
-    const good = lab.bundleOf("brutus");
-    const clawdKey = lab.lab.nodes.find((n) => n.spec.name === "clawd")!.wg.publicKey;
+  test("the operator's peer key mistyped in the stack: the switch loses the operator", async () => {
+    const before = installed();
+    const twin = lab.twin();
     const wrong = wireguardPublicKey(randomBytes(32).toString("base64"));
-    const bad = { ...good, "wg0.conf": (good["wg0.conf"] ?? "").replace(clawdKey, wrong) };
-    const started = Date.now();
-    const result = await push("brutus", bad);
-    expect(result.ok).toBe(false);
-    // The switch cut brutus off from clawd, the jump host: the push's own session died with it.
-    expect(result.message).toMatch(/connection was lost during the switch|no WireGuard handshake/);
-    recovery["wrong peer key"] = await rolledBack("brutus", started);
-    expectOnBundle("brutus", good);
-    await expectNothingLost();
-  }, 180_000);
-
-  test("a bundle whose firewall drops the management path", async () => {
-    const good = lab.bundleOf("brutus");
-    const clawdIp = lab.lab.fleet.nodes.find((n) => n.name === "clawd")!.meshIp;
-    const rule = `ip saddr ${clawdIp} tcp dport { 22, 11434 } accept`;
-    expect(good["nftables.conf"]).toContain(rule);
-    const bad = {
-      ...good,
-      "nftables.conf": (good["nftables.conf"] ?? "").replace(
-        rule,
-        `ip saddr ${clawdIp} tcp dport 11434 accept`,
+    lab.useTwin({
+      ...twin,
+      peers: twin.peers.map((p: { name: string }) =>
+        p.name === "admin" ? { ...p, publicKey: wrong } : p,
       ),
-    };
+    });
     const started = Date.now();
-    const result = await push("brutus", bad);
-    expect(result.ok).toBe(false);
-    // The running session survived (established), but no new connection gets through.
-    expect(result.step).toBe("push confirmation");
-    expect(result.message).toMatch(/already rolled back|timed out|Connection/i);
-    recovery["firewall drops the management path"] = await rolledBack("brutus", started);
-    expectOnBundle("brutus", good);
-    await expectNothingLost();
-  }, 180_000);
+    const run = await lab.engine("up");
+    expect(run.ok).toBe(false);
+    expect(tail(run)).toMatch(
+      /ai-push: (create|update|replace) failed: .*ai: the switch was not confirmed/s,
+    );
+    recovery["wrong peer key"] = await rolledBack(started);
+    await expectBackAsBefore(before);
+    // The failed push left no record: with the right key again, nothing is left to do.
+    lab.useFleet(undefined);
+    expect(counts(await up(lab))).toMatchObject({ replaced: 0, created: 0, commands: 0 });
+  }, 300_000);
 
-  test("a bundle with an sshd config that fails validation", async () => {
-    const good = lab.bundleOf("brutus");
-    const bad = { ...good, sshd_config: `${good.sshd_config}PermitRootLogin sometimes\n` };
+  test("SSH allowed only from the clients: the new firewall drops the management path", async () => {
+    const before = installed();
+    const raw = lab.raw();
+    lab.useFleet({ ...raw, ssh: { ...raw.ssh, allowFrom: ["group:clients"] } });
     const started = Date.now();
-    const result = await push("brutus", bad);
-    expect(result.ok).toBe(false);
-    expect(result.message).toContain("sshd -t rejected the new sshd_config; nothing was changed");
-    // Refused before anything changed: nothing to roll back.
-    expect(host("brutus").try("test", ["-e", "/var/lib/clawd-mesh/pending"]).status).not.toBe(0);
-    recovery["sshd config fails validation"] = (Date.now() - started) / 1000;
-    expectOnBundle("brutus", good);
-    await expectNothingLost();
-  }, 120_000);
+    const run = await lab.engine("up");
+    expect(run.ok).toBe(false);
+    expect(tail(run)).toMatch(
+      /ai-push: (create|update|replace) failed:.*ai: the switch was not confirmed: no connection over admin@10\.10\.10\.1:22 within 30 s of the switch/s,
+    );
+    recovery["firewall drops the management path"] = await rolledBack(started);
+    await expectBackAsBefore(before);
+  }, 300_000);
 
-  test("a node that does not answer at all", async () => {
-    const good = lab.bundleOf("plutos");
-    host("plutos").run("ip", ["link", "set", "eth0", "down"]);
+  test("a node whose sshd refuses the new configuration: nothing changes", async () => {
+    const before = installed();
+    // An older OpenSSH on the node, say: its sshd -t refuses what the bundle asks for.
+    ai().run("sh", [
+      "-c",
+      `printf '%s\\n' '#!/bin/sh' 'case " $* " in *" -t "*) echo "sshd: unsupported option" >&2; exit 1;; esac' 'exec /usr/sbin/sshd "$@"' >/usr/local/sbin/sshd && chmod 755 /usr/local/sbin/sshd`,
+    ]);
+    lab.useFleet(withRule(8080));
     const started = Date.now();
-    let result: StepResult;
     try {
-      result = await push("plutos", good);
+      const run = await lab.engine("up");
+      expect(run.ok).toBe(false);
+      expect(tail(run)).toContain("sshd -t rejected the new sshd_config; nothing was changed");
+      // Refused before anything changed: nothing to roll back.
+      expect(ai().try("test", ["-e", "/var/lib/clawd-mesh/pending"]).status).not.toBe(0);
+      recovery["sshd refuses the configuration"] = (Date.now() - started) / 1000;
+      expect(installed()).toEqual(before);
     } finally {
-      host("plutos").run("ip", ["link", "set", "eth0", "up"]);
+      ai().run("rm", ["-f", "/usr/local/sbin/sshd"]);
     }
-    expect(result.ok).toBe(false);
-    expect(result.message).toMatch(/no answer over SSH/);
-    // Never reached: nothing was switched, and the node is back as soon as its link is.
+    // Once the node's sshd accepts it, the same change lands by a plain up.
+    const run = await up(lab);
+    expect(counts(run)).toMatchObject({ replaced: 1, commands: 1 });
+    expect(installed()).not.toEqual(before);
+  }, 300_000);
+
+  test("a node that does not answer: the push fails, and the next up lands it", async () => {
+    lab.useFleet(withRule(8081));
+    ai().run("ip", ["link", "set", "eth0", "down"]);
+    const started = Date.now();
+    let run;
+    try {
+      run = await lab.engine("up");
+    } finally {
+      ai().run("ip", ["link", "set", "eth0", "up"]);
+    }
+    expect(run.ok).toBe(false);
+    expect(tail(run)).toMatch(
+      /ai-push: (create|update|replace) failed:.*ai: the push failed: after \d+ failed attempts/s,
+    );
     recovery["node does not answer"] = (Date.now() - started) / 1000;
-    expectOnBundle("plutos", good);
-    await expectNothingLost();
-  }, 180_000);
+    // Back on the network: the same up, with no --replace and nothing done by hand, lands it.
+    const again = await up(lab);
+    expect(counts(again)).toMatchObject({ replaced: 1, commands: 1 });
+    expect(ai().run("cat", ["/etc/nftables.conf"])).toContain("8081");
+    expect(mismatches(await probeMatrix(lab))).toEqual([]);
+  }, 300_000);
 });
