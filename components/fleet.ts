@@ -17,6 +17,7 @@ import { OllamaNode, type OllamaRoute } from "./ollamaNode";
 import { VaultNode } from "./vaultNode";
 import { VaultRollout } from "./vaultRollout";
 import { rolloutOrder } from "../core/plan/roles";
+import { pathNodes } from "../core/plan/route";
 import { WireGuardHub } from "./wireGuardHub";
 
 export interface MeshFleetArgs {
@@ -164,7 +165,11 @@ export class MeshFleet extends pulumi.ComponentResource {
     this.registerOutputs({ sshConfig: this.sshConfig, peerConfigs: this.peerConfigs });
   }
 
-  /** Other nodes first, the hub last: its push waits until every other push is confirmed. */
+  /**
+   * Each node's push waits for the pushes of the nodes on its management path (the entry node,
+   * the hub): they learn of a new node, or its new key or address, before it is reached
+   * through them. Nodes are declared in that order, the ones on paths first.
+   */
   private createNodes(
     args: MeshFleetArgs,
     cloud: CloudContext,
@@ -173,10 +178,26 @@ export class MeshFleet extends pulumi.ComponentResource {
     meshReady: Promise<pulumi.Resource[]>,
   ): Map<string, MeshNode> {
     const { fleet } = args;
-    const isHub = (n: FleetNode) => n.roles.includes("hub");
     const nodes = new Map<string, MeshNode>();
-    for (const spec of [...fleet.nodes.filter((n) => !isHub(n)), ...fleet.nodes.filter(isHub)]) {
-      const others = [...nodes.values()].flatMap((n) => (n.push ? [n.push] : []));
+    const paths = new Map(fleet.nodes.map((n) => [n.name, pathNodes(fleet, n)]));
+    const ordered: FleetNode[] = [];
+    const visit = (node: FleetNode, seen: string[]): void => {
+      if (ordered.includes(node)) return;
+      if (seen.includes(node.name)) {
+        throw new Error(`nodes: the management paths loop (${[...seen, node.name].join(" -> ")})`);
+      }
+      for (const name of paths.get(node.name) ?? []) {
+        const on = fleet.nodes.find((n) => n.name === name);
+        if (on) visit(on, [...seen, node.name]);
+      }
+      ordered.push(node);
+    };
+    for (const node of fleet.nodes) visit(node, []);
+    for (const spec of ordered) {
+      const before = (paths.get(spec.name) ?? []).flatMap((name) => {
+        const push = nodes.get(name)?.push;
+        return push ? [push] : [];
+      });
       nodes.set(
         spec.name,
         new MeshNode(
@@ -190,7 +211,7 @@ export class MeshFleet extends pulumi.ComponentResource {
             cloud,
             meshReady,
             push: args.push,
-            ...(isHub(spec) && { after: others }),
+            after: before,
           },
           { parent: this },
         ),

@@ -1,6 +1,6 @@
 // The hub of a hub-and-spoke mesh: what spokes and peers need to dial it. Its node's push runs
-// after every other node's (the Fleet orders it), so a spoke is never left pointing at a hub
-// that has not learnt its key.
+// before the pushes of the spokes reached through it (the Fleet orders them), so a new spoke is
+// never pushed through a hub that has not learnt its key.
 import * as pulumi from "@pulumi/pulumi";
 import type { Fleet } from "../core/fleet/fleet";
 import type { MeshNode } from "./meshNode";

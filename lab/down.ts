@@ -7,7 +7,15 @@ import { LAB_ROOT, readState, stateFile } from "./state";
 
 /** The lab's own files: its hosts' record, its assignments, the clouds' and the engine's state. */
 export function removeLabFiles(): void {
-  const files = ["site.json", "twin.json", "fleet.json", "cloud.json", "dns.json", "engine", "agent"];
+  const files = [
+    "site.json",
+    "twin.json",
+    "fleet.json",
+    "cloud.json",
+    "dns.json",
+    "engine",
+    "agent",
+  ];
   for (const name of [...files, "standins"]) {
     rmSync(join(LAB_ROOT, name), { recursive: true, force: true });
   }

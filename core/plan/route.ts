@@ -5,6 +5,23 @@ import { publicSsh, type Fleet, type FleetNode } from "../fleet/fleet";
 
 export type Route = { readonly via: "public" } | { readonly via: "mesh"; readonly jump?: string };
 
+/**
+ * The nodes an operator's connection to `node` passes through: the entry node it jumps from,
+ * and in hub-spoke the hub that forwards to it over the mesh. A push waits for theirs, so the
+ * nodes on the way already know about a newcomer when it is pushed.
+ */
+export function pathNodes(fleet: Fleet, node: FleetNode): string[] {
+  const route = managementRoute(fleet, node);
+  if (route.via === "public") return [];
+  const hub =
+    fleet.mesh.topology === "hub-spoke"
+      ? fleet.nodes.find((n) => n.roles.includes("hub"))
+      : undefined;
+  return [...new Set([route.jump, hub?.name])].filter(
+    (n): n is string => n !== undefined && n !== node.name,
+  );
+}
+
 export function managementRoute(fleet: Fleet, node: FleetNode): Route {
   if (publicSsh(node, fleet.ssh.port) && node.address.kind !== "nat") return { via: "public" };
   const entry = fleet.nodes.find((n) => n.roles.includes("entry") && n.name !== node.name);

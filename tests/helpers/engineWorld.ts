@@ -43,10 +43,10 @@ export class StandInCloud implements Cloud {
   readonly hosts = new Map<string, Host>();
   private next = 1;
 
-  async boot(spec: { image: { loginUser: string } }) {
+  async boot(spec: { image: { loginUser: string }; edge?: readonly EdgeRule[] }) {
     const id = `host-${this.next}`;
     const ip = `198.18.1.${this.next++}`;
-    this.hosts.set(id, { id, ip, users: new Set([spec.image.loginUser]), edge: [] });
+    this.hosts.set(id, { id, ip, users: new Set([spec.image.loginUser]), edge: spec.edge });
     return { hostId: id, ipv4: ip };
   }
   async destroy(hostId: string) {

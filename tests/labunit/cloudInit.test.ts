@@ -15,12 +15,14 @@ test("the program's Debian user data: its host key only, nothing generated, noth
 });
 
 test("the program's NixOS user data: files written with their modes, nixos-infect not run", () => {
-  const boot = readUserData(cloudInitUserData("nixos", identity));
+  const install = { branch: "nixos-26.05", stateVersion: "26.05" };
+  const boot = readUserData(cloudInitUserData("nixos", identity, install));
   expect(boot.files.map((f) => [f.path, f.mode.toString(8)])).toEqual([
     ["/etc/nixos/ssh_host_ed25519_key", "600"],
     ["/etc/nixos/host.nix", "644"],
   ]);
   expect(boot.files[0]?.content).toBe(identity.privateKey);
+  expect(boot.files[1]?.content).toContain('system.stateVersion = lib.mkForce "26.05";');
   expect(boot.notRun).toHaveLength(1);
   expect(boot.notRun[0]).toMatch(
     /^runcmd not run in the lab \(1 command\(s\): curl -fsSL .*nixos-infect/,
