@@ -100,6 +100,7 @@ install_files() {
   if [ -d /etc/sudoers.d ]; then
     printf '%s ALL=(root) NOPASSWD: /usr/local/sbin/clawd-mesh-receive\n' "$ADMIN_USER" >"$dir/sudoers"
     put "$dir/sudoers" /etc/sudoers.d/clawd-mesh 440
+    take_over_sudo
   fi
   put "$bundle/sysctl.conf" /etc/sysctl.d/60-clawd-mesh.conf 644
   put "$stage/nftables.conf" "$(nft_file)" 600
@@ -122,6 +123,30 @@ install_files() {
       rc-update add local default >/dev/null 2>&1 || true
       ;;
   esac
+}
+
+# The receiver is the admin account's only way to root. An existing host's owner often gave
+# the account more: a rule naming it (commented out here, in place) or a group that sudo
+# rules name (the account leaves it). The snapshot keeps both for a rollback; what cannot be
+# taken away this way (an alias, an include elsewhere) stops the push after the switch.
+take_over_sudo() {
+  for f in /etc/sudoers /etc/sudoers.d/*; do
+    [ -f "$f" ] || continue
+    [ "$f" = /etc/sudoers.d/clawd-mesh ] && continue
+    grep -Eq "^[[:space:]]*${ADMIN_USER}[[:space:]]" "$f" || continue
+    sed -E "s/^([[:space:]]*${ADMIN_USER}[[:space:]].*)$/# taken away by clawd-mesh: \1/" "$f" >"$dir/sudoers.edit"
+    if ! visudo -cqf "$dir/sudoers.edit" >/dev/null 2>&1; then
+      "$PENDING/scripts/rollback.sh" "$token" now
+      fail "sudo would not read $f without $ADMIN_USER's rule; remove that rule on the node by hand; the node keeps the previous configuration"
+    fi
+    put "$dir/sudoers.edit" "$f" "$(stat -c %a "$f")"
+  done
+  groups=$(sed -n 's/^[[:space:]]*%\([a-z_][a-z0-9_-]*\).*/\1/p' /etc/sudoers /etc/sudoers.d/* 2>/dev/null | sort -u)
+  for group in $groups; do
+    id -nG "$ADMIN_USER" | tr ' ' '\n' | grep -qx "$group" || continue
+    group_member remove "$ADMIN_USER" "$group"
+    echo "$group" >>"$PENDING/previous/sudo-groups"
+  done
 }
 
 # The role files (see core/render/roles.ts), and the service user for the vault.
@@ -216,6 +241,7 @@ unchanged() {
   [ ! -e /etc/nixos/bootstrap.nix ] || return 1
   ip link show "$WG_INTERFACE" >/dev/null 2>&1 || return 1
   nft list table inet clawd_mesh >/dev/null 2>&1 || return 1
+  [ -z "$(sudo_beyond_receiver)" ] || return 1
   planned_files | while read -r source target; do
     cmp -s "$source" "$target" || exit 1
   done
@@ -274,6 +300,11 @@ else
   CHANGED=$dir/changed
   : >"$CHANGED"
   install_files
+  extra=$(sudo_beyond_receiver)
+  if [ -n "$extra" ]; then
+    "$PENDING/scripts/rollback.sh" "$token" now
+    fail "sudo still lets $ADMIN_USER run more than the receiver ($(echo "$extra" | head -n 1)); remove that grant on the node by hand; the node keeps the previous configuration"
+  fi
   date +%s >"$PENDING/activated"
   activate_generic
   activate_roles "$CHANGED"

@@ -95,9 +95,12 @@ activate_roles() {
 
 # Copies the managed files that exist into $1, and lists the ones that do not. On NixOS the
 # whole of /etc/nixos is kept: the running system is switched back from the system profile.
+# The sudo rules are kept whole too: a push may take grants away from the admin account.
 snapshot() {
   mkdir -p "$1/files"
   [ -d /etc/nixos ] && tar -C /etc -cf "$1/nixos.tar" nixos
+  [ -f /etc/sudoers ] && [ -d /etc/sudoers.d ] && tar -C /etc -cf "$1/sudoers.tar" sudoers sudoers.d
+  : >"$1/sudo-groups"
   : >"$1/absent"
   for f in $(managed_files); do
     if [ -e "$f" ]; then
@@ -114,6 +117,13 @@ restore() {
     rm -rf /etc/nixos
     tar -C /etc -xf "$1/nixos.tar"
   fi
+  if [ -f "$1/sudoers.tar" ]; then
+    rm -rf /etc/sudoers.d
+    tar -C /etc -xf "$1/sudoers.tar"
+  fi
+  while read -r group; do
+    [ -n "$group" ] && group_member add "$ADMIN_USER" "$group"
+  done <"$1/sudo-groups"
   for f in $(managed_files); do
     if [ -e "$1/files$f" ]; then
       cp -p "$1/files$f" "$f"
@@ -121,6 +131,26 @@ restore() {
       rm -f "$f"
     fi
   done
+}
+
+# group_member add|remove USER GROUP, with whichever tool the OS has.
+group_member() {
+  if command -v gpasswd >/dev/null 2>&1; then
+    if [ "$1" = add ]; then gpasswd -a "$2" "$3" >/dev/null; else gpasswd -d "$2" "$3" >/dev/null; fi
+  elif [ "$1" = add ]; then
+    addgroup "$2" "$3"
+  else
+    delgroup "$2" "$3"
+  fi
+}
+
+# What sudo lets the admin account run beyond the receiver, one rule per line (none: nothing).
+sudo_beyond_receiver() {
+  command -v sudo >/dev/null 2>&1 || return 0
+  sudo -l -U "$ADMIN_USER" 2>/dev/null |
+    awk '/may run the following commands/ { on = 1; next } on && /^[[:space:]]/ { print }' |
+    sed 's/^[[:space:]]*//' |
+    grep -Ev '^\(root\) NOPASSWD: (/usr/local/sbin|/run/current-system/sw/bin)/clawd-mesh-receive$' || true
 }
 
 sshd_reload() {

@@ -235,7 +235,10 @@ describe("booting from the user data the program sends", () => {
       name: "nixos",
       loginUser: "root",
       address: labAddress("cloud", 2),
-      userData: cloudInitUserData("nixos", identity),
+      userData: cloudInitUserData("nixos", identity, {
+        branch: "nixos-26.05",
+        stateVersion: "26.05",
+      }),
     });
     const ip = host.link.address;
     expect(keyscan(ip)).toEqual([identity.publicKey]);

@@ -116,15 +116,28 @@ describe("faults, each recovering by itself", () => {
   test("SSH allowed only from the clients: the new firewall drops the management path", async () => {
     const before = installed();
     const raw = lab.raw();
-    lab.useFleet({ ...raw, ssh: { ...raw.ssh, allowFrom: ["group:clients"] } });
-    const started = Date.now();
-    const run = await lab.engine("up");
-    expect(run.ok).toBe(false);
-    expect(tail(run)).toMatch(
-      /ai-push: (create|update|replace) failed:.*ai: the switch was not confirmed: no connection over admin@10\.10\.10\.1:22 within 30 s of the switch/s,
-    );
-    recovery["firewall drops the management path"] = await rolledBack(started);
-    await expectBackAsBefore(before);
+    // The host's owner gave the admin account sudo again since the last push: the push takes
+    // that away, and the rollback gives it back as it was.
+    const grant = `${raw.ssh.adminUser} ALL=(ALL) NOPASSWD:ALL\n`;
+    ai().run("sh", [
+      "-c",
+      `printf '%s' '${grant}' >/etc/sudoers.d/owner && chmod 440 /etc/sudoers.d/owner`,
+    ]);
+    try {
+      lab.useFleet({ ...raw, ssh: { ...raw.ssh, allowFrom: ["group:clients"] } });
+      const started = Date.now();
+      const run = await lab.engine("up");
+      expect(run.ok).toBe(false);
+      expect(tail(run)).toMatch(
+        /ai-push: (create|update|replace) failed:.*ai: the switch was not confirmed: no connection over admin@10\.10\.10\.1:22 within 30 s of the switch/s,
+      );
+      recovery["firewall drops the management path"] = await rolledBack(started);
+      await expectBackAsBefore(before);
+      expect(ai().run("cat", ["/etc/sudoers.d/owner"])).toBe(grant);
+      expect(ai().run("sudo", ["-l", "-U", raw.ssh.adminUser])).toMatch(/NOPASSWD: ALL/);
+    } finally {
+      ai().run("rm", ["-f", "/etc/sudoers.d/owner"]);
+    }
   }, 300_000);
 
   test("a node whose sshd refuses the new configuration: nothing changes", async () => {
