@@ -67,7 +67,11 @@ export class MeshFleet extends pulumi.ComponentResource {
       const node = (spec: FleetNode) => this.nodes.get(spec.name) as MeshNode;
       const hubSpec = fleet.nodes.find((n) => n.roles.includes("hub"));
       this.hub = hubSpec
-        ? new WireGuardHub(`${hubSpec.name}-hub`, { fleet, node: node(hubSpec) }, { parent: this })
+        ? new WireGuardHub(
+            `${hubSpec.name}-hub`,
+            { fleet, node: node(hubSpec) },
+            { parent: this, aliases: formerAlias(hubSpec, "-hub") },
+          )
         : undefined;
       this.ollama = fleet.nodes
         .filter((n) => n.ollama)
@@ -76,7 +80,7 @@ export class MeshFleet extends pulumi.ComponentResource {
             new OllamaNode(
               `${n.name}-ollama`,
               { node: node(n), models: n.ollama?.models ?? [] },
-              { parent: this },
+              { parent: this, aliases: formerAlias(n, "-ollama") },
             ),
         );
       this.vaults = fleet.nodes.flatMap((n) =>
@@ -91,7 +95,7 @@ export class MeshFleet extends pulumi.ComponentResource {
                     kumaPushUrl: args.kumaPushUrls.apply((urls) => urls[n.name]),
                   }),
                 },
-                { parent: this },
+                { parent: this, aliases: formerAlias(n, "-vault") },
               ),
             ]
           : [],
@@ -213,7 +217,7 @@ export class MeshFleet extends pulumi.ComponentResource {
             push: args.push,
             after: before,
           },
-          { parent: this },
+          { parent: this, aliases: formerAlias(spec, "") },
         ),
       );
     }
@@ -268,4 +272,13 @@ function factsOf(nodes: ReadonlyMap<string, MeshNode>): pulumi.Output<FleetFacts
       ]),
     ),
   ) as pulumi.Output<FleetFacts>;
+}
+
+/**
+ * A renamed node's resources keep their identity: the component is aliased to its former
+ * name, and its children, named after it, follow (Pulumi derives a child's alias by swapping
+ * the parent's name at the start of the child's).
+ */
+function formerAlias(node: FleetNode, suffix: string): pulumi.Alias[] {
+  return node.formerName ? [{ name: `${node.formerName}${suffix}` }] : [];
 }

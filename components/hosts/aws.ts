@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { Os } from "../../core/fleet/catalog";
 import { userDataFor } from "../../core/render/userData";
-import { install, publicRules, type Host, type HostArgs } from "./types";
+import { holdsState, install, publicRules, type Host, type HostArgs } from "./types";
 
 export interface AmiSource {
   /** The publisher's account id. */
@@ -137,8 +137,9 @@ export function awsHost(args: HostArgs, provider: aws.Provider): Host {
       userDataReplaceOnChange: false,
       tags,
     },
-    // A newer image must not replace a running server: the push keeps it current.
-    { ...opts, ignoreChanges: ["ami"] },
+    // A newer image must not replace a running server (the push keeps it current), nor a new
+    // operator key: it replaces the key pair, whose new name would replace the instance.
+    { ...opts, ignoreChanges: ["ami", "keyName"], protect: holdsState(node) },
   );
   const eip = new aws.ec2.Eip(`${name}-eip`, { instance: instance.id, domain: "vpc", tags }, opts);
   return {

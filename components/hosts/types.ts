@@ -18,6 +18,14 @@ export interface HostArgs {
   readonly nixos?: { readonly pin: NixpkgsPin; readonly stateVersion: string };
 }
 
+/**
+ * A server whose node holds state (a vault's data, k3s's datastore) is protected: a change that
+ * would replace it fails, naming the field, unless the node says `allowReplace`.
+ */
+export function holdsState(node: FleetNode): boolean {
+  return node.roles.some((r) => r === "vault" || r === "k3s-server") && !node.allowReplace;
+}
+
 /** What a NixOS host is installed with, for its first-boot user data. */
 export function install(args: HostArgs): NixosInstall | undefined {
   return args.nixos && { branch: args.nixos.pin.branch, stateVersion: args.nixos.stateVersion };

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as vultr from "@ediri/vultr";
 import type { Os } from "../../core/fleet/catalog";
 import { userDataFor } from "../../core/render/userData";
-import { install, publicRules, type Host, type HostArgs } from "./types";
+import { holdsState, install, publicRules, type Host, type HostArgs } from "./types";
 
 /** Vultr's names for the images each os starts from. */
 export const VULTR_IMAGES: Record<Os, string> = {
@@ -70,10 +70,16 @@ export function vultrHost(args: HostArgs, sshKey: vultr.SSHKey): Host {
         : "",
       tags: ["clawd-mesh", args.mesh],
     },
-    // Vultr replaces a server whose os or user data changes (both are force-new). They only
-    // matter at first boot, so a new image or nixos-infect pin applies to new servers only;
-    // the push keeps the running ones current.
-    { parent, dependsOn: rules, ignoreChanges: ["osId", "userData"] },
+    // Vultr replaces a server whose os, user data, keys or hostname change (all force-new).
+    // They only matter at first boot, so a new image or nixos-infect pin applies to new servers
+    // only (the push keeps the running ones current), a new operator key reaches servers by
+    // the push, and a renamed node keeps its server (its label changes in place).
+    {
+      parent,
+      dependsOn: rules,
+      ignoreChanges: ["osId", "userData", "sshKeyIds", "hostname"],
+      protect: holdsState(node),
+    },
   );
   return {
     machine: instance.id,

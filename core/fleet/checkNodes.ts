@@ -138,6 +138,14 @@ export function checkNode(
       `write it like "${NIXOS_RELEASE}": the release the host was first installed with`,
     );
   }
+  if (n.formerName !== undefined && (!isDnsLabel(n.formerName) || n.formerName === n.name)) {
+    r.add(
+      `${path}.formerName`,
+      n.formerName,
+      n.formerName === n.name ? "is the node's own name" : "is not a DNS label",
+      "give the name the node had before the rename, or remove formerName once the rename is up",
+    );
+  }
   if (r.problems.length !== before || !address || meshIp === undefined) return undefined;
   return {
     name: n.name,
@@ -159,6 +167,8 @@ export function checkNode(
     ...(roles.includes("k3s-server") && { k3s: n.k3s ?? k3sSchema.parse({}) }),
     ...(n.aws && { aws: n.aws }),
     nixosStateVersion: n.nixosStateVersion,
+    ...(n.formerName !== undefined && { formerName: n.formerName }),
+    allowReplace: n.allowReplace,
   };
 }
 

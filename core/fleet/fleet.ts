@@ -47,6 +47,10 @@ export interface FleetNode {
   readonly k3s?: K3sSettings;
   readonly aws?: { readonly rootVolumeGb: number };
   readonly nixosStateVersion: string;
+  /** The name the node had before a rename (its resources are aliased to it). */
+  readonly formerName?: string;
+  /** Whether a change may replace its server although it holds state. */
+  readonly allowReplace: boolean;
 }
 
 /** The one nixpkgs every NixOS node of a stack builds from: a commit of a release branch. */

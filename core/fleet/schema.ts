@@ -109,6 +109,10 @@ export const nodeSchema = z
     aws: awsSchema.optional(),
     /** The release the host was installed with; never changes once the host exists. */
     nixosStateVersion: z.string().default(NIXOS_RELEASE),
+    /** The node's name before a rename: its server, keys and records carry over. */
+    formerName: z.string().optional(),
+    /** Lets a change replace the server of a node that holds state (vault, k3s server). */
+    allowReplace: z.boolean().default(false),
   })
   .strict();
 

@@ -106,6 +106,7 @@ export function collectProblems(raw: unknown): { problems: Problem[]; fleet?: Fl
     members.push({ path, name: input.name, ...(ip !== undefined && { meshIp: ip }) });
   }
   checkUnique(r, members);
+  checkFormerNames(r, rawNodes, members);
 
   const rolesRaw = rawNodes.flatMap(({ path, input }) =>
     input ? [{ path, roles: input.roles, ...(input.k3s && { k3s: input.k3s }) }] : [],
@@ -202,6 +203,33 @@ const PRIVATE = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10
 
 function isPrivate(cidr: Cidr): boolean {
   return PRIVATE.some((range) => range.prefix <= cidr.prefix && contains(range, cidr.network));
+}
+
+/**
+ * A former name must be free: a node or peer still named so would share its resources' names
+ * with the renamed node, and two nodes renamed from one name would both claim its server.
+ */
+function checkFormerNames(
+  r: Report,
+  nodes: readonly { path: string; input: { name: string; formerName?: string } | undefined }[],
+  members: readonly Member[],
+): void {
+  const seen = new Map<string, string>();
+  for (const { path, input } of nodes) {
+    const former = input?.formerName;
+    if (former === undefined || former === input?.name) continue;
+    const holder = members.find((m) => m.name === former);
+    const twice = seen.get(former);
+    if (holder || twice) {
+      r.add(
+        `${path}.formerName`,
+        former,
+        holder ? `is the name of ${holder.path}` : `is the formerName of ${twice} too`,
+        "a former name must belong to no node or peer now; rename one step at a time",
+      );
+    }
+    seen.set(former, path);
+  }
 }
 
 /** The mesh IP of a node whose other fields failed, so duplicates are still found. */

@@ -280,7 +280,10 @@ export class Deployment {
           this.update(goal, res, base, old as ResourceState, news),
         );
       case "protected-replace": {
-        const message = `unable to replace resource "${goal.urn}" as it is currently marked for protection. To unprotect the resource, remove the \`protect\` flag from the resource in your Pulumi program and run \`pulumi up\``;
+        // The CLI shows the step's diff beside the error: which fields would replace it.
+        const diff =
+          decision.keys.length > 0 ? ` [diff: ${decision.keys.map((k) => `~${k}`).join(" ")}]` : "";
+        const message = `unable to replace resource "${goal.urn}" as it is currently marked for protection. To unprotect the resource, remove the \`protect\` flag from the resource in your Pulumi program and run \`pulumi up\`${diff}`;
         return this.bail(goal.urn, message);
       }
       case "replace": {

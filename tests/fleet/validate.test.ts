@@ -286,6 +286,29 @@ const cases: [string, (f: Raw) => void, string][] = [
     (f) => (f.nodes[0].nixosStateVersion = "24.11.2"),
     'fleet.nodes[0].nixosStateVersion = "24.11.2": is not a NixOS release. Fix: write it like "26.05": the release the host was first installed with.',
   ],
+  [
+    "a former name still in use",
+    (f) => (f.nodes[2].formerName = "web"),
+    'fleet.nodes[2].formerName = "web": is the name of fleet.nodes[1]. Fix: a former name must belong to no node or peer now; rename one step at a time.',
+  ],
+  [
+    "one former name for two nodes",
+    (f) => {
+      f.nodes[1].formerName = "old";
+      f.nodes[2].formerName = "old";
+    },
+    'fleet.nodes[2].formerName = "old": is the formerName of fleet.nodes[1] too. Fix: a former name must belong to no node or peer now; rename one step at a time.',
+  ],
+  [
+    "a former name that is the node's own",
+    (f) => (f.nodes[1].formerName = f.nodes[1].name),
+    'fleet.nodes[1].formerName = "web": is the node\'s own name. Fix: give the name the node had before the rename, or remove formerName once the rename is up.',
+  ],
+  [
+    "allowReplace that is not a boolean",
+    (f) => (f.nodes[1].allowReplace = "yes"),
+    'fleet.nodes[1].allowReplace = "yes": should be a boolean. Fix: write it as a boolean.',
+  ],
 ];
 
 test.each(cases)("rejects %s", (_name, mutate, expected) => {

@@ -35,6 +35,7 @@ const INSTANCE_FORCE_NEW = [
 const OS = [
   { id: 2136, name: "Debian 12 x64 (bookworm)", family: "debian" },
   { id: 2284, name: "Ubuntu 24.04 LTS x64", family: "ubuntu" },
+  { id: 1743, name: "Ubuntu 22.04 LTS x64", family: "ubuntu" },
   { id: 2076, name: "Alpine Linux x64", family: "alpine" },
 ] as const;
 

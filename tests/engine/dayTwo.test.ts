@@ -1,0 +1,108 @@
+// Day-two changes through the lab's engine with stand-in clouds: a node added, renamed or
+// replaced, a new operator key — what the next `up` creates, replaces and runs, and in which
+// order. A small Clavitor fleet: the hub zurich (an existing host) and two Vultr vault nodes.
+import { loadStackFleet } from "../../core/fleet/load";
+import { EngineWorld, OPERATOR_ADDRESS } from "../helpers/engineWorld";
+import { PROJECT_DIR } from "../helpers/stacks";
+import type { StepRecord } from "../../lab/engine/deployment";
+
+jest.setTimeout(180_000);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Raw = Record<string, any>;
+
+/** clavitor with the named nodes only, first contact allowed from the operator's machine. */
+function clavitor(names: string[]): Raw {
+  const fleet = loadStackFleet(PROJECT_DIR, "clavitor") as Raw;
+  return {
+    ...fleet,
+    ssh: { ...fleet.ssh, firstContactFrom: [`${OPERATOR_ADDRESS}/32`] },
+    nodes: fleet.nodes.filter((n: Raw) => names.includes(n.name)),
+  };
+}
+
+const nameOf = (s: StepRecord) => s.urn.split("::").pop() as string;
+/** The steps that create, replace or delete something other than a command. */
+const machinery = (steps: readonly StepRecord[]) =>
+  steps
+    .filter((s) => ["create", "replace", "delete"].includes(s.op))
+    .filter((s) => !s.type.startsWith("command:"))
+    .map((s) => `${s.op} ${nameOf(s)}`);
+
+async function converged(fleet: Raw): Promise<EngineWorld> {
+  const w = new EngineWorld({ fleet });
+  const first = await w.run();
+  expect(first.errors).toEqual([]);
+  return w;
+}
+
+test("a new spoke converges in one up: the hub learns it before it is pushed", async () => {
+  const w = await converged(clavitor(["zurich", "tokyo"]));
+  w.setFleet(clavitor(["zurich", "tokyo", "seoul"]));
+  const second = await w.run();
+  expect(second.errors).toEqual([]);
+  const pushed = second.ran.filter((r) => r.kind === "push").map((r) => r.host);
+  // zurich (10.84.0.1) learns seoul's key first; seoul (10.84.0.11) is then pushed through
+  // it; tokyo too, as its firewall now lets seoul's ping in. Nothing is pushed twice.
+  expect(pushed[0]).toBe("10.84.0.1");
+  expect([...pushed].sort()).toEqual(["10.84.0.1", "10.84.0.10", "10.84.0.11"]);
+  expect(second.ran.filter((r) => r.kind === "bootstrap")).toHaveLength(1);
+});
+
+test("a renamed node keeps its server and keys: only its pushes run", async () => {
+  const w = await converged(clavitor(["zurich", "tokyo"]));
+  const renamed = clavitor(["zurich", "tokyo"]);
+  const tokyo = renamed.nodes.find((n: Raw) => n.name === "tokyo");
+  Object.assign(tokyo, { name: "tokio", formerName: "tokyo" });
+  w.setFleet(renamed);
+  const second = await w.run();
+  expect(second.errors).toEqual([]);
+  expect(machinery(second.steps)).toEqual([]);
+  // The instance's label changes in place; its hostname (force-new) is left as it was.
+  const instance = second.steps.find((s) => s.type === "vultr:index/instance:Instance");
+  expect([instance?.op, instance?.diffs]).toEqual(["update", ["label"]]);
+  expect(second.ran.filter((r) => r.kind === "bootstrap")).toEqual([]);
+  // Once it is up, formerName can go: nothing changes.
+  delete tokyo.formerName;
+  w.setFleet(renamed);
+  const third = await w.run();
+  expect(third.errors).toEqual([]);
+  expect(third.ran).toEqual([]);
+});
+
+test("a vault node's server is protected: a region change fails, naming the field", async () => {
+  const fleet = clavitor(["zurich", "tokyo"]);
+  const w = await converged(fleet);
+  const moved = structuredClone(fleet);
+  moved.nodes.find((n: Raw) => n.name === "tokyo").region = "sgp";
+  w.setFleet(moved);
+  const refused = await w.run();
+  expect(refused.errors).toEqual([
+    expect.stringMatching(
+      /unable to replace resource ".*::tokyo" as it is currently marked for protection.*\[diff: ~region\]/,
+    ),
+  ]);
+  expect(machinery(refused.steps)).toEqual([]);
+  // allowReplace lets it go: a new server, first contact with it, then its push.
+  moved.nodes.find((n: Raw) => n.name === "tokyo").allowReplace = true;
+  w.setFleet(moved);
+  const replaced = await w.run();
+  expect(replaced.errors).toEqual([]);
+  expect(machinery(replaced.steps)).toEqual(["replace tokyo"]);
+  const kinds = replaced.ran.map((r) => r.kind);
+  expect(kinds).toContain("bootstrap");
+  expect(kinds).toContain("push");
+});
+
+test("a new operator key replaces no server: the key pair is new, the instance keeps its own", async () => {
+  const fleet = loadStackFleet(PROJECT_DIR, "openclaw") as Raw;
+  fleet.ssh = { ...fleet.ssh, firstContactFrom: [`${OPERATOR_ADDRESS}/32`] };
+  const w = await converged(fleet);
+  const rotated = structuredClone(fleet);
+  rotated.ssh.authorizedKeys = [
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHrotatedrotatedrotatedrotatedrotatedrotatedro operator@new",
+  ];
+  w.setFleet(rotated);
+  const second = await w.run();
+  expect(machinery(second.steps)).toEqual(["replace server-1-keypair"]);
+  expect(second.errors).toEqual([]);
+});
