@@ -17,7 +17,7 @@ import { OllamaNode, type OllamaRoute } from "./ollamaNode";
 import { VaultNode } from "./vaultNode";
 import { VaultRollout } from "./vaultRollout";
 import { rolloutOrder } from "../core/plan/roles";
-import { pathNodes } from "../core/plan/route";
+import { nodesReadBy, pathNodes } from "../core/plan/route";
 import { WireGuardHub } from "./wireGuardHub";
 
 export interface MeshFleetArgs {
@@ -54,12 +54,21 @@ export class MeshFleet extends pulumi.ComponentResource {
     const { fleet } = args;
     const cloud = new CloudContext(name, this, fleet.ssh.authorizedKeys[0] ?? "");
     const facts = new Deferred<FleetFacts>();
+    // Each node reads the facts of the nodes its files and connections name, and no others:
+    // an unknown elsewhere (a node being added) leaves its push known in a preview.
+    const factsRead = new Map(fleet.nodes.map((n) => [n.name, new Deferred<FleetFacts>()]));
     const roleSecrets = new Map(fleet.nodes.map((n) => [n.name, new Deferred<SecretFiles>()]));
     let meshIsReady: (r: pulumi.Resource[]) => void = () => undefined;
     const meshReady = new Promise<pulumi.Resource[]>((resolve) => (meshIsReady = resolve));
     try {
-      this.nodes = this.createNodes(args, cloud, facts.output, roleSecrets, meshReady);
+      this.nodes = this.createNodes(args, cloud, factsRead, roleSecrets, meshReady);
       facts.resolve(factsOf(this.nodes));
+      for (const spec of fleet.nodes) {
+        const read = new Set(nodesReadBy(fleet, spec));
+        factsRead
+          .get(spec.name)
+          ?.resolve(factsOf(new Map([...this.nodes].filter(([name]) => read.has(name)))));
+      }
       meshIsReady(
         [...this.nodes.values()].flatMap((n) => (n.bootstrapped ? [n.bootstrapped] : [])),
       );
@@ -148,6 +157,7 @@ export class MeshFleet extends pulumi.ComponentResource {
       }
     } catch (error) {
       facts.reject(error);
+      for (const d of factsRead.values()) d.reject(error);
       meshIsReady([]);
       for (const d of roleSecrets.values()) d.reject(error);
       throw error;
@@ -177,7 +187,7 @@ export class MeshFleet extends pulumi.ComponentResource {
   private createNodes(
     args: MeshFleetArgs,
     cloud: CloudContext,
-    facts: pulumi.Output<FleetFacts>,
+    factsRead: ReadonlyMap<string, Deferred<FleetFacts>>,
     roleSecrets: ReadonlyMap<string, Deferred<SecretFiles>>,
     meshReady: Promise<pulumi.Resource[]>,
   ): Map<string, MeshNode> {
@@ -209,7 +219,7 @@ export class MeshFleet extends pulumi.ComponentResource {
           {
             fleet,
             node: spec,
-            facts,
+            facts: (factsRead.get(spec.name) as Deferred<FleetFacts>).output,
             roleSecrets: (roleSecrets.get(spec.name) as Deferred<SecretFiles>).output,
             credentials: args.credentials,
             cloud,

@@ -2,6 +2,7 @@
 // otherwise on its mesh address — through the entry node when there is one, or directly when
 // the operator is itself on the mesh. ssh_config and the program's connections both use this.
 import { publicSsh, type Fleet, type FleetNode } from "../fleet/fleet";
+import { hubOf } from "./wireguard";
 
 export type Route = { readonly via: "public" } | { readonly via: "mesh"; readonly jump?: string };
 
@@ -20,6 +21,17 @@ export function pathNodes(fleet: Fleet, node: FleetNode): string[] {
   return [...new Set([route.jump, hub?.name])].filter(
     (n): n is string => n !== undefined && n !== node.name,
   );
+}
+
+/**
+ * The nodes whose keys and addresses a node's bundle and connections read: itself, its
+ * WireGuard peers (a spoke: the hub; otherwise every node) and the nodes on its management
+ * path. Its push reads no others, so a node added elsewhere leaves it known in a preview.
+ */
+export function nodesReadBy(fleet: Fleet, node: FleetNode): string[] {
+  const hub = hubOf(fleet);
+  const peers = hub && hub.name !== node.name ? [hub.name] : fleet.nodes.map((n) => n.name);
+  return [...new Set([node.name, ...peers, ...pathNodes(fleet, node)])].sort();
 }
 
 export function managementRoute(fleet: Fleet, node: FleetNode): Route {

@@ -106,3 +106,17 @@ test("a new operator key replaces no server: the key pair is new, the instance k
   expect(machinery(second.steps)).toEqual(["replace server-1-keypair"]);
   expect(second.errors).toEqual([]);
 });
+
+test("a preview with a new spoke names the pushes that change: the others stay known", async () => {
+  const w = await converged(clavitor(["zurich", "tokyo"]));
+  w.setFleet(clavitor(["zurich", "tokyo", "seoul"]));
+  const preview = await w.run("preview");
+  expect(preview.errors).toEqual([]);
+  const step = (name: string) => preview.steps.find((s) => nameOf(s) === name);
+  const unknown = (name: string) => step(name)?.detail.some((d) => d.includes("unknown until up"));
+  // The hub's peer list holds seoul's key, not known before seoul exists.
+  expect([step("zurich-push")?.op, unknown("zurich-push")]).toEqual(["replace", true]);
+  // tokyo reads only its own and the hub's facts: its change (seoul's ping let in) is known.
+  expect([step("tokyo-push")?.op, unknown("tokyo-push")]).toEqual(["replace", false]);
+  expect(step("seoul-push")?.op).toBe("create");
+});

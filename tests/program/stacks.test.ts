@@ -263,12 +263,15 @@ describe("provider inputs", () => {
     }
   });
 
-  test("first-boot inputs never replace a running server: a new image or user data is for new ones", () => {
+  test("first-boot inputs never replace a running server: a new image, user data, operator key or hostname", () => {
     for (const i of byType(run("prod"), T.vultrInstance)) {
-      expect([i.name, [...i.ignoreChanges].sort()]).toEqual([i.name, ["osId", "userData"]]);
+      expect([i.name, [...i.ignoreChanges].sort()]).toEqual([
+        i.name,
+        ["hostname", "osId", "sshKeyIds", "userData"],
+      ]);
     }
     for (const i of byType(run("prod"), T.awsInstance)) {
-      expect([i.name, i.ignoreChanges]).toEqual([i.name, ["ami"]]);
+      expect([i.name, i.ignoreChanges]).toEqual([i.name, ["ami", "keyName"]]);
     }
   });
 
