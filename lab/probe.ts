@@ -38,6 +38,8 @@ interface Source {
   readonly netns: string;
   /** Over the mesh (a node or a peer), or from the internet. */
   readonly mesh: boolean;
+  /** A peer machine: it has tunnels only to the nodes that list it. */
+  readonly peer?: boolean;
   /** A peer the stack no longer names: it must reach nothing over the mesh. */
   readonly revoked?: boolean;
 }
@@ -49,6 +51,7 @@ interface Source {
  */
 export async function probeMatrix(lab: Lab): Promise<Matrix> {
   const contract = JSON.parse(lab.synthesis().files.get("fleet.json") ?? "{}") as {
+    mesh: { topology: string };
     nodes: ContractNode[];
     peers: { name: string }[];
   };
@@ -66,17 +69,28 @@ export async function probeMatrix(lab: Lab): Promise<Matrix> {
       name,
       netns: lab.peerHost(name)?.netns ?? "",
       mesh: true,
+      peer: true,
       revoked: !(contract.peers ?? []).some((p) => p.name === name),
     })),
   ].filter((s) => s.netns);
   const rows = await parallel(sources, 6, async (source) => {
-    const wanted: { to: ContractNode; check: Check; host: string; port?: number }[] = [];
+    const wanted: { to: ContractNode; via: Source; check: Check; host: string; port?: number }[] =
+      [];
     for (const to of contract.nodes) {
       if (to.name === source.name) continue;
-      const host = source.mesh ? to.meshIp : publicIp.get(to.name);
+      // A peer reaches over the mesh the nodes it has a tunnel to (in hub-spoke, all, through
+      // the hub); any other node it reaches as the internet does, at its public address. A
+      // revoked peer is tried over the mesh: that is what must be closed to it.
+      const tunnelled =
+        !source.peer ||
+        source.revoked === true ||
+        contract.mesh.topology === "hub-spoke" ||
+        to.meshAccess.some((a) => a.from === source.name);
+      const via: Source = { ...source, mesh: source.mesh && tunnelled };
+      const host = via.mesh ? to.meshIp : publicIp.get(to.name);
       if (!host) continue; // behind NAT: nothing on the internet can address it
-      for (const port of TCP_PORTS) wanted.push({ to, check: `tcp/${port}`, host, port });
-      if (source.mesh) wanted.push({ to, check: "ping", host });
+      for (const port of TCP_PORTS) wanted.push({ to, via, check: `tcp/${port}`, host, port });
+      if (via.mesh) wanted.push({ to, via, check: "ping", host });
     }
     const ran = await execAsync("ip", ["netns", "exec", source.netns, TSX, AGENT], {
       input: JSON.stringify(wanted.map((w) => ({ host: w.host, port: w.port }))),
@@ -88,7 +102,7 @@ export async function probeMatrix(lab: Lab): Promise<Matrix> {
       from: source.name,
       to: w.to.name,
       check: w.check,
-      expected: expected(w.to, source, w.check),
+      expected: expected(w.to, w.via, w.check),
       actual: results[i] ?? false,
     }));
   });
