@@ -21,11 +21,11 @@ function clavitor(names: string[]): Raw {
 }
 
 const nameOf = (s: StepRecord) => s.urn.split("::").pop() as string;
-/** The steps that create, replace or delete something other than a command. */
+/** The steps that create, replace or delete something real: not a command, not a component. */
 const machinery = (steps: readonly StepRecord[]) =>
   steps
     .filter((s) => ["create", "replace", "delete"].includes(s.op))
-    .filter((s) => !s.type.startsWith("command:"))
+    .filter((s) => !s.type.startsWith("command:") && !s.type.startsWith("clawd-mesh:"))
     .map((s) => `${s.op} ${nameOf(s)}`);
 
 async function converged(fleet: Raw): Promise<EngineWorld> {
@@ -119,4 +119,82 @@ test("a preview with a new spoke names the pushes that change: the others stay k
   // tokyo reads only its own and the hub's facts: its change (seoul's ping let in) is known.
   expect([step("tokyo-push")?.op, unknown("tokyo-push")]).toEqual(["replace", false]);
   expect(step("seoul-push")?.op).toBe("create");
+});
+
+/** clawd (seed 000, full mesh, an entry node, a host behind NAT), first contact from here. */
+function clawd(): Raw {
+  const fleet = loadStackFleet(PROJECT_DIR, "clawd") as Raw;
+  return { ...fleet, ssh: { ...fleet.ssh, firstContactFrom: [`${OPERATOR_ADDRESS}/32`] } };
+}
+
+test("a new cloud node in a full mesh converges in one up; every node learns it", async () => {
+  const fleet = clawd();
+  const w = await converged(fleet);
+  const grown = structuredClone(fleet);
+  grown.nodes.push({
+    name: "paris",
+    provider: "vultr",
+    region: "cdg",
+    plan: "vc2-1c-1gb",
+    os: "debian",
+    meshIp: "10.0.0.5",
+  });
+  w.setFleet(grown);
+  const second = await w.run();
+  expect(second.errors).toEqual([]);
+  expect(machinery(second.steps).sort()).toEqual(
+    expect.arrayContaining(["create paris", "create paris-wg-key", "create paris-host-key"]),
+  );
+  expect(machinery(second.steps).every((s) => s.startsWith("create "))).toBe(true);
+  const pushed = second.ran.filter((r) => r.kind === "push").map((r) => r.host);
+  // clawd and plutos on their public SSH; nexus, brutus and paris over the mesh through clawd.
+  expect(pushed.sort()).toEqual([
+    "10.0.0.1",
+    "10.0.0.3",
+    "10.0.0.5",
+    "85.215.46.147",
+    "87.106.3.190",
+  ]);
+  // First contact with paris only, on its public side, as its image's user.
+  expect(second.ran.filter((r) => r.kind === "bootstrap").map((r) => r.user)).toEqual(["root"]);
+});
+
+test("a new host behind NAT gets first contact at the address given for it, then its push", async () => {
+  const fleet = clavitor(["zurich", "tokyo"]);
+  const w = await converged(fleet);
+  const grown = structuredClone(fleet);
+  grown.nodes.push({
+    name: "attic",
+    provider: "existing",
+    region: "home",
+    os: "debian",
+    publicIp: null,
+    firstContactAddress: "192.168.1.60:22",
+    sshHostKey: fleet.nodes[0].sshHostKey,
+    id: 30,
+  });
+  w.setFleet(grown);
+  const second = await w.run();
+  expect(second.errors).toEqual([]);
+  const bootstraps = second.ran.filter((r) => r.kind === "bootstrap");
+  expect(bootstraps.map((r) => [r.host, r.user])).toEqual([["192.168.1.60", "soc"]]);
+  // The hub learns attic first; attic is then pushed over the mesh, through it.
+  const pushed = second.ran.filter((r) => r.kind === "push").map((r) => r.host);
+  expect(pushed[0]).toBe("10.84.0.1");
+  expect(pushed).toContain("10.84.0.30");
+});
+
+test("a role added to a node replaces nothing: its files land by the push", async () => {
+  const fleet = clavitor(["zurich", "tokyo"]);
+  const w = await converged(fleet);
+  const more = structuredClone(fleet);
+  const tokyo = more.nodes.find((n: Raw) => n.name === "tokyo");
+  tokyo.roles = [...tokyo.roles, "ollama"];
+  tokyo.ollama = { models: [{ name: "qwen2.5-coder:3b", purpose: "coding" }] };
+  w.setFleet(more);
+  const second = await w.run();
+  expect(second.errors).toEqual([]);
+  expect(machinery(second.steps).filter((s) => !s.includes("clawd-mesh:"))).toEqual([]);
+  const replaced = second.steps.filter((s) => s.op === "replace").map(nameOf);
+  expect(replaced).toEqual(["tokyo-push"]);
 });
