@@ -110,7 +110,8 @@ async function check(lab: Lab): Promise<number> {
   printMatrix(matrix, lab.options.log);
   const mismatches = matrix.cells.filter((c) => c.actual !== c.expected).length;
   lab.options.log(
-    `${matrix.cells.length} probes in ${seconds(started)} s, ${mismatches} mismatch(es)`,
+    `${matrix.cells.length} probes in ${seconds(started)} s, ${mismatches} mismatch(es)` +
+      (matrix.settled > 0 ? ` (${matrix.settled} agreed only when tried again)` : ""),
   );
   return mismatches;
 }

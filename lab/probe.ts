@@ -21,6 +21,8 @@ export interface Matrix {
   readonly sources: readonly string[];
   readonly targets: readonly string[];
   readonly cells: readonly Cell[];
+  /** Cells that disagreed at first and agreed when tried again. */
+  readonly settled: number;
 }
 
 interface ContractNode {
@@ -74,8 +76,7 @@ export async function probeMatrix(lab: Lab): Promise<Matrix> {
     })),
   ].filter((s) => s.netns);
   const rows = await parallel(sources, 6, async (source) => {
-    const wanted: { to: ContractNode; via: Source; check: Check; host: string; port?: number }[] =
-      [];
+    const wanted: Wanted[] = [];
     for (const to of contract.nodes) {
       if (to.name === source.name) continue;
       // A peer reaches over the mesh the nodes it has a tunnel to (in hub-spoke, all, through
@@ -92,25 +93,68 @@ export async function probeMatrix(lab: Lab): Promise<Matrix> {
       for (const port of TCP_PORTS) wanted.push({ to, via, check: `tcp/${port}`, host, port });
       if (via.mesh) wanted.push({ to, via, check: "ping", host });
     }
-    const ran = await execAsync("ip", ["netns", "exec", source.netns, TSX, AGENT], {
-      input: JSON.stringify(wanted.map((w) => ({ host: w.host, port: w.port }))),
-      timeoutMs: 60_000,
-    });
-    if (ran.status !== 0) throw new Error(`probes from ${source.name} failed: ${ran.stderr}`);
-    const results = JSON.parse(ran.stdout) as boolean[];
-    return wanted.map((w, i): Cell => ({
+    const results = await probeFrom(source, wanted);
+    return wanted.map((w, i): Probed => ({
       from: source.name,
       to: w.to.name,
       check: w.check,
       expected: expected(w.to, w.via, w.check),
       actual: results[i] ?? false,
+      probe: w,
     }));
+  });
+  // A cell that disagrees is tried again, a few times within one WireGuard keepalive: a
+  // tunnel to a host behind NAT can need the host's next keepalive after its peers re-sync.
+  // What still disagrees then is a mismatch; what settled is counted, so it stays visible.
+  let open = rows.flat().filter((c) => c.actual !== c.expected);
+  const first = open.length;
+  for (let round = 0; round < RETRY_ROUNDS && open.length > 0; round++) {
+    await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
+    const bySource = new Map<string, Probed[]>();
+    for (const c of open) bySource.set(c.from, [...(bySource.get(c.from) ?? []), c]);
+    await parallel([...bySource.values()], 6, async (cells) => {
+      const results = await probeFrom(
+        cells[0]!.probe.via,
+        cells.map((c) => c.probe),
+      );
+      cells.forEach((c, i) => (c.actual = results[i] ?? false));
+    });
+    open = open.filter((c) => c.actual !== c.expected);
+  }
+  const cells = rows.flat().map(({ probe, ...cell }): Cell => {
+    void probe;
+    return cell;
   });
   return {
     sources: sources.map((s) => s.name),
     targets: contract.nodes.map((n) => n.name),
-    cells: rows.flat(),
+    cells,
+    settled: first - open.length,
   };
+}
+
+/** A cell while it is probed: its answer may change when it is tried again. */
+type Probed = Omit<Cell, "actual"> & { actual: boolean; probe: Wanted };
+
+interface Wanted {
+  readonly to: ContractNode;
+  readonly via: Source;
+  readonly check: Check;
+  readonly host: string;
+  readonly port?: number;
+}
+
+const RETRY_ROUNDS = 3;
+const RETRY_PAUSE_MS = 8_000;
+
+/** One probe agent in the source's namespace; true per reachable target. */
+async function probeFrom(source: Source, wanted: readonly Wanted[]): Promise<boolean[]> {
+  const ran = await execAsync("ip", ["netns", "exec", source.netns, TSX, AGENT], {
+    input: JSON.stringify(wanted.map((w) => ({ host: w.host, port: w.port }))),
+    timeoutMs: 60_000,
+  });
+  if (ran.status !== 0) throw new Error(`probes from ${source.name} failed: ${ran.stderr}`);
+  return JSON.parse(ran.stdout) as boolean[];
 }
 
 function expected(to: ContractNode, source: Source, check: Check): boolean {

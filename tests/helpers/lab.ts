@@ -63,6 +63,14 @@ export function counts(run: EngineRun): Record<string, number> {
   return { created, updated, replaced, deleted, unchanged, commands } as Record<string, number>;
 }
 
+/** The steps an operation printed that changed something: op symbol, type and name. */
+export function changed(run: EngineRun): { op: string; type: string; name: string }[] {
+  return run.lines.flatMap((line) => {
+    const m = /^ {2}(\+-|--|\+|~|-) (\S+) (\S+)/.exec(line);
+    return m ? [{ op: m[1] as string, type: m[2] as string, name: m[3] as string }] : [];
+  });
+}
+
 export function stopLab(): void {
   labDown(() => undefined);
 }

@@ -1,0 +1,154 @@
+// Day two on a converged lab of seed 000 (clawd: full mesh, an entry node, a host behind NAT),
+// each change one `up` through the engine as an operator would make it — a node added, renamed,
+// given a role, removed — ending with the reachability matrix at no mismatch, while a watcher
+// keeps logging in to every node as the operator: the longest stretch a node did not answer
+// is reported per change.
+import type { Lab } from "../../lab/lab";
+import { changed, counts, mismatches, probeMatrix, startLab, stopLab, up } from "../helpers/lab";
+import { startOllama } from "../../lab/standins";
+import type { RawFleet } from "../../lab/twin";
+import { loadStackFleet } from "../../core/fleet/load";
+import { PROJECT_DIR } from "../helpers/stacks";
+
+let lab: Lab;
+beforeAll(async () => {
+  lab = await startLab("clawd");
+}, 300_000);
+afterAll(() => stopLab());
+
+const report: string[] = [];
+afterAll(() => console.log(`day two on clawd:\n${report.join("\n")}`));
+
+/**
+ * Logs in to each node in turn over its management path until stopped; the longest gap
+ * between two answers of a node is how long the operator could not reach it (to within one
+ * round of logins).
+ */
+function watch(nodes: readonly string[]): { stop: () => Promise<Record<string, number>> } {
+  const last = new Map(nodes.map((n) => [n, Date.now()]));
+  const gap = new Map(nodes.map((n) => [n, 0]));
+  let running = true;
+  const loop = (async () => {
+    const deadline = Date.now() + 300_000;
+    while (running && Date.now() < deadline) {
+      for (const node of nodes) {
+        const r = await lab.ssh(node, "true", "", 10_000);
+        if (r.status === 0) {
+          const now = Date.now();
+          gap.set(node, Math.max(gap.get(node) ?? 0, now - (last.get(node) ?? now)));
+          last.set(node, now);
+        }
+      }
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return Object.fromEntries([...gap].map(([n, ms]) => [n, ms / 1000]));
+    },
+  };
+}
+
+/** One change: an up, timed, watched from the operator's side; the matrix after it. */
+async function change(what: string, fleet: RawFleet, watched: readonly string[]) {
+  lab.useFleet(fleet);
+  const watcher = watch(watched);
+  const started = Date.now();
+  const run = await up(lab);
+  const seconds = (Date.now() - started) / 1000;
+  const gaps = await watcher.stop();
+  startOllama(lab);
+  const matrix = await probeMatrix(lab);
+  expect(mismatches(matrix)).toEqual([]);
+  const pushed = changed(run)
+    .filter((s) => (s.op === "+-" || s.op === "+") && s.name.endsWith("-push"))
+    .map((s) => s.name.replace(/-push$/, ""));
+  const longest = Object.entries(gaps).sort((a, b) => b[1] - a[1])[0];
+  report.push(
+    `  ${what}: ${seconds.toFixed(1)} s, pushed ${pushed.join(", ") || "none"}; longest a node did not answer: ${longest?.[0]} ${longest?.[1].toFixed(1)} s; ${matrix.settled} probe(s) agreed only when tried again`,
+  );
+  return { run, gaps };
+}
+
+/** The stack file's fleet, as the operator edits it. */
+const base = (): RawFleet => loadStackFleet(PROJECT_DIR, "clawd") as RawFleet;
+const EXISTING = ["clawd", "brutus", "plutos", "nexus"];
+const paris = {
+  name: "paris",
+  provider: "vultr",
+  region: "cdg",
+  plan: "vc2-1c-1gb",
+  os: "debian",
+  meshIp: "10.0.0.5",
+};
+
+test("a node added in a full mesh converges in one up, and every node learns it", async () => {
+  const { run, gaps } = await change(
+    "add paris",
+    { ...base(), nodes: [...base().nodes, paris] },
+    EXISTING,
+  );
+  expect(counts(run)).toMatchObject({ deleted: 0, replaced: 4 }); // the other four pushes
+  expect(lab.nodeHost("paris")).toBeDefined();
+  const key = lab.facts().get("paris")!.wgPublicKey;
+  for (const node of EXISTING) {
+    expect([node, lab.nodeHost(node)!.run("wg", ["show", "wg0", "peers"])]).toEqual([
+      node,
+      expect.stringContaining(key),
+    ]);
+  }
+  // wg syncconf keeps the tunnels that stay: no node went dark for a whole rollback window.
+  for (const [node, s] of Object.entries(gaps)) expect([node, s < 30]).toEqual([node, true]);
+}, 400_000);
+
+test("renamed with formerName: the same server and keys, only pushes run", async () => {
+  const key = lab.facts().get("paris")!.wgPublicKey;
+  const fleet = base();
+  const { run } = await change(
+    "rename paris to lyon",
+    { ...fleet, nodes: [...fleet.nodes, { ...paris, name: "lyon", formerName: "paris" }] },
+    EXISTING,
+  );
+  expect(counts(run)).toMatchObject({ created: 0, deleted: 0 });
+  expect(lab.facts().get("lyon")?.wgPublicKey).toBe(key);
+  // The lab still knows the machine by the name it was booted with: it is the same one.
+  expect(lab.nodeHost("paris")).toBeDefined();
+}, 400_000);
+
+test("a role added: nothing replaced but the push; the role's port opens where the rules say", async () => {
+  const fleet = base();
+  const lyon = {
+    ...paris,
+    name: "lyon",
+    roles: ["ollama"],
+    ollama: { models: [{ name: "qwen2.5-coder:3b", purpose: "coding" }] },
+  };
+  const { run } = await change(
+    "give lyon the ollama role",
+    {
+      ...fleet,
+      nodes: [...fleet.nodes, lyon],
+      access: [...fleet.access, { from: ["node:clawd"], to: ["node:lyon"], tcp: [11434] }],
+    },
+    EXISTING,
+  );
+  expect(counts(run)).toMatchObject({ deleted: 0 });
+  const replaced = changed(run).filter((s) => s.op === "+-");
+  expect(replaced.every((s) => s.name.endsWith("-push"))).toBe(true);
+  const nft = lab.nodeHost("paris")!.run("nft", ["list", "table", "inet", "clawd_mesh"]);
+  expect(nft).toMatch(/11434/);
+}, 400_000);
+
+test("removed: its server goes, and every node drops it in the same up", async () => {
+  const key = lab.facts().get("lyon")!.wgPublicKey;
+  const { run } = await change("remove lyon", base(), EXISTING);
+  expect(counts(run).deleted).toBeGreaterThan(0);
+  expect(lab.nodeHost("paris")).toBeUndefined();
+  for (const node of EXISTING) {
+    expect([node, lab.nodeHost(node)!.run("wg", ["show", "wg0", "peers"])]).toEqual([
+      node,
+      expect.not.stringContaining(key),
+    ]);
+  }
+}, 400_000);
