@@ -29,8 +29,10 @@ async function main(): Promise<number> {
   const ssh = sshTransport({ env: process.env });
   const say = (line: string) => process.stderr.write(`clawd-mesh[${plan.node}]: ${line}\n`);
   const bootstrap = plan.mode === "bootstrap";
+  const decommission = plan.mode === "decommission";
+  const doing = bootstrap ? "first contact" : decommission ? "the decommission" : "the push";
 
-  say(`${bootstrap ? "first contact" : "push"} to ${describe(plan.apply)}`);
+  say(`${doing} to ${describe(plan.apply)}`);
   if (!bootstrap && !plan.apply.proxy && (await unreachable(plan.apply))) {
     // No route at all: this machine reaches the node over the mesh, as a WireGuard peer, and is
     // not on it. Retrying for minutes would not change that.
@@ -41,14 +43,12 @@ async function main(): Promise<number> {
   const applied = await ssh
     .remote({
       connection: connection(plan.apply, plan, secrets.privateKey),
-      command: pushCommand({ bootstrap, windowSeconds: plan.windowSeconds }),
+      command: pushCommand({ bootstrap, decommission, windowSeconds: plan.windowSeconds }),
       stdin: secrets.archive,
     })
     .catch((error: unknown) => {
       // Never reached, refused before the switch, or lost during it: the node's own words.
-      throw new Error(
-        `${plan.node}: ${bootstrap ? "first contact" : "the push"} failed: ${text(error)}`,
-      );
+      throw new Error(`${plan.node}: ${doing} failed: ${text(error)}`);
     });
   const outcome = applyOutcome(applied.stdout);
   // A fresh connection: its arrival over the new configuration is the first proof.
@@ -69,7 +69,9 @@ async function main(): Promise<number> {
         ? `no connection over ${describe(plan.confirm)} within ${plan.windowSeconds} s of the switch`
         : text(error);
       throw new Error(
-        `${plan.node}: the switch was not confirmed: ${message}. The node goes back to its previous configuration by itself, ${plan.windowSeconds} s after the switch.`,
+        decommission
+          ? `${plan.node}: the decommission was not confirmed over ${describe(plan.confirm)}, the way its owner logs in: ${message}. The node goes back on the mesh by itself, ${plan.windowSeconds} s after the switch.`
+          : `${plan.node}: the switch was not confirmed: ${message}. The node goes back to its previous configuration by itself, ${plan.windowSeconds} s after the switch.`,
       );
     });
   const result =

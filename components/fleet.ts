@@ -56,18 +56,22 @@ export class MeshFleet extends pulumi.ComponentResource {
     const facts = new Deferred<FleetFacts>();
     // Each node reads the facts of the nodes its files and connections name, and no others:
     // an unknown elsewhere (a node being added) leaves its push known in a preview.
-    const factsRead = new Map(fleet.nodes.map((n) => [n.name, new Deferred<FleetFacts>()]));
+    const factsRead = new Map(
+      [...fleet.nodes, ...fleet.leaving].map((n) => [n.name, new Deferred<FleetFacts>()]),
+    );
     const roleSecrets = new Map(fleet.nodes.map((n) => [n.name, new Deferred<SecretFiles>()]));
     let meshIsReady: (r: pulumi.Resource[]) => void = () => undefined;
     const meshReady = new Promise<pulumi.Resource[]>((resolve) => (meshIsReady = resolve));
     try {
-      this.nodes = this.createNodes(args, cloud, factsRead, roleSecrets, meshReady);
+      const leaving = this.createLeaving(args, cloud, factsRead, meshReady);
+      this.nodes = this.createNodes(args, cloud, factsRead, roleSecrets, meshReady, leaving);
       facts.resolve(factsOf(this.nodes));
-      for (const spec of fleet.nodes) {
-        const read = new Set(nodesReadBy(fleet, spec));
+      const all = new Map([...this.nodes, ...leaving]);
+      for (const spec of [...fleet.nodes, ...fleet.leaving]) {
+        const read = new Set(nodesReadBy(spec.decommission ? withNode(fleet, spec) : fleet, spec));
         factsRead
           .get(spec.name)
-          ?.resolve(factsOf(new Map([...this.nodes].filter(([name]) => read.has(name)))));
+          ?.resolve(factsOf(new Map([...all].filter(([name]) => read.has(name)))));
       }
       meshIsReady(
         [...this.nodes.values()].flatMap((n) => (n.bootstrapped ? [n.bootstrapped] : [])),
@@ -190,6 +194,7 @@ export class MeshFleet extends pulumi.ComponentResource {
     factsRead: ReadonlyMap<string, Deferred<FleetFacts>>,
     roleSecrets: ReadonlyMap<string, Deferred<SecretFiles>>,
     meshReady: Promise<pulumi.Resource[]>,
+    leaving: ReadonlyMap<string, MeshNode>,
   ): Map<string, MeshNode> {
     const { fleet } = args;
     const nodes = new Map<string, MeshNode>();
@@ -207,11 +212,18 @@ export class MeshFleet extends pulumi.ComponentResource {
       ordered.push(node);
     };
     for (const node of fleet.nodes) visit(node, []);
+    // A node on a leaving host's path drops it only once that host has been given back.
+    const givenBack = (name: string) =>
+      fleet.leaving.flatMap((l) => {
+        const push = leaving.get(l.name)?.push;
+        return push && pathNodes(withNode(fleet, l), l).includes(name) ? [push] : [];
+      });
     for (const spec of ordered) {
       const before = (paths.get(spec.name) ?? []).flatMap((name) => {
         const push = nodes.get(name)?.push;
         return push ? [push] : [];
       });
+      before.push(...givenBack(spec.name));
       nodes.set(
         spec.name,
         new MeshNode(
@@ -232,6 +244,39 @@ export class MeshFleet extends pulumi.ComponentResource {
       );
     }
     return nodes;
+  }
+
+  /**
+   * Existing hosts leaving the mesh: each is planned as a member once more (its management
+   * path is the one it has now) and its push gives it back as first contact found it.
+   */
+  private createLeaving(
+    args: MeshFleetArgs,
+    cloud: CloudContext,
+    factsRead: ReadonlyMap<string, Deferred<FleetFacts>>,
+    meshReady: Promise<pulumi.Resource[]>,
+  ): Map<string, MeshNode> {
+    const leaving = new Map<string, MeshNode>();
+    for (const spec of args.fleet.leaving) {
+      leaving.set(
+        spec.name,
+        new MeshNode(
+          spec.name,
+          {
+            fleet: withNode(args.fleet, spec),
+            node: spec,
+            facts: (factsRead.get(spec.name) as Deferred<FleetFacts>).output,
+            roleSecrets: pulumi.output<SecretFiles>({}),
+            credentials: args.credentials,
+            cloud,
+            meshReady,
+            push: args.push,
+          },
+          { parent: this, aliases: formerAlias(spec, "") },
+        ),
+      );
+    }
+    return leaving;
   }
 
   private vaultOf(name: string): VaultNode {
@@ -291,4 +336,9 @@ function factsOf(nodes: ReadonlyMap<string, MeshNode>): pulumi.Output<FleetFacts
  */
 function formerAlias(node: FleetNode, suffix: string): pulumi.Alias[] {
   return node.formerName ? [{ name: `${node.formerName}${suffix}` }] : [];
+}
+
+/** The fleet as it was with a leaving node still in it. */
+function withNode(fleet: Fleet, node: FleetNode): Fleet {
+  return { ...fleet, nodes: [...fleet.nodes, node].sort((a, b) => a.name.localeCompare(b.name)) };
 }

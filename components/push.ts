@@ -8,7 +8,9 @@
 //   and its content is ignored afterwards: a later change never re-runs it on a host whose
 //   public SSH the cut-over closed, and a new machine (even at the same address) gets it again.
 // - The push (`-push`): over the management path once every node has had its first contact,
-//   again whenever the bundle, a secret or the machine changes.
+//   again whenever the bundle, a secret or the machine changes. For an existing host leaving
+//   the mesh, it gives the host back as first contact found it, before the nodes on its
+//   management path drop it.
 import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
 import type { Fleet, FleetNode } from "../core/fleet/fleet";
@@ -95,13 +97,23 @@ export function createPushes(a: PushArgs): Pushes {
   const bootstrapped = needsBootstrap(a.node) ? bootstrap(a) : undefined;
   if (a.settings.firstContactOnly) return { ...(bootstrapped && { bootstrapped }) };
   const route = managementHops(a.fleet, a.node, a.facts);
+  // A leaving host is reached the way it is managed now, and confirmed the way first contact
+  // came in: its owner's way back in is the proof.
+  const leaving = a.node.decommission;
   const push = new local.Command(
     `${a.name}-push`,
     {
       create: PUSH_COMMAND,
-      environment: plan(a, "push", route, route),
+      environment: leaving
+        ? plan(
+            a,
+            "decommission",
+            route,
+            firstContactRoute(a.node, a.fleet.ssh.adminUser, a.fleet.ssh.port, a.facts),
+          )
+        : plan(a, "push", route, route),
       stdin: secrets(a),
-      triggers: [...a.triggers, a.machine],
+      triggers: [...a.triggers, a.machine, ...(leaving ? ["decommission"] : [])],
     },
     {
       parent: a.parent,

@@ -5,6 +5,8 @@
 # "clawd-mesh: armed TOKEN ACTIVATED_AT"; `confirm TOKEN`, over a fresh connection, keeps it.
 # --bootstrap (first contact, over the public address): public SSH stays open and sshd keeps
 # listening everywhere until a later push, proven over the mesh, closes them.
+# --decommission (a host leaving the mesh): puts back what first contact found, detached from
+# this session (which runs over the mesh being taken down); confirmed the way the owner logs in.
 set -eu
 dir=$1
 shift
@@ -13,6 +15,7 @@ window=120
 while [ $# -gt 0 ]; do
   case $1 in
     --bootstrap) mode=bootstrap ;;
+    --decommission) mode=decommission ;;
     --window)
       window=$2
       shift
@@ -275,6 +278,17 @@ arm() {
     echo $! >"$PENDING/sleeper"
   fi
 }
+
+if [ "$mode" = decommission ]; then
+  [ -d "$STATE/original" ] ||
+    fail "there is no record of what first contact found on this node (its first contact came before clawd-mesh kept one): take it out of the mesh by hand; nothing was changed"
+  arm
+  date +%s >"$PENDING/activated"
+  # Answer first: the switch takes down the tunnel this session may be running over.
+  setsid sh "$PENDING/scripts/decommission.sh" "$token" </dev/null >>"$STATE/rollback.log" 2>&1 &
+  echo "clawd-mesh: armed $token $(cat "$PENDING/activated")"
+  exit 0
+fi
 
 if [ "$NODE_OS" = nixos ]; then
   # Before anything is armed: a download that fails or a tree whose hash differs changes nothing.

@@ -23,7 +23,7 @@ deadline=$(($(cat "$PENDING/deadline") - 5))
 # identity (key, address, port) as it was, a session that is still live (under 180 s old):
 # wg syncconf keeps sessions, so a live one crossed the switch intact.
 wg_proven() {
-  [ "$(cat "$PENDING/mode")" = bootstrap ] && return 0
+  case $(cat "$PENDING/mode") in bootstrap | decommission) return 0 ;; esac
   same_identity=no
   [ "$(cat "$PENDING/wg-before")" = "$(cat "$PENDING/wg-after")" ] && same_identity=yes
   while :; do
@@ -45,6 +45,17 @@ services_up() {
   return 0
 }
 
+# A decommission switches detached from the session that asked for it: what is confirmed is
+# the host as given back, so wait for that switch to be done (it fails if the switch failed).
+switched() {
+  [ "$(cat "$PENDING/mode")" = decommission ] || return 0
+  while [ ! -f "$PENDING/switched" ]; do
+    [ "$(date +%s)" -ge "$deadline" ] && return 1
+    sleep 1
+  done
+}
+
+switched || fail "check failed: the host was not given back (see $STATE/rollback.log); it goes back on the mesh by $(cat "$PENDING/deadline")"
 if ! wg_proven; then
   who=${HANDSHAKE_PEER:-any peer}
   fail "check failed: no WireGuard handshake with $who since the switch; the node restores its previous configuration by $(cat "$PENDING/deadline")"
@@ -61,5 +72,17 @@ if [ "$(cat "$PENDING/kind")" = nixos ]; then
   # The tree apply built and tested from: the boot entry is the system that was confirmed.
   nixos_rebuild switch "$(cat "$PENDING/nixpkgs")" >/dev/null
 fi
+case $(cat "$PENDING/mode") in
+  bootstrap)
+    # What first contact found, kept for the day the host leaves the mesh.
+    [ -d "$STATE/original" ] || cp -Rp "$PENDING/previous" "$STATE/original"
+    ;;
+  decommission)
+    # The owner's way in works: the receiver and its sudo rule go too, the owner's grants return.
+    restore_access "$STATE/original"
+    rm -rf "$STATE/original"
+    date +%s >"$STATE/decommissioned"
+    ;;
+esac
 rm -rf "$PENDING"
 echo "clawd-mesh: confirmed $token"

@@ -112,11 +112,24 @@ snapshot() {
   done
 }
 
+# restore DIR [keep-access]: puts back what snapshot DIR holds. keep-access leaves the receiver
+# and the sudo rules as they are (a decommission is confirmed through them).
 restore() {
   if [ -f "$1/nixos.tar" ]; then
     rm -rf /etc/nixos
     tar -C /etc -xf "$1/nixos.tar"
   fi
+  [ "${2:-}" = keep-access ] || restore_access "$1"
+  for f in $(managed_files); do
+    case $f in
+      /usr/local/sbin/clawd-mesh-receive | /etc/sudoers.d/clawd-mesh) continue ;;
+    esac
+    restore_file "$1" "$f"
+  done
+}
+
+# The receiver and the sudo rules (files and group memberships) as snapshot $1 holds them.
+restore_access() {
   if [ -f "$1/sudoers.tar" ]; then
     rm -rf /etc/sudoers.d
     tar -C /etc -xf "$1/sudoers.tar"
@@ -124,13 +137,17 @@ restore() {
   while read -r group; do
     [ -n "$group" ] && group_member add "$ADMIN_USER" "$group"
   done <"$1/sudo-groups"
-  for f in $(managed_files); do
-    if [ -e "$1/files$f" ]; then
-      cp -p "$1/files$f" "$f"
-    elif grep -qx "$f" "$1/absent"; then
-      rm -f "$f"
-    fi
+  for f in /usr/local/sbin/clawd-mesh-receive /etc/sudoers.d/clawd-mesh; do
+    restore_file "$1" "$f"
   done
+}
+
+restore_file() {
+  if [ -e "$1/files$2" ]; then
+    cp -p "$1/files$2" "$2"
+  elif grep -qx "$2" "$1/absent"; then
+    rm -f "$2"
+  fi
 }
 
 # group_member add|remove USER GROUP, with whichever tool the OS has.

@@ -146,6 +146,7 @@ export function checkNode(
       "give the name the node had before the rename, or remove formerName once the rename is up",
     );
   }
+  if (n.decommission) checkDecommission(r, path, n, roles);
   if (r.problems.length !== before || !address || meshIp === undefined) return undefined;
   return {
     name: n.name,
@@ -169,7 +170,39 @@ export function checkNode(
     nixosStateVersion: n.nixosStateVersion,
     ...(n.formerName !== undefined && { formerName: n.formerName }),
     allowReplace: n.allowReplace,
+    decommission: n.decommission,
   };
+}
+
+/**
+ * What can be given back: an existing host (a cloud host is deleted with its records when it
+ * leaves the stack), reachable afterwards the way first contact reached it, whose roles no
+ * other node depends on. NixOS hosts are rebuilt rather than restored: not supported yet.
+ */
+function checkDecommission(r: Report, path: string, n: NodeInput, roles: readonly Role[]): void {
+  const why =
+    n.provider !== "existing"
+      ? [
+          "is set on a cloud host",
+          "remove the node from the stack: its server is deleted with its DNS records",
+        ]
+      : n.os === "nixos"
+        ? [
+            "is not supported on NixOS hosts yet",
+            "take the host out of the mesh by hand, then remove the node",
+          ]
+        : (["hub", "entry", "k3s-server"] as const).find((role) => roles.includes(role))
+          ? [
+              "is set on a node other nodes depend on (hub, entry or k3s server)",
+              "move that role to another node first",
+            ]
+          : n.publicIp === null && n.firstContactAddress === undefined
+            ? [
+                "needs a way back to the host after it leaves the mesh",
+                "give its firstContactAddress, where its owner's SSH answers",
+              ]
+            : undefined;
+  if (why) r.add(`${path}.decommission`, true, why[0] as string, why[1] as string);
 }
 
 function checkPlacement(r: Report, path: string, n: NodeInput): void {

@@ -51,6 +51,8 @@ export interface FleetNode {
   readonly formerName?: string;
   /** Whether a change may replace its server although it holds state. */
   readonly allowReplace: boolean;
+  /** An existing host leaving the mesh (in `Fleet.leaving`, not `Fleet.nodes`). */
+  readonly decommission: boolean;
 }
 
 /** The one nixpkgs every NixOS node of a stack builds from: a commit of a release branch. */
@@ -111,7 +113,13 @@ export interface Fleet {
   readonly dns?: { readonly zones: readonly string[] };
   /** Set whenever a node runs NixOS (validation requires it then). */
   readonly nixpkgs?: NixpkgsPin;
+  /** The nodes of the mesh. */
   readonly nodes: readonly FleetNode[];
+  /**
+   * Existing hosts leaving it in this run: no node peers with them any more, and each is given
+   * back to its owner as first contact found it (then they can be removed from the stack).
+   */
+  readonly leaving: readonly FleetNode[];
   readonly peers: readonly Peer[];
   readonly access: readonly AccessRule[];
 }

@@ -113,6 +113,8 @@ export const nodeSchema = z
     formerName: z.string().optional(),
     /** Lets a change replace the server of a node that holds state (vault, k3s server). */
     allowReplace: z.boolean().default(false),
+    /** An existing host leaving the mesh: given back as first contact found it. */
+    decommission: z.boolean().default(false),
   })
   .strict();
 

@@ -126,6 +126,11 @@ export function collectProblems(raw: unknown): { problems: Problem[]; fleet?: Fl
     const rule = input ? checkRule(r, path, input, names) : undefined;
     if (rule) access.push(rule);
   }
+  checkLeavingNamed(
+    r,
+    rawRules,
+    new Set(nodes.filter(({ node }) => node.decommission).map(({ node }) => node.name)),
+  );
   const allowFrom = ssh ? checkSsh(r, ssh, names) : [];
   if (ssh) checkFirstContact(r, nodes, ssh.firstContactFrom);
   if (ssh && mesh) {
@@ -163,7 +168,14 @@ export function collectProblems(raw: unknown): { problems: Problem[]; fleet?: Fl
     },
     ...(dns && { dns: { zones: [...dns.zones].sort() } }),
     ...(nixpkgs && { nixpkgs }),
-    nodes: nodes.map(({ node }) => node).sort(byName),
+    nodes: nodes
+      .map(({ node }) => node)
+      .filter((n) => !n.decommission)
+      .sort(byName),
+    leaving: nodes
+      .map(({ node }) => node)
+      .filter((n) => n.decommission)
+      .sort(byName),
     peers: peers.sort(byName),
     access,
   };
@@ -203,6 +215,29 @@ const PRIVATE = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10
 
 function isPrivate(cidr: Cidr): boolean {
   return PRIVATE.some((range) => range.prefix <= cidr.prefix && contains(range, cidr.network));
+}
+
+/** A rule that names a leaving node would name a node the mesh no longer has. */
+function checkLeavingNamed(
+  r: Report,
+  rules: readonly { path: string; input: { from: string[]; to: string[] } | undefined }[],
+  leaving: ReadonlySet<string>,
+): void {
+  for (const { path, input } of rules) {
+    for (const side of ["from", "to"] as const) {
+      (input?.[side] ?? []).forEach((selector, i) => {
+        const name = selector.startsWith("node:") ? selector.slice(5) : undefined;
+        if (name && leaving.has(name)) {
+          r.add(
+            `${path}.${side}[${i}]`,
+            selector,
+            `names ${name}, which is leaving the mesh (decommission)`,
+            "take it out of the rule",
+          );
+        }
+      });
+    }
+  }
 }
 
 /**

@@ -18,6 +18,8 @@ const RECEIVERS =
 export interface PushOptions {
   /** First contact over the public address: public SSH stays open until the mesh is proven. */
   readonly bootstrap?: boolean;
+  /** A leaving host: put back as first contact found it, confirmed the way it came in. */
+  readonly decommission?: boolean;
   readonly windowSeconds?: number;
 }
 
@@ -26,7 +28,8 @@ export function pushCommand(options: PushOptions = {}): string {
   if (!Number.isInteger(window) || window < 20 || window > 3600) {
     throw new Error(`rollback window ${window} s is out of range: use 20 to 3600 seconds`);
   }
-  const args = `apply${options.bootstrap ? " --bootstrap" : ""} --window ${window}`;
+  const mode = options.bootstrap ? " --bootstrap" : options.decommission ? " --decommission" : "";
+  const args = `apply${mode} --window ${window}`;
   return `set -eu
 ${RUN_AS_ROOT}
 for r in ${RECEIVERS}; do

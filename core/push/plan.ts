@@ -20,8 +20,11 @@ export interface Route extends Hop {
 
 export interface PushPlan {
   readonly node: string;
-  /** First contact (over the public address, public SSH kept) or the regular push. */
-  readonly mode: "bootstrap" | "push";
+  /**
+   * First contact (over the public address, public SSH kept), the regular push, or giving a
+   * leaving host back (over the management path; confirmed the way first contact came in).
+   */
+  readonly mode: "bootstrap" | "push" | "decommission";
   readonly windowSeconds: number;
   readonly apply: Route;
   /** Bootstrap: the admin account over the public address; a push: the management path. */
@@ -45,9 +48,9 @@ export const PUSH_PLAN_VARIABLE = "CLAWD_MESH_PUSH";
 export function parsePushPlan(text: string | undefined): PushPlan {
   if (!text) throw new Error(`${PUSH_PLAN_VARIABLE} is not set: run through the Pulumi program`);
   const plan = JSON.parse(text) as PushPlan;
-  if (plan.mode !== "bootstrap" && plan.mode !== "push") {
+  if (!["bootstrap", "push", "decommission"].includes(plan.mode)) {
     throw new Error(
-      `${PUSH_PLAN_VARIABLE}: mode ${String(plan.mode)} is neither bootstrap nor push`,
+      `${PUSH_PLAN_VARIABLE}: mode ${String(plan.mode)} is not bootstrap, push or decommission`,
     );
   }
   return plan;

@@ -198,3 +198,27 @@ test("a role added to a node replaces nothing: its files land by the push", asyn
   const replaced = second.steps.filter((s) => s.op === "replace").map(nameOf);
   expect(replaced).toEqual(["tokyo-push"]);
 });
+
+test("an existing host leaving: given back before the nodes on its path drop it, confirmed the way its owner logs in", async () => {
+  const fleet = clawd();
+  const w = await converged(fleet);
+  const leaving = structuredClone(fleet);
+  leaving.nodes.find((n: Raw) => n.name === "brutus").decommission = true;
+  w.setFleet(leaving);
+  const second = await w.run();
+  expect(second.errors).toEqual([]);
+  expect(machinery(second.steps)).toEqual([]);
+  // brutus is managed through clawd: it is given back first, over that path; the confirmation
+  // comes in on its public address, as first contact did; then clawd drops it.
+  const order = second.ran.map((r) => `${r.kind} ${r.host}${r.via ? ` via ${r.via}` : ""}`);
+  const given = order.indexOf("push 10.0.0.3 via 85.215.46.147");
+  expect(given).toBeGreaterThanOrEqual(0);
+  const confirmed = order.indexOf("confirm 87.106.6.144");
+  expect(confirmed).toBeGreaterThan(given);
+  expect(order.indexOf("push 85.215.46.147")).toBeGreaterThan(confirmed);
+  // Removing it from the stack afterwards runs nothing on any host.
+  w.setFleet({ ...fleet, nodes: fleet.nodes.filter((n: Raw) => n.name !== "brutus") });
+  const third = await w.run();
+  expect(third.errors).toEqual([]);
+  expect(third.ran.filter((r) => r.host === "10.0.0.3" || r.host === "87.106.6.144")).toEqual([]);
+});

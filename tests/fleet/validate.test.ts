@@ -305,6 +305,24 @@ const cases: [string, (f: Raw) => void, string][] = [
     'fleet.nodes[1].formerName = "web": is the node\'s own name. Fix: give the name the node had before the rename, or remove formerName once the rename is up.',
   ],
   [
+    "a cloud host to decommission",
+    (f) => (f.nodes[0].decommission = true),
+    "fleet.nodes[0].decommission = true: is set on a cloud host. Fix: remove the node from the stack: its server is deleted with its DNS records.",
+  ],
+  [
+    "a host behind NAT to decommission with no way back",
+    (f) => (f.nodes[2].decommission = true),
+    "fleet.nodes[2].decommission = true: needs a way back to the host after it leaves the mesh. Fix: give its firstContactAddress, where its owner's SSH answers.",
+  ],
+  [
+    "a leaving node named in a rule",
+    (f) => {
+      f.nodes[1].decommission = true;
+      f.access.push({ from: ["node:web"], to: ["role:ollama"], tcp: [11434] });
+    },
+    'fleet.access[1].from[0] = "node:web": names web, which is leaving the mesh (decommission). Fix: take it out of the rule.',
+  ],
+  [
     "allowReplace that is not a boolean",
     (f) => (f.nodes[1].allowReplace = "yes"),
     'fleet.nodes[1].allowReplace = "yes": should be a boolean. Fix: write it as a boolean.',
@@ -342,6 +360,14 @@ test("every problem is listed at once, in one error thrown before anything else"
   );
   expect(error.message).toMatch(/^The fleet spec has \d+ problems:\n {2}1\. /);
   expect(error.message.split("\n")).toHaveLength(error.problems.length + 1);
+});
+
+test("a leaving host is out of the mesh's nodes, and listed as leaving", () => {
+  const fleet = smallFleet();
+  fleet.nodes[1].decommission = true;
+  const valid = validateFleet(fleet);
+  expect(valid.nodes.map((n) => n.name)).toEqual(["gpu", "hub"]);
+  expect(valid.leaving.map((n) => n.name)).toEqual(["web"]);
 });
 
 test("a structurally broken node does not hide problems in the others", () => {

@@ -152,3 +152,58 @@ test("removed: its server goes, and every node drops it in the same up", async (
     ]);
   }
 }, 400_000);
+
+test("an existing host leaving is given back as first contact found it; the others drop it", async () => {
+  const admin = base().ssh.adminUser as string;
+  const plutos = lab.nodeHost("plutos")!;
+  const key = lab.facts().get("plutos")!.wgPublicKey;
+  const publicIp = lab.facts().get("plutos")!.publicIpv4!;
+  const fleet = base();
+  await change(
+    "decommission plutos",
+    {
+      ...fleet,
+      nodes: fleet.nodes.map((n: RawFleet) =>
+        n.name === "plutos" ? { ...n, decommission: true } : n,
+      ),
+    },
+    ["clawd", "brutus", "nexus"],
+  );
+  // Its own sshd configuration, its owner's sudo rule; no mesh, no table, no receiver.
+  expect(plutos.run("cat", ["/etc/ssh/sshd_config"])).not.toContain("clawd-mesh");
+  expect(plutos.try("ip", ["link", "show", "wg0"]).status).not.toBe(0);
+  expect(plutos.try("nft", ["list", "table", "inet", "clawd_mesh"]).status).not.toBe(0);
+  expect(plutos.try("test", ["-e", "/usr/local/sbin/clawd-mesh-receive"]).status).not.toBe(0);
+  expect(plutos.run("sudo", ["-l", "-U", admin])).toMatch(/\(ALL\) NOPASSWD: ALL/);
+  // The owner's way in: the admin account, with its key, on the public address, the host key
+  // pinned (the stack's ssh_config no longer names plutos).
+  const operator = lab.site.operator();
+  const hostKey = lab.facts().get("plutos")!.hostKey;
+  operator.run("sh", ["-c", "cat >/tmp/plutos_known_hosts"], { input: `${publicIp} ${hostKey}\n` });
+  const owner = await operator.runAsync(
+    "ssh",
+    ["-F", "/root/.ssh/lab_config", "-o", "UserKnownHostsFile=/tmp/plutos_known_hosts"].concat([
+      `${admin}@${publicIp}`,
+      "sudo -n true && echo in",
+    ]),
+    { timeoutMs: 30_000 },
+  );
+  expect([owner.stdout.trim(), owner.stderr]).toEqual(["in", expect.any(String)]);
+  for (const node of ["clawd", "brutus", "nexus"]) {
+    expect([node, lab.nodeHost(node)!.run("wg", ["show", "wg0", "peers"])]).toEqual([
+      node,
+      expect.not.stringContaining(key),
+    ]);
+  }
+}, 400_000);
+
+test("then removed from the stack: its records go, and nothing runs on any host", async () => {
+  const fleet = base();
+  const { run } = await change(
+    "remove plutos from the stack",
+    { ...fleet, nodes: fleet.nodes.filter((n: RawFleet) => n.name !== "plutos") },
+    ["clawd", "brutus", "nexus"],
+  );
+  expect(counts(run)).toMatchObject({ created: 0, replaced: 0, commands: 0 });
+  expect(counts(run).deleted).toBeGreaterThan(0);
+}, 400_000);
