@@ -19,26 +19,46 @@ export interface PushOptions {
   /** First contact over the public address: public SSH stays open until the mesh is proven. */
   readonly bootstrap?: boolean;
   readonly windowSeconds?: number;
+  /** The sha256 of the archive's tar bytes (archiveDigest): checked before anything is unpacked. */
+  readonly archiveSha256: string;
 }
 
-export function pushCommand(options: PushOptions = {}): string {
+export function pushCommand(options: PushOptions): string {
   const window = options.windowSeconds ?? DEFAULT_ROLLBACK_WINDOW;
   if (!Number.isInteger(window) || window < 20 || window > 3600) {
     throw new Error(`rollback window ${window} s is out of range: use 20 to 3600 seconds`);
   }
-  const args = `apply${options.bootstrap ? " --bootstrap" : ""} --window ${window}`;
+  if (!/^[0-9a-f]{64}$/.test(options.archiveSha256)) {
+    throw new Error(`"${options.archiveSha256}" is not the archive's sha256 (64 hex digits)`);
+  }
+  const args = `apply${options.bootstrap ? " --bootstrap" : ""} --window ${window} --sha256 ${options.archiveSha256}`;
+  // First contact, before a receiver is installed: the archive's own receive.sh runs, as root,
+  // from a directory mktemp makes for root alone (mode 0700), and only once the archive has
+  // proven whole. Nothing is ever written to a name another user could have planted.
   return `set -eu
 ${RUN_AS_ROOT}
 for r in ${RECEIVERS}; do
   # shellcheck disable=SC2086 # $run is empty or "sudo -n"
   if [ -x "$r" ]; then exec $run "$r" ${args}; fi
 done
-t=$(mktemp)
-trap 'rm -f "$t" "$t.r"' EXIT
-cat >"$t"
-base64 -d <"$t" | tar -x -O -f - scripts/receive.sh >"$t.r"
-# shellcheck disable=SC2086
-$run sh "$t.r" ${args} <"$t"
+# shellcheck disable=SC2016,SC2086 # the inner shell expands its own; $run is empty or "sudo -n"
+exec $run sh -c '
+set -eu
+umask 077
+d=$(mktemp -d)
+clean() { rm -rf "$d"; }
+trap clean EXIT
+cat >"$d/in"
+base64 -d <"$d/in" >"$d/archive.tar"
+got=$(sha256sum "$d/archive.tar" | cut -d" " -f1)
+if [ "$got" != "$1" ]; then
+  echo "clawd-mesh: the archive that arrived ($(wc -c <"$d/archive.tar") bytes, sha256 $got) is not the one sent (sha256 $1): it was cut short or changed on the way, and nothing was unpacked. Fix: run the push again" >&2
+  exit 1
+fi
+tar -x -O -f "$d/archive.tar" scripts/receive.sh >"$d/receive.sh"
+shift
+sh "$d/receive.sh" "$@" <"$d/in"
+' sh ${options.archiveSha256} ${args}
 `;
 }
 
