@@ -385,13 +385,15 @@ const cases: [string, (f: Raw) => void, string][] = [
     (f) => k3s(f, { snapshotSchedule: schedule }),
     `fleet.nodes[0].k3s.snapshotSchedule = ${JSON.stringify(schedule)}: ${CALENDAR}`,
   ]),
-  ...[
-    `${HOST_KEY} x\n* ${HOST_KEY}`,
-    `${HOST_KEY} *`,
-    `${HOST_KEY}\n`,
-    HOST_KEY.replace(" ", "  "),
-  ].map((key): [string, (f: Raw) => void, string] => [
-    `sshHostKey ${JSON.stringify(key.slice(-12))}`,
+  ...(
+    [
+      ["a comment that plants a wildcard line", `${HOST_KEY} x\n* ${HOST_KEY}`],
+      ["a '*' in its comment", `${HOST_KEY} *`],
+      ["a trailing line break", `${HOST_KEY}\n`],
+      ["two spaces after its type", HOST_KEY.replace(" ", "  ")],
+    ] as const
+  ).map(([what, key]): [string, (f: Raw) => void, string] => [
+    `a host key with ${what}`,
     (f) => (f.nodes[1].sshHostKey = key),
     `fleet.nodes[1].sshHostKey = ${JSON.stringify(key)}: ${HOST_KEY_PROBLEM}`,
   ]),
