@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { applyOutcome, confirmFor, pushCommand } from "../core/push/command";
 import { parsePushPlan, PUSH_PLAN_VARIABLE, type PushSecrets, type Route } from "../core/push/plan";
+import { archiveDigest } from "../core/render/pushArchive";
 import { sshTransport, type SshConnection } from "../operator/ssh";
 
 function connection(route: Route, plan: ReturnType<typeof parsePushPlan>, key?: string) {
@@ -43,7 +44,12 @@ async function main(): Promise<number> {
   const applied = await ssh
     .remote({
       connection: connection(plan.apply, plan, secrets.privateKey),
-      command: pushCommand({ bootstrap, decommission, windowSeconds: plan.windowSeconds }),
+      command: pushCommand({
+        bootstrap,
+        decommission,
+        windowSeconds: plan.windowSeconds,
+        archiveSha256: archiveDigest(secrets.archive),
+      }),
       stdin: secrets.archive,
     })
     .catch((error: unknown) => {

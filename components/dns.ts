@@ -2,7 +2,7 @@
 // terminate TLS themselves, and nothing else here is a web site Cloudflare should front.
 import * as pulumi from "@pulumi/pulumi";
 import * as cloudflare from "@pulumi/cloudflare";
-import { zoneOf } from "../core/fleet/checkNodes";
+import { dnsRecordPart, zoneOf } from "../core/fleet/checkNodes";
 import type { CloudContext } from "./cloud";
 
 export interface DnsArgs {
@@ -21,10 +21,11 @@ export function dnsRecords(
 ): cloudflare.DnsRecord[] {
   return args.hostnames.flatMap((hostname) => {
     const zone = zoneOf(hostname, args.zones);
-    if (!zone) throw new Error(`${hostname} is in none of dns.zones`); // validation prevents this
-    // One name: "<node>-a". Several (k3s ingress names): "<node>-<label>-a".
-    const label = hostname === zone ? "apex" : hostname.slice(0, -zone.length - 1);
-    const prefix = args.hostnames.length > 1 ? `${name}-${label.replace(/\./g, "-")}` : name;
+    const part = dnsRecordPart(hostname, args.zones);
+    // validation prevents both
+    if (!zone || !part) throw new Error(`${hostname} is in none of dns.zones`);
+    // One name: "<node>-a". Several (k3s ingress names): "<node>-<part>-a", parts unique.
+    const prefix = args.hostnames.length > 1 ? `${name}-${part}` : name;
     const record = (type: "A" | "AAAA", address: pulumi.Output<string | null>) =>
       new cloudflare.DnsRecord(
         `${prefix}-${type.toLowerCase()}`,

@@ -1,5 +1,5 @@
 #!/bin/sh
-# apply.sh DIR [--bootstrap] [--window SECONDS]
+# apply.sh DIR [--bootstrap | --decommission] [--window SECONDS] [--sha256 DIGEST]
 # Validates the bundle in DIR with the tools that will read it, snapshots the node's current
 # configuration, arms an automatic rollback, and only then switches the node over. Prints
 # "clawd-mesh: armed TOKEN ACTIVATED_AT"; `confirm TOKEN`, over a fresh connection, keeps it.
@@ -20,6 +20,8 @@ while [ $# -gt 0 ]; do
       window=$2
       shift
       ;;
+    # The archive's digest, checked by the receiver before it unpacked anything.
+    --sha256) shift ;;
     *) echo "apply: unknown option $1" >&2 && exit 2 ;;
   esac
   shift

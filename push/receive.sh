@@ -40,10 +40,34 @@ case ${1:-apply} in
     exit 2
     ;;
 esac
+[ $# -gt 0 ] && shift
+# The sender's sha256 of the archive: a stream cut short at a tar member's boundary is a
+# valid, smaller archive, so only the digest can tell, and it is checked before any unpacking.
+want=
+previous=
+for a in "$@"; do
+  [ "$previous" = --sha256 ] && want=$a
+  previous=$a
+done
+case $want in
+  *[!0-9a-f]* | "")
+    echo "clawd-mesh-receive: apply needs --sha256 and the archive's 64-hex sha256, not \"$want\": an archive nobody vouched for is not unpacked. Fix: push with the clawd-mesh version that installed this receiver or newer" >&2
+    exit 2
+    ;;
+esac
 mkdir -p "$state"
 chmod 700 "$state"
 work=$(mktemp -d "$state/push.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
-base64 -d | tar -x -f - -C "$work"
-[ $# -gt 0 ] && shift
+base64 -d >"$work/archive.tar" || {
+  echo "clawd-mesh-receive: the archive on stdin is not base64; nothing was unpacked. Fix: run the push again" >&2
+  exit 1
+}
+got=$(sha256sum "$work/archive.tar" | cut -d' ' -f1)
+if [ "$got" != "$want" ] || [ ${#want} -ne 64 ]; then
+  echo "clawd-mesh-receive: the archive that arrived ($(wc -c <"$work/archive.tar") bytes, sha256 $got) is not the one sent (sha256 $want): it was cut short or changed on the way, and nothing was unpacked. Fix: run the push again" >&2
+  exit 1
+fi
+tar -x -f "$work/archive.tar" -C "$work"
+rm -f "$work/archive.tar"
 sh "$work/scripts/apply.sh" "$work" "$@"

@@ -14,17 +14,26 @@ source=$2
 sha=$3
 shift 3
 
+# One argument as text for the node's shell, which ssh hands every command to: in single
+# quotes, each ' written as '\''. A URL may hold & ; $( ) (a presigned one does); quoted,
+# the node's shell reads it as one word and runs nothing in it.
+quote() {
+  printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+}
+
 # The receiver, as root: the admin's one sudo command, wherever the node's OS keeps it.
 receiver() {
+  args=
+  for a in "$@"; do args="$args $(quote "$a")"; done
   # shellcheck disable=SC2016 # expanded on the node, not here
-  printf 'for r in /run/current-system/sw/bin/clawd-mesh-receive /usr/local/sbin/clawd-mesh-receive; do if [ -x "$r" ]; then exec sudo -n "$r" %s; fi; done; exit 127' "$*"
+  printf 'for r in /run/current-system/sw/bin/clawd-mesh-receive /usr/local/sbin/clawd-mesh-receive; do if [ -x "$r" ]; then exec sudo -n "$r"%s; fi; done; exit 127' "$args"
 }
 
 healthy() {
   deadline=$(($(date +%s) + ${HEALTH_SECONDS:-30}))
   while [ "$(date +%s)" -lt "$deadline" ]; do
     if [ -n "${HEALTH_VIA:-}" ]; then
-      ssh -F "$cfg" "$HEALTH_VIA" "curl -fsS --max-time 3 -o /dev/null '$1'" 2>/dev/null && return 0
+      ssh -F "$cfg" "$HEALTH_VIA" "curl -fsS --max-time 3 -o /dev/null $(quote "$1")" 2>/dev/null && return 0
     else
       curl -fsS --max-time 3 -o /dev/null "$1" 2>/dev/null && return 0
     fi

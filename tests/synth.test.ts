@@ -102,6 +102,31 @@ describe.each(STACKS.filter((s) => s !== "all-features"))("stack %s", (stack) =>
     }
   });
 
+  // What the input_allow chain does with an echo request from the internet (no source
+  // address match, not the mesh interface): the verdict of the first line that matches it.
+  const echoVerdict = (nft: string, family: "icmp" | "icmpv6"): string => {
+    const body = /\tchain input_allow \{\n([\s\S]*?)\n\t\}/.exec(nft)?.[1] ?? "";
+    for (const line of body.split("\n").map((l) => l.trim())) {
+      if (/^(ip6? saddr|iifname)/.test(line) || !line.startsWith(`${family} type`)) continue;
+      const m = /^\S+ type (!= )?(\{[^}]*\}|\S+) (accept|drop)/.exec(line);
+      if (!m) continue;
+      const listed = (m[2] ?? "")
+        .replace(/[{}]/g, "")
+        .split(",")
+        .map((t) => t.trim());
+      if (listed.includes("echo-request") !== Boolean(m[1])) return m[3] ?? "";
+    }
+    return "policy drop";
+  };
+
+  test("an echo request from the internet is dropped, over IPv6 as over IPv4", () => {
+    for (const node of s().plan.nodes) {
+      const nft = s().files.get(`nodes/${node.name}/nftables.conf`) ?? "";
+      expect([node.name, echoVerdict(nft, "icmp")]).toEqual([node.name, "policy drop"]);
+      expect([node.name, echoVerdict(nft, "icmpv6")]).toEqual([node.name, "drop"]);
+    }
+  });
+
   test("every node has its files; NixOS nodes have their configuration and modules", () => {
     for (const node of s().plan.nodes) {
       const files = [...s().files.keys()].filter((f) => f.startsWith(`nodes/${node.name}/`));

@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { PROJECT_DIR } from "./helpers/stacks";
 
+const WORKFLOW = readFileSync(join(PROJECT_DIR, ".github/workflows/pulumi.yml"), "utf8");
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const wf: any = parse(readFileSync(join(PROJECT_DIR, ".github/workflows/pulumi.yml"), "utf8"));
+const wf: any = parse(WORKFLOW);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const uses = (job: string) => wf.jobs[job].steps.filter((s: any) => s.uses).map((s: any) => s);
 
@@ -15,7 +16,9 @@ test("pull requests run the tests with the README's commands", () => {
 });
 
 test("pull requests get a preview of prod, commented on the PR", () => {
-  expect(wf.jobs.preview.if).toBe("github.event_name == 'pull_request'");
+  expect(wf.jobs.preview.if).toBe(
+    "github.event_name == 'pull_request' && github.event.pull_request.head.repo.full_name == github.repository",
+  );
   const action = uses("preview").find((s: { uses: string }) =>
     s.uses.startsWith("pulumi/actions@"),
   );
@@ -23,6 +26,66 @@ test("pull requests get a preview of prod, commented on the PR", () => {
     command: "preview",
     "stack-name": "prod",
     "comment-on-pr": true,
+  });
+});
+
+describe("a pull request's code never holds production secrets", () => {
+  test("no pull_request_target: a fork's PR runs without secrets, and is not previewed", () => {
+    expect(Object.keys(wf.on).sort()).toEqual(["pull_request", "push"]);
+  });
+
+  test("nothing by default; each job names its permissions, and only the preview gets OIDC", () => {
+    expect(wf.permissions).toEqual({});
+    expect(wf.jobs.test.permissions).toEqual({ contents: "read" });
+    expect(wf.jobs["synth-diff"].permissions).toEqual({
+      contents: "read",
+      "pull-requests": "write",
+    });
+    expect(wf.jobs.preview.permissions).toEqual({
+      contents: "read",
+      "pull-requests": "write",
+      "id-token": "write",
+    });
+    expect(wf.jobs.up.permissions).toEqual({ contents: "read" });
+  });
+
+  test("the preview waits for the tests and the preview environment's approval", () => {
+    expect(wf.jobs.preview.needs).toBe("test");
+    expect(wf.jobs.preview.environment).toBe("preview");
+    expect(wf.jobs.up.environment).toBe("production");
+  });
+
+  test("the preview's credentials can only read, and no cloud key is stored for it", () => {
+    const env = wf.jobs.preview.env;
+    expect(Object.keys(env).sort()).toEqual([
+      "CLOUDFLARE_API_TOKEN",
+      "PULUMI_ACCESS_TOKEN",
+      "PULUMI_CONFIG_PASSPHRASE",
+      "VULTR_API_KEY",
+    ]);
+    expect(env.PULUMI_ACCESS_TOKEN).toBe("${{ secrets.PULUMI_READ_TOKEN }}");
+    expect(env.CLOUDFLARE_API_TOKEN).toBe("${{ secrets.CLOUDFLARE_READ_TOKEN }}");
+    expect(env.VULTR_API_KEY).toBe("${{ secrets.VULTR_READ_API_KEY }}");
+    const aws = uses("preview").find((s: { uses: string }) =>
+      s.uses.startsWith("aws-actions/configure-aws-credentials@"),
+    );
+    expect(aws.with["role-to-assume"]).toBe("${{ vars.PREVIEW_AWS_ROLE_ARN }}");
+    expect(aws.with["managed-session-policies"]).toBe("arn:aws:iam::aws:policy/ReadOnlyAccess");
+    expect(aws.with).not.toHaveProperty("aws-access-key-id");
+    const checkout = uses("preview").find((s: { uses: string }) =>
+      s.uses.startsWith("actions/checkout@"),
+    );
+    expect(checkout.with["persist-credentials"]).toBe(false);
+  });
+
+  test("the operator's key is in no stack file: previews get an agent that holds no key", () => {
+    const steps = wf.jobs.preview.steps.map((s: { run?: string }) => s.run ?? "").join("\n");
+    expect(steps).toContain('ssh-agent -a "$RUNNER_TEMP/agent.sock"');
+    expect(steps).not.toMatch(/ssh-add/);
+    for (const stack of ["prod", "clawd", "clavitor", "openclaw", "ollama-home"]) {
+      const file = readFileSync(join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8");
+      expect([stack, /sshPrivateKey/.test(file)]).toEqual([stack, false]);
+    }
   });
 });
 
@@ -46,15 +109,41 @@ test("pulumi up runs only on main, after the tests, behind the production enviro
   expect(action.with).toMatchObject({ command: "up", "stack-name": "prod" });
 });
 
+/** Every `uses:` line of a workflow: the action, its commit and the tag in the comment. */
+function pinned(text: string): { action: string; sha: string; tag: string; line: string }[] {
+  return text
+    .split("\n")
+    .filter((l) => /^\s*(- )?uses:/.test(l))
+    .map((line) => {
+      const m = /uses: ([\w.-]+\/[\w.-]+)@([0-9a-f]{40}) # (v[\d.]+)$/.exec(line);
+      return { action: m?.[1] ?? "", sha: m?.[2] ?? "", tag: m?.[3] ?? "", line };
+    });
+}
+
+test("every action is pinned by commit, with its tag in a comment", () => {
+  const all = pinned(WORKFLOW);
+  expect(all.length).toBeGreaterThan(5);
+  for (const p of all)
+    expect([p.line, p.sha]).toEqual([p.line, expect.stringMatching(/^[0-9a-f]{40}$/)]);
+  // One commit per action across jobs, so a bump moves them all.
+  const shas = new Map<string, Set<string>>();
+  for (const p of all) shas.set(p.action, (shas.get(p.action) ?? new Set()).add(p.sha));
+  for (const [action, set] of shas) expect([action, set.size]).toEqual([action, 1]);
+});
+
 test("every job runs on Node 24 with the actions' Node 24 majors", () => {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const steps = Object.values(wf.jobs).flatMap((job: any) => job.steps);
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const actions = steps.filter((s: any) => s.uses).map((s: any) => s.uses.split("@"));
-  const major = (name: string) => new Set(actions.filter(([a]) => a === name).map(([, v]) => v));
+  const major = (name: string) =>
+    new Set(
+      pinned(WORKFLOW)
+        .filter((p) => p.action === name)
+        .map((p) => p.tag.split(".")[0]),
+    );
   expect(major("actions/checkout")).toEqual(new Set(["v5"]));
   expect(major("actions/setup-node")).toEqual(new Set(["v5"]));
   expect(major("pulumi/actions")).toEqual(new Set(["v7"]));
+  expect(major("aws-actions/configure-aws-credentials")).toEqual(new Set(["v6"]));
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const versions = steps.filter((s: any) => s.uses?.startsWith("actions/setup-node@"));
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -118,7 +207,9 @@ describe("the nixpkgs bump", () => {
     const actions = job.steps
       .filter((s: { uses?: string }) => s.uses)
       .map((s: { uses: string }) => s.uses);
-    expect(actions).toEqual(["actions/checkout@v5"]);
+    expect(actions).toEqual([expect.stringMatching(/^actions\/checkout@[0-9a-f]{40}$/)]);
+    const text = readFileSync(join(PROJECT_DIR, ".github/workflows/nixpkgs-bump.yml"), "utf8");
+    expect(pinned(text).map((p) => `${p.action} ${p.tag}`)).toEqual(["actions/checkout v5.1.0"]);
   });
 
   test("secrets reach the steps through env and the checkout, never a command line", () => {

@@ -55,8 +55,24 @@ export const AWS_REGIONS = [
 /** Ports that must never be public by accident: each needs an explicit `allowPublic` word. */
 export const OLLAMA_PORT = 11434;
 export const K3S_API_PORT = 6443;
-export const SENSITIVE_EXPOSURES = ["ssh", "ollama", "k3s-api"] as const;
+/** The kubelet's API (TCP): exec into any pod on the node. */
+export const KUBELET_PORT = 10250;
+/** flannel's VXLAN (UDP): its interface is trusted, so a packet here is a packet inside the cluster. */
+export const FLANNEL_VXLAN_PORT = 8472;
+export const SENSITIVE_EXPOSURES = ["ssh", "ollama", "k3s-api", "kubelet", "flannel"] as const;
 export type SensitiveExposure = (typeof SENSITIVE_EXPOSURES)[number];
+/** What the vault and the k3s server serve publicly (the vault's TLS, the ingress). */
+export const WEB_PORTS = [80, 443] as const;
+
+/** The project's own directories on a node: its state (pushes, snapshots) and its helpers. */
+export const STATE_DIR = "/var/lib/clawd-mesh";
+export const LIBEXEC = "/usr/local/lib/clawd-mesh";
+export const SECRETS_DIR = "/etc/clawd-mesh";
+/** The vault's service account and binary (seed 001). */
+export const VAULT_USER = "clavitor";
+export const VAULT_BINARY = "/opt/clavitor/clavitor";
+/** Ollama's installer (and NixOS) run it as this account. */
+export const OLLAMA_USER = "ollama";
 
 export const WG_INTERFACE = "wg0";
 /** Where every node keeps its WireGuard private key (mode 0600, never in the Nix store). */

@@ -1,8 +1,18 @@
 // Peers, selectors, access rules and SSH: who may reach what over the mesh. Default deny:
 // whatever no rule names stays closed.
-import { ROLES } from "./catalog";
+import {
+  FLANNEL_VXLAN_PORT,
+  K3S_API_PORT,
+  KUBELET_PORT,
+  OLLAMA_PORT,
+  OLLAMA_USER,
+  ROLES,
+  VAULT_USER,
+  WEB_PORTS,
+} from "./catalog";
 import type { AccessRule, FleetNode, Peer, Selector } from "./fleet";
-import { formatIpv4, parseCidr, type Cidr } from "../net/ipv4";
+import { formatCidr, formatIpv4, overlaps, parseCidr, type Cidr } from "../net/ipv4";
+import { isReservedUser } from "./checkSafety";
 import { checkMeshIp } from "./checkNodes";
 import { DNS_LABEL_FIX, isDnsLabel, Report, uniqueSorted } from "./report";
 import type { AccessRuleInput, PeerInput, SshInput } from "./schema";
@@ -134,6 +144,13 @@ export function checkSsh(r: Report, ssh: SshInput, names: Names): Selector[] {
       ssh.adminUser === "root" ? "is root, and root never logs in over SSH" : "is not a user name",
       'use a plain lowercase user name such as "boss"',
     );
+  } else if (isReservedUser(ssh.adminUser, [VAULT_USER, OLLAMA_USER])) {
+    r.add(
+      "fleet.ssh.adminUser",
+      ssh.adminUser,
+      "is a system or service account: the operator's key would log in as it, with its files and processes",
+      'use an account of the operator\'s own, such as "boss"',
+    );
   }
   r.port("fleet.ssh.port", ssh.port);
   if (ssh.authorizedKeys.length === 0) {
@@ -157,6 +174,52 @@ export function checkSsh(r: Report, ssh: SshInput, names: Names): Selector[] {
   return ssh.allowFrom.flatMap((text, i) => {
     const s = parseSelector(r, `fleet.ssh.allowFrom[${i}]`, text, "from", names);
     return s ? [s] : [];
+  });
+}
+
+/** Ports the roles serve (TCP): sshd on one of them would answer whoever may reach the role. */
+const ROLE_TCP_PORTS: readonly (readonly [number, string])[] = [
+  ...WEB_PORTS.map((p) => [p, "the vault's and the k3s ingress' web port"] as const),
+  [K3S_API_PORT, "the k3s API"],
+  [KUBELET_PORT, "the kubelet"],
+  [OLLAMA_PORT, "Ollama"],
+];
+
+/**
+ * Where SSH may answer, against the rest of the fleet: its port is no other service's (an
+ * access rule or a role opening that port would open SSH to its sources, clients included),
+ * and break-glass networks are outside the mesh (every peer would be "break-glass").
+ */
+export function checkSshPlacement(
+  r: Report,
+  ssh: SshInput,
+  mesh: { readonly cidr?: Cidr; readonly listenPort: number },
+  rules: readonly { path: string; input?: AccessRuleInput }[],
+): void {
+  const clash =
+    ROLE_TCP_PORTS.find(([p]) => p === ssh.port)?.[1] ??
+    (ssh.port === mesh.listenPort ? "the mesh's WireGuard port (mesh.listenPort)" : undefined) ??
+    (ssh.port === FLANNEL_VXLAN_PORT ? "flannel's VXLAN port" : undefined) ??
+    rules.find(({ input }) => input?.tcp.includes(ssh.port))?.path.concat(".tcp");
+  if (clash) {
+    r.add(
+      "fleet.ssh.port",
+      ssh.port,
+      `is also ${clash.startsWith("fleet.") ? `opened by ${clash}` : clash}, so whoever may reach that may reach sshd`,
+      "give SSH a port of its own (22, or one such as 2222 that no role or rule uses); grant SSH with ssh.allowFrom",
+    );
+  }
+  if (!mesh.cidr) return;
+  ssh.breakGlassCidrs.forEach((text, i) => {
+    const cidr = parseCidr(text);
+    if (cidr && mesh.cidr && overlaps(cidr, mesh.cidr)) {
+      r.add(
+        `fleet.ssh.breakGlassCidrs[${i}]`,
+        text,
+        `overlaps mesh.cidr ${formatCidr(mesh.cidr)}, so mesh peers (clients too) would reach sshd as break-glass`,
+        "list the operator's public networks only; mesh sources get SSH through ssh.allowFrom",
+      );
+    }
   });
 }
 

@@ -2,7 +2,9 @@
 // with five mistakes gets five lines, not one.
 import {
   AWS_REGIONS,
+  FLANNEL_VXLAN_PORT,
   K3S_API_PORT,
+  KUBELET_PORT,
   NIXOS_RELEASE,
   OLLAMA_PORT,
   OLLAMA_PURPOSES,
@@ -29,6 +31,7 @@ import {
   type Cidr,
 } from "../net/ipv4";
 import { DNS_LABEL_FIX, isDnsLabel, isDomainName, Report, uniqueSorted } from "./report";
+import { checkCalendar, checkDataDir, isHostKey, isHttpsUrl, unroutable } from "./checkSafety";
 import { k3sSchema, type NodeInput } from "./schema";
 
 export interface NodeContext {
@@ -247,8 +250,6 @@ function checkPlacement(r: Report, path: string, n: NodeInput): void {
   }
 }
 
-const ED25519_HOST_KEY = /^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI[A-Za-z0-9+/]{43}=?$/;
-
 function checkHostKey(r: Report, path: string, n: NodeInput): void {
   if (n.provider !== "existing") {
     if (n.sshHostKey !== undefined) {
@@ -261,12 +262,12 @@ function checkHostKey(r: Report, path: string, n: NodeInput): void {
     }
     return;
   }
-  const key = n.sshHostKey?.split(" ").slice(0, 2).join(" ");
-  if (key === undefined || !ED25519_HOST_KEY.test(key)) {
+  // The whole value lands in known_hosts: a second line there would be a second trusted key.
+  if (n.sshHostKey === undefined || !isHostKey(n.sshHostKey)) {
     r.add(
       `${path}.sshHostKey`,
       n.sshHostKey,
-      "must be the host's Ed25519 key, which every connection is pinned to",
+      "must be exactly one Ed25519 host key on one line (type, key, and an optional comment without *, ?, ! or ,), which every connection is pinned to",
       `read it over a path you trust, e.g. \`ssh-keygen -y -f /etc/ssh/ssh_host_ed25519_key\` on ${n.name}`,
     );
   }
@@ -323,6 +324,16 @@ function checkAddress(
   const ip = parseIpv4(n.publicIp);
   if (ip === undefined) {
     r.add(`${path}.publicIp`, n.publicIp, "is not an IPv4 address", "write it as a.b.c.d");
+    return undefined;
+  }
+  const why = unroutable(ip);
+  if (why) {
+    r.add(
+      `${path}.publicIp`,
+      n.publicIp,
+      `is ${why}, which no host can be reached at`,
+      "give the address the host is reached at from the operator's machine, or null behind NAT",
+    );
     return undefined;
   }
   if (cidr && contains(cidr, ip)) {
@@ -402,20 +413,26 @@ function checkPublicPorts(
     [sshPort]: "ssh",
     [OLLAMA_PORT]: "ollama",
     [K3S_API_PORT]: "k3s-api",
+    [KUBELET_PORT]: "kubelet",
   };
-  n.publicTcpPorts.forEach((p, i) => {
-    if (!r.port(`${path}.publicTcpPorts[${i}]`, p)) return;
-    const word = sensitive[p];
-    if (word && !allowed.includes(word)) {
-      r.add(
-        `${path}.publicTcpPorts[${i}]`,
-        p,
-        `opens ${word} (TCP ${p}) to the internet, which is mesh-only unless explicitly allowed`,
-        `remove it, or add "${word}" to ${path}.allowPublic if ${n.name} must expose it`,
-      );
-    }
-  });
-  n.publicUdpPorts.forEach((p, i) => r.port(`${path}.publicUdpPorts[${i}]`, p));
+  // flannel's interface is trusted: a VXLAN packet from the internet would arrive inside the cluster.
+  const sensitiveUdp: Record<number, SensitiveExposure> = { [FLANNEL_VXLAN_PORT]: "flannel" };
+  const consent = (proto: "TCP" | "UDP", list: readonly number[], words: typeof sensitive) =>
+    list.forEach((p, i) => {
+      const at = `${path}.public${proto === "TCP" ? "Tcp" : "Udp"}Ports[${i}]`;
+      if (!r.port(at, p)) return;
+      const word = words[p];
+      if (word && !allowed.includes(word)) {
+        r.add(
+          at,
+          p,
+          `opens ${word} (${proto} ${p}) to the internet, which is mesh-only unless explicitly allowed`,
+          `remove it, or add "${word}" to ${path}.allowPublic if ${n.name} must expose it`,
+        );
+      }
+    });
+  consent("TCP", n.publicTcpPorts, sensitive);
+  consent("UDP", n.publicUdpPorts, sensitiveUdp);
   const anyPublic = n.publicTcpPorts.length + n.publicUdpPorts.length > 0;
   if (anyPublic && address?.kind === "nat") {
     r.add(
@@ -473,12 +490,13 @@ function checkVault(r: Report, path: string, n: NodeInput, roles: readonly Role[
     r.add(`${path}.vault`, n.vault, "is set but roles has no vault", 'add "vault" to roles');
   }
   const v = n.vault;
-  if (!/^(https:\/\/\S+|\/\S+)$/.test(v.binaryUrl)) {
+  const isUrl = v.binaryUrl.startsWith("https://") && isHttpsUrl(v.binaryUrl);
+  if (!isUrl && !/^(\/[A-Za-z0-9._+@-]+)+$/.test(v.binaryUrl)) {
     r.add(
       `${path}.vault.binaryUrl`,
       v.binaryUrl,
-      "is neither an https URL nor an absolute path",
-      "give an https:// URL or a path such as /opt/clavitor/clavitor",
+      "is neither an https URL (a host, no credentials, no spaces, quotes or control characters) nor a plain absolute path",
+      "give an https:// URL or a path on the operator's machine such as /srv/builds/clavitor",
     );
   }
   if (!/^[0-9a-f]{64}$/.test(v.binarySha256)) {
@@ -496,20 +514,11 @@ function checkVault(r: Report, path: string, n: NodeInput, roles: readonly Role[
   if (v.heartbeatSeconds < 10 || v.heartbeatSeconds > 3600) {
     r.add(`${path}.vault.heartbeatSeconds`, v.heartbeatSeconds, "is out of range", "use 10-3600");
   }
-  if (!/^\/[A-Za-z0-9._/-]*$/.test(v.dataDir) || v.dataDir.includes("..")) {
-    r.add(`${path}.vault.dataDir`, v.dataDir, "is not a plain absolute path", "use /var/lib/…");
-  }
+  checkDataDir(r, `${path}.vault.dataDir`, v.dataDir);
   if (!/^\/[A-Za-z0-9._/-]*$/.test(v.healthPath)) {
     r.add(`${path}.vault.healthPath`, v.healthPath, "is not a URL path", 'use "/health"');
   }
-  if (!/^[A-Za-z0-9:*,./ -]+$/.test(v.integrityCheck)) {
-    r.add(
-      `${path}.vault.integrityCheck`,
-      v.integrityCheck,
-      "is not a systemd calendar expression",
-      'use "daily" or "*-*-* 03:00:00"',
-    );
-  }
+  checkCalendar(r, `${path}.vault.integrityCheck`, v.integrityCheck);
 }
 
 function checkK3s(
@@ -533,8 +542,10 @@ function checkK3s(
       'use "host-gw" for a single node or "vxlan" when agents join',
     );
   }
+  const ranges: Partial<Record<"clusterCidr" | "serviceCidr", Cidr>> = {};
   for (const key of ["clusterCidr", "serviceCidr"] as const) {
     const cidr = parseCidr(k[key]);
+    if (cidr) ranges[key] = cidr;
     if (!cidr) {
       r.add(`${path}.k3s.${key}`, k[key], "is not a CIDR", "write it like 10.42.0.0/16");
     } else if (ctx.cidr && overlaps(cidr, ctx.cidr)) {
@@ -546,12 +557,25 @@ function checkK3s(
       );
     }
   }
-  if (!["0600", "0640", "0644"].includes(k.writeKubeconfigMode)) {
+  if (
+    ranges.clusterCidr &&
+    ranges.serviceCidr &&
+    overlaps(ranges.clusterCidr, ranges.serviceCidr)
+  ) {
+    r.add(
+      `${path}.k3s.serviceCidr`,
+      k.serviceCidr,
+      `overlaps k3s.clusterCidr ${k.clusterCidr}: a service address would also be a pod's`,
+      "give pods and services ranges of their own, such as 10.42.0.0/16 and 10.43.0.0/16",
+    );
+  }
+  // The kubeconfig is cluster-admin: readable by root, or by root's group at most.
+  if (!["0600", "0640"].includes(k.writeKubeconfigMode)) {
     r.add(
       `${path}.k3s.writeKubeconfigMode`,
       k.writeKubeconfigMode,
-      "is not a file mode k3s accepts here",
-      'use "0600" (the kubeconfig is cluster-admin)',
+      "would let other accounts on the node read the cluster-admin kubeconfig",
+      'use "0600" (or "0640" for root\'s group)',
     );
   }
   k.disable.forEach((c, i) => {
@@ -572,6 +596,23 @@ function checkK3s(
   k.ingressHosts.forEach((host, i) =>
     checkZone(r, `${path}.k3s.ingressHosts[${i}]`, host, ctx.zones),
   );
+  checkCalendar(r, `${path}.k3s.snapshotSchedule`, k.snapshotSchedule);
+  // Each ingress name becomes DNS records named after it (dnsRecordPart): two names that
+  // map to one part would be one Pulumi resource name.
+  const parts = new Map<string, string>();
+  k.ingressHosts.forEach((host, i) => {
+    const part = dnsRecordPart(host, ctx.zones);
+    if (part === undefined) return; // outside the zones, reported above
+    const first = parts.get(part);
+    if (first !== undefined) {
+      r.add(
+        `${path}.k3s.ingressHosts[${i}]`,
+        host,
+        `names the same DNS records ("${part}") as ${first}: names are compared with dots as hyphens and without their zone`,
+        "give each ingress host a name that differs in more than dots and hyphens, or in more than its zone",
+      );
+    } else parts.set(part, host);
+  });
 }
 
 function checkDnsName(
@@ -604,6 +645,18 @@ function checkZone(r: Report, path: string, name: string, zones: readonly string
       `use a name that ends in one of them, such as www.${zones[0]}`,
     );
   }
+}
+
+/**
+ * The part of a DNS record's resource name that comes from its hostname: the name inside its
+ * zone with dots as hyphens, "apex" for the zone itself. Resource names are kept stable on
+ * purpose (a new name would delete and recreate the record).
+ */
+export function dnsRecordPart(hostname: string, zones: readonly string[]): string | undefined {
+  const zone = zoneOf(hostname, zones);
+  if (zone === undefined) return undefined;
+  const label = hostname === zone ? "apex" : hostname.slice(0, -zone.length - 1);
+  return label.replace(/\./g, "-");
 }
 
 /** The zone a name belongs to: the longest listed zone that ends it. */

@@ -8,6 +8,7 @@ import {
   checkPeer,
   checkRule,
   checkSsh,
+  checkSshPlacement,
   type Names,
 } from "./checkAccess";
 import {
@@ -132,6 +133,9 @@ export function collectProblems(raw: unknown): { problems: Problem[]; fleet?: Fl
     new Set(nodes.filter(({ node }) => node.decommission).map(({ node }) => node.name)),
   );
   const allowFrom = ssh ? checkSsh(r, ssh, names) : [];
+  if (ssh && mesh) {
+    checkSshPlacement(r, ssh, { ...(cidr && { cidr }), listenPort: mesh.listenPort }, rawRules);
+  }
   if (ssh) checkFirstContact(r, nodes, ssh.firstContactFrom);
   if (ssh && mesh) {
     checkManageable(r, nodes, allowFrom, peers, (n) => publicSsh(n, ssh.port));

@@ -2,17 +2,13 @@
 // stack file lists (sensitive ones only with explicit consent, checked in validation). Mesh
 // side: default deny, then per source exactly what SSH management, k3s membership, node
 // pings and the access rules grant.
-import { K3S_API_PORT } from "../fleet/catalog";
+import { FLANNEL_VXLAN_PORT, K3S_API_PORT, KUBELET_PORT, WEB_PORTS } from "../fleet/catalog";
 import { publicSsh, type Fleet, type FleetNode } from "../fleet/fleet";
 import { destinationsOf, sourcesOf, type Source } from "../fleet/selectors";
 import { compareIpv4 } from "../net/ipv4";
 import { uniqueSorted } from "../fleet/report";
 import type { FirewallPolicy, ForwardRule, MeshAccess } from "./model";
 import { hubOf, listensPublicly } from "./wireguard";
-
-const KUBELET_PORT = 10250;
-const FLANNEL_VXLAN_PORT = 8472;
-const WEB_PORTS = [80, 443];
 
 export function publicPorts(fleet: Fleet, node: FleetNode): { tcp: number[]; udp: number[] } {
   const has = (role: FleetNode["roles"][number]) => node.roles.includes(role);

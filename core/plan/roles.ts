@@ -1,12 +1,11 @@
 // What each role runs, as tables both renderings read: the NixOS modules take them from
 // node.json, and non-NixOS hosts get unit files rendered from the same rows.
-import { OLLAMA_PORT } from "../fleet/catalog";
+import { LIBEXEC, OLLAMA_PORT, SECRETS_DIR, VAULT_BINARY, VAULT_USER } from "../fleet/catalog";
 import { publicSsh, type Fleet, type FleetNode } from "../fleet/fleet";
 import type { VaultSettings } from "../fleet/schema";
 
-/** Where the push scripts keep the helpers that services run. */
-export const LIBEXEC = "/usr/local/lib/clawd-mesh";
-export const SECRETS_DIR = "/etc/clawd-mesh";
+/** Where the push scripts keep the helpers that services run (defined in the catalog). */
+export { LIBEXEC, SECRETS_DIR };
 
 export type Directives = readonly (readonly [string, string])[];
 
@@ -55,10 +54,10 @@ export function planOllama(node: FleetNode, meshIp: string): OllamaPlan | null {
 
 export function planVault(v: VaultSettings | undefined, meshIp: string): VaultPlan | null {
   if (!v) return null;
-  const binary = "/opt/clavitor/clavitor";
+  const binary = VAULT_BINARY;
   const environmentFile = `${SECRETS_DIR}/clavitor.env`;
   return {
-    user: "clavitor",
+    user: VAULT_USER,
     binary,
     binaryUrl: v.binaryUrl,
     binarySha256: v.binarySha256,
@@ -70,8 +69,8 @@ export function planVault(v: VaultSettings | undefined, meshIp: string): VaultPl
       ["Restart", "always"],
       ["RestartSec", "5"],
       ["EnvironmentFile", environmentFile],
-      ["User", "clavitor"],
-      ["Group", "clavitor"],
+      ["User", VAULT_USER],
+      ["Group", VAULT_USER],
       // It binds 80 and 443 itself (autocert), without being root.
       ["AmbientCapabilities", "CAP_NET_BIND_SERVICE"],
       ["CapabilityBoundingSet", "CAP_NET_BIND_SERVICE"],
@@ -89,7 +88,7 @@ export function planVault(v: VaultSettings | undefined, meshIp: string): VaultPl
     ],
     integrityService: [
       ["Type", "oneshot"],
-      ["User", "clavitor"],
+      ["User", VAULT_USER],
       ["Environment", `CLAVITOR_DB=${v.dataDir}/clavitor.db`],
       ["ExecStart", `${LIBEXEC}/vault-integrity-check`],
       ["NoNewPrivileges", "yes"],

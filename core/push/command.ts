@@ -21,27 +21,47 @@ export interface PushOptions {
   /** A leaving host: put back as first contact found it, confirmed the way it came in. */
   readonly decommission?: boolean;
   readonly windowSeconds?: number;
+  /** The sha256 of the archive's tar bytes (archiveDigest): checked before anything is unpacked. */
+  readonly archiveSha256: string;
 }
 
-export function pushCommand(options: PushOptions = {}): string {
+export function pushCommand(options: PushOptions): string {
   const window = options.windowSeconds ?? DEFAULT_ROLLBACK_WINDOW;
   if (!Number.isInteger(window) || window < 20 || window > 3600) {
     throw new Error(`rollback window ${window} s is out of range: use 20 to 3600 seconds`);
   }
+  if (!/^[0-9a-f]{64}$/.test(options.archiveSha256)) {
+    throw new Error(`"${options.archiveSha256}" is not the archive's sha256 (64 hex digits)`);
+  }
   const mode = options.bootstrap ? " --bootstrap" : options.decommission ? " --decommission" : "";
-  const args = `apply${mode} --window ${window}`;
+  const args = `apply${mode} --window ${window} --sha256 ${options.archiveSha256}`;
+  // First contact, before a receiver is installed: the archive's own receive.sh runs, as root,
+  // from a directory mktemp makes for root alone (mode 0700), and only once the archive has
+  // proven whole. Nothing is ever written to a name another user could have planted.
   return `set -eu
 ${RUN_AS_ROOT}
 for r in ${RECEIVERS}; do
   # shellcheck disable=SC2086 # $run is empty or "sudo -n"
   if [ -x "$r" ]; then exec $run "$r" ${args}; fi
 done
-t=$(mktemp)
-trap 'rm -f "$t" "$t.r"' EXIT
-cat >"$t"
-base64 -d <"$t" | tar -x -O -f - scripts/receive.sh >"$t.r"
-# shellcheck disable=SC2086
-$run sh "$t.r" ${args} <"$t"
+# shellcheck disable=SC2016,SC2086 # the inner shell expands its own; $run is empty or "sudo -n"
+exec $run sh -c '
+set -eu
+umask 077
+d=$(mktemp -d)
+clean() { rm -rf "$d"; }
+trap clean EXIT
+cat >"$d/in"
+base64 -d <"$d/in" >"$d/archive.tar"
+got=$(sha256sum "$d/archive.tar" | cut -d" " -f1)
+if [ "$got" != "$1" ]; then
+  echo "clawd-mesh: the archive that arrived ($(wc -c <"$d/archive.tar") bytes, sha256 $got) is not the one sent (sha256 $1): it was cut short or changed on the way, and nothing was unpacked. Fix: run the push again" >&2
+  exit 1
+fi
+tar -x -O -f "$d/archive.tar" scripts/receive.sh >"$d/receive.sh"
+shift
+sh "$d/receive.sh" "$@" <"$d/in"
+' sh ${options.archiveSha256} ${args}
 `;
 }
 

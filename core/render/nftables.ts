@@ -33,8 +33,16 @@ export function firstContactLines(fw: FirewallPolicy): string[] {
   ];
 }
 
+/**
+ * Ping is a mesh permission (meshAccess), and the mesh is IPv4: an IPv6 echo request from
+ * anywhere but a trusted interface is dropped, as an IPv4 one is. The rest of ICMPv6 (neighbour
+ * discovery, path MTU) is accepted, as NixOS's firewall does.
+ */
+export const ICMPV6_ECHO_DROP = "icmpv6 type echo-request drop";
+
 export function inputAllowLines(fw: FirewallPolicy, wgInterface: string): string[] {
   return [
+    ICMPV6_ECHO_DROP,
     `icmpv6 type != { nd-redirect, 139 } accept`,
     `ip6 daddr fe80::/64 udp dport 546 accept`,
     `iifname "${wgInterface}" jump mesh_input`,

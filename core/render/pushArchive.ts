@@ -55,6 +55,16 @@ export function bundleHash(bundle: BundleFiles): string {
   });
 }
 
+/**
+ * The sha256 of the archive's tar bytes, which the node checks before it unpacks anything: a
+ * stream cut short at a tar member's boundary is a valid, smaller archive (its secrets/ gone),
+ * and only the digest tells. It covers the secrets, among them the node's random WireGuard
+ * key, so it confirms no guess of any secret.
+ */
+export function archiveDigest(archiveBase64: string): string {
+  return createHash("sha256").update(Buffer.from(archiveBase64, "base64")).digest("hex");
+}
+
 export function pushArchive(bundle: BundleFiles, secrets: SecretFiles): string {
   const entries: ArchiveEntry[] = [
     ...Object.entries(bundle).map(([path, content]) => ({

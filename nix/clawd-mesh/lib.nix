@@ -48,6 +48,20 @@ rec {
       );
     };
 
+  # NixOS's input-allow chain accepts every ICMPv6 type but redirects before extraInputRules
+  # are read, echo requests included. Ping is a mesh permission and the mesh is IPv4, so IPv6
+  # echo requests from anywhere but a trusted interface are dropped in a table of their own,
+  # ahead of it (a drop in any table is final), as the generic nftables.conf drops them.
+  icmpv6EchoTable = node: {
+    family = "inet";
+    content = ''
+      chain input {
+        type filter hook input priority filter - 1; policy accept;
+        iifname != ${set (map (i: ''"${i}"'') ([ "lo" ] ++ node.firewall.trustedInterfaces))} icmpv6 type echo-request drop
+      }
+    '';
+  };
+
   wireguard = node:
     let w = node.wireguard; in
     {

@@ -9,5 +9,6 @@ in
   networking.wireguard.interfaces = mesh.wireguard node;
   networking.nftables.enable = true;
   networking.firewall = mesh.firewall node;
+  networking.nftables.tables.clawd_mesh_icmpv6 = mesh.icmpv6EchoTable node;
   boot.kernel.sysctl = mesh.sysctl node;
 }

@@ -1,6 +1,28 @@
 import { collectProblems, validateFleet } from "../../core/fleet/validate";
 import { FleetValidationError, formatProblem } from "../../core/fleet/problems";
-import { NIXPKGS, SHA, smallFleet, type Raw } from "../helpers/fleets";
+import { HOST_KEY, NIXPKGS, SHA, smallFleet, type Raw } from "../helpers/fleets";
+
+/** Makes the hub a k3s server with these settings. */
+function k3s(f: Raw, settings: object): void {
+  f.nodes[0].roles = ["hub", "k3s-server"];
+  f.nodes[0].k3s = settings;
+}
+
+const DATA_DIR_FIX = "Fix: use a directory of the vault's own, such as /var/lib/clavitor.";
+const CALENDAR =
+  'is not a systemd calendar expression (one line: a shorthand such as daily, or date and time tokens). Fix: use "daily", "weekly" or a time such as "*-*-* 03:00:00".';
+const HOST_KEY_PROBLEM =
+  "must be exactly one Ed25519 host key on one line (type, key, and an optional comment without *, ?, ! or ,), which every connection is pinned to. Fix: read it over a path you trust, e.g. `ssh-keygen -y -f /etc/ssh/ssh_host_ed25519_key` on web.";
+const ACCOUNT =
+  "is a system or service account: the operator's key would log in as it, with its files and processes. Fix: use an account of the operator's own, such as \"boss\".";
+const SSH_PORT_FIX =
+  "so whoever may reach that may reach sshd. Fix: give SSH a port of its own (22, or one such as 2222 that no role or rule uses); grant SSH with ssh.allowFrom.";
+const UNREACHABLE =
+  "which no host can be reached at. Fix: give the address the host is reached at from the operator's machine, or null behind NAT.";
+const URL_PROBLEM =
+  "is neither an https URL (a host, no credentials, no spaces, quotes or control characters) nor a plain absolute path. Fix: give an https:// URL or a path on the operator's machine such as /srv/builds/clavitor.";
+const INGRESS_FIX =
+  "names are compared with dots as hyphens and without their zone. Fix: give each ingress host a name that differs in more than dots and hyphens, or in more than its zone.";
 
 function problems(mutate: (f: Raw) => void): string[] {
   const fleet = smallFleet();
@@ -327,10 +349,224 @@ const cases: [string, (f: Raw) => void, string][] = [
     (f) => (f.nodes[1].allowReplace = "yes"),
     'fleet.nodes[1].allowReplace = "yes": should be a boolean. Fix: write it as a boolean.',
   ],
+  // Issue 14: values that reach a root shell, a unit file, known_hosts or a chown.
+  ...(
+    [
+      [
+        "/",
+        "is not under /var/lib/, /srv/ or /opt/; the vault's user would own a system directory",
+      ],
+      [
+        "/etc",
+        "is not under /var/lib/, /srv/ or /opt/; the vault's user would own a system directory",
+      ],
+      [
+        "/usr",
+        "is not under /var/lib/, /srv/ or /opt/; the vault's user would own a system directory",
+      ],
+      [
+        "/var/lib",
+        "is not under /var/lib/, /srv/ or /opt/; the vault's user would own a system directory",
+      ],
+      [
+        "/usr/local/lib/clawd-mesh",
+        "is not under /var/lib/, /srv/ or /opt/; the vault's user would own a system directory",
+      ],
+      ["/var/lib/clawd-mesh", "is /var/lib/clawd-mesh, which is not the vault's to own"],
+      [
+        "/var/lib/clawd-mesh/vault",
+        "is inside /var/lib/clawd-mesh, which is not the vault's to own",
+      ],
+      ["/opt/clavitor", "is /opt/clavitor, which is not the vault's to own"],
+      ["/var/lib/dpkg", "is /var/lib/dpkg, which is not the vault's to own"],
+      ["/var/lib/../etc", "is not a plain absolute path (no '..', '.', '//' or trailing '/')"],
+      ["/srv/vault/", "is not a plain absolute path (no '..', '.', '//' or trailing '/')"],
+    ] as const
+  ).map(([dir, message]): [string, (f: Raw) => void, string] => [
+    `vault.dataDir ${dir}`,
+    (f) => (f.nodes[1].vault.dataDir = dir),
+    `fleet.nodes[1].vault.dataDir = ${JSON.stringify(dir)}: ${message}. ${DATA_DIR_FIX}`,
+  ]),
+  [
+    "a unit directive smuggled into the integrity check's calendar",
+    (f) => (f.nodes[1].vault.integrityCheck = "daily\nUnit=poweroff.target"),
+    `fleet.nodes[1].vault.integrityCheck = "daily\\nUnit=poweroff.target": ${CALENDAR}`,
+  ],
+  ...[
+    "daily\nUnit=poweroff.target",
+    "",
+    "Unit=poweroff.target",
+    "*-*-* 03:00:00; reboot",
+    "daily ",
+  ].map((schedule): [string, (f: Raw) => void, string] => [
+    `k3s.snapshotSchedule ${JSON.stringify(schedule)}`,
+    (f) => k3s(f, { snapshotSchedule: schedule }),
+    `fleet.nodes[0].k3s.snapshotSchedule = ${JSON.stringify(schedule)}: ${CALENDAR}`,
+  ]),
+  ...(
+    [
+      ["a comment that plants a wildcard line", `${HOST_KEY} x\n* ${HOST_KEY}`],
+      ["a '*' in its comment", `${HOST_KEY} *`],
+      ["a trailing line break", `${HOST_KEY}\n`],
+      ["two spaces after its type", HOST_KEY.replace(" ", "  ")],
+    ] as const
+  ).map(([what, key]): [string, (f: Raw) => void, string] => [
+    `a host key with ${what}`,
+    (f) => (f.nodes[1].sshHostKey = key),
+    `fleet.nodes[1].sshHostKey = ${JSON.stringify(key)}: ${HOST_KEY_PROBLEM}`,
+  ]),
+  ...["nobody", "daemon", "sshd", "bin", "ollama", "clavitor", "systemd-network", "_apt"].map(
+    (user): [string, (f: Raw) => void, string] => [
+      `${user} as the admin user`,
+      (f) => (f.ssh.adminUser = user),
+      `fleet.ssh.adminUser = "${user}": ${ACCOUNT}`,
+    ],
+  ),
+  ...(
+    [
+      [80, "is also the vault's and the k3s ingress' web port"],
+      [443, "is also the vault's and the k3s ingress' web port"],
+      [6443, "is also the k3s API"],
+      [10250, "is also the kubelet"],
+      [11434, "is also Ollama"],
+      [51820, "is also the mesh's WireGuard port (mesh.listenPort)"],
+    ] as const
+  ).map(([port, message]): [string, (f: Raw) => void, string] => [
+    `ssh.port ${port}`,
+    (f) => (f.ssh.port = port),
+    `fleet.ssh.port = ${port}: ${message}, ${SSH_PORT_FIX}`,
+  ]),
+  [
+    "ssh.port opened to clients by an access rule",
+    (f) => {
+      f.ssh.port = 2222;
+      f.access[0].tcp = [11434, 2222];
+    },
+    `fleet.ssh.port = 2222: is also opened by fleet.access[0].tcp, ${SSH_PORT_FIX}`,
+  ],
+  ...["10.20.0.0/24", "10.20.0.128/25", "10.20.0.0/16"].map(
+    (cidr): [string, (f: Raw) => void, string] => [
+      `break-glass ${cidr} over the mesh`,
+      (f) => (f.ssh.breakGlassCidrs = [cidr]),
+      `fleet.ssh.breakGlassCidrs[0] = "${cidr}": overlaps mesh.cidr 10.20.0.0/24, so mesh peers (clients too) would reach sshd as break-glass. Fix: list the operator's public networks only; mesh sources get SSH through ssh.allowFrom.`,
+    ],
+  ),
+  [
+    "public flannel VXLAN without consent",
+    (f) => (f.nodes[1].publicUdpPorts = [8472]),
+    'fleet.nodes[1].publicUdpPorts[0] = 8472: opens flannel (UDP 8472) to the internet, which is mesh-only unless explicitly allowed. Fix: remove it, or add "flannel" to fleet.nodes[1].allowPublic if web must expose it.',
+  ],
+  [
+    "a public kubelet without consent",
+    (f) => (f.nodes[1].publicTcpPorts = [10250]),
+    'fleet.nodes[1].publicTcpPorts[0] = 10250: opens kubelet (TCP 10250) to the internet, which is mesh-only unless explicitly allowed. Fix: remove it, or add "kubelet" to fleet.nodes[1].allowPublic if web must expose it.',
+  ],
+  [
+    "two ingress names that differ by . and -",
+    (f) => k3s(f, { ingressHosts: ["a.b.example.com", "a-b.example.com"] }),
+    `fleet.nodes[0].k3s.ingressHosts[1] = "a-b.example.com": names the same DNS records ("a-b") as a.b.example.com: ${INGRESS_FIX}`,
+  ],
+  [
+    "two ingress names that differ by their zone",
+    (f) => {
+      f.dns.zones = ["example.com", "example.net"];
+      k3s(f, { ingressHosts: ["app.example.com", "app.example.net"] });
+    },
+    `fleet.nodes[0].k3s.ingressHosts[1] = "app.example.net": names the same DNS records ("app") as app.example.com: ${INGRESS_FIX}`,
+  ],
+  [
+    "an ingress name whose record part is the apex's",
+    (f) => k3s(f, { ingressHosts: ["example.com", "apex.example.com"] }),
+    `fleet.nodes[0].k3s.ingressHosts[1] = "apex.example.com": names the same DNS records ("apex") as example.com: ${INGRESS_FIX}`,
+  ],
+  ...["0644", "0666", "600"].map((mode): [string, (f: Raw) => void, string] => [
+    `a kubeconfig of mode ${mode}`,
+    (f) => k3s(f, { writeKubeconfigMode: mode }),
+    `fleet.nodes[0].k3s.writeKubeconfigMode = "${mode}": would let other accounts on the node read the cluster-admin kubeconfig. Fix: use "0600" (or "0640" for root's group).`,
+  ]),
+  ...[
+    ["10.42.0.0/16", "10.42.0.0/16"],
+    ["10.42.0.0/16", "10.42.128.0/17"],
+  ].map(([cluster, service]): [string, (f: Raw) => void, string] => [
+    `clusterCidr ${cluster} and serviceCidr ${service}`,
+    (f) => k3s(f, { clusterCidr: cluster, serviceCidr: service }),
+    `fleet.nodes[0].k3s.serviceCidr = "${service}": overlaps k3s.clusterCidr ${cluster}: a service address would also be a pod's. Fix: give pods and services ranges of their own, such as 10.42.0.0/16 and 10.43.0.0/16.`,
+  ]),
+  ...(
+    [
+      ["0.0.0.0", "'this network' (0.0.0.0/8)"],
+      ["127.0.0.1", "loopback (127.0.0.0/8)"],
+      ["255.255.255.255", "reserved or broadcast (240.0.0.0/4, 255.255.255.255)"],
+      ["240.1.2.3", "reserved or broadcast (240.0.0.0/4, 255.255.255.255)"],
+      ["224.0.0.1", "multicast (224.0.0.0/4)"],
+      ["169.254.169.254", "link-local (169.254.0.0/16)"],
+    ] as const
+  ).map(([ip, what]): [string, (f: Raw) => void, string] => [
+    `publicIp ${ip}`,
+    (f) => (f.nodes[1].publicIp = ip),
+    `fleet.nodes[1].publicIp = "${ip}": is ${what}, ${UNREACHABLE}`,
+  ]),
+  ...[
+    "https://dl/x?a=1&b=2;touch${IFS}/tmp/pwned",
+    "https://dl.example.com/x'y",
+    'https://dl.example.com/x"y',
+    "https://dl.example.com/x`id`",
+    "https://dl.example.com/x y",
+    "https://dl.example.com/x\ny",
+    "http://dl.example.com/x",
+    "https://user:pw@dl.example.com/x",
+    "https:///x",
+    "/tmp/a b",
+    "relative/path",
+  ].map((url): [string, (f: Raw) => void, string] => [
+    `vault.binaryUrl ${JSON.stringify(url)}`,
+    (f) => (f.nodes[1].vault.binaryUrl = url),
+    `fleet.nodes[1].vault.binaryUrl = ${JSON.stringify(url)}: ${URL_PROBLEM}`,
+  ]),
 ];
 
 test.each(cases)("rejects %s", (_name, mutate, expected) => {
   expect(problems(mutate)).toContain(expected);
+});
+
+// What the rules above must still let through: the stacks' values, and their ordinary variants.
+test.each<[string, (f: Raw) => void]>([
+  ["a data dir under /srv", (f) => (f.nodes[1].vault.dataDir = "/srv/clavitor")],
+  ["a data dir under /opt", (f) => (f.nodes[1].vault.dataDir = "/opt/clavitor-data")],
+  [
+    "calendar expressions with weekdays, ranges and a time zone",
+    (f) => {
+      f.nodes[1].vault.integrityCheck = "Sat *-*-* 02:00:00 Europe/Zurich";
+      k3s(f, { snapshotSchedule: "Mon..Fri 03:30" });
+    },
+  ],
+  ["a calendar of steps", (f) => (f.nodes[1].vault.integrityCheck = "*-*-* *:0/15")],
+  ["a shorthand", (f) => k3s(f, { snapshotSchedule: "weekly" })],
+  ["a host key with a comment", (f) => (f.nodes[1].sshHostKey = `${HOST_KEY} root@web`)],
+  [
+    "a presigned URL full of & ; $ ( )",
+    (f) =>
+      (f.nodes[1].vault.binaryUrl =
+        "https://b.s3.amazonaws.com/c?X-Amz-Credential=AK%2F2&X-Amz-Signature=ab;x=$(id)&y=(1)"),
+  ],
+  [
+    "a binary on the operator's machine",
+    (f) => (f.nodes[1].vault.binaryUrl = "/srv/builds/clavitor"),
+  ],
+  ["a kubeconfig for root's group", (f) => k3s(f, { writeKubeconfigMode: "0640" })],
+  ["ssh on its own port", (f) => (f.ssh.port = 2222)],
+  [
+    "public flannel and kubelet with consent",
+    (f) => {
+      f.nodes[1].publicUdpPorts = [8472];
+      f.nodes[1].publicTcpPorts = [10250];
+      f.nodes[1].allowPublic = ["flannel", "kubelet"];
+    },
+  ],
+  ["a TEST-NET address", (f) => (f.nodes[1].publicIp = "192.0.2.10")],
+  ["distinct ingress names", (f) => k3s(f, { ingressHosts: ["a.example.com", "b.example.com"] })],
+])("accepts %s", (_name, mutate) => {
+  expect(problems(mutate)).toEqual([]);
 });
 
 test("every problem is listed at once, in one error thrown before anything else", () => {

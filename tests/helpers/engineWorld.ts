@@ -19,7 +19,13 @@ import { emptyCheckpoint, type Checkpoint } from "../../lab/engine/state";
 import { contains, parseCidr, parseIpv4 } from "../../core/net/ipv4";
 import { KUBECONFIG, OPERATOR_PRIVATE_KEY } from "./mocks";
 import { applyOutcome, confirmFor, pushCommand } from "../../core/push/command";
-import { parsePushPlan, PUSH_COMMAND, PUSH_PLAN_VARIABLE } from "../../core/push/plan";
+import {
+  parsePushPlan,
+  PUSH_COMMAND,
+  PUSH_PLAN_VARIABLE,
+  type PushSecrets,
+} from "../../core/push/plan";
+import { archiveDigest } from "../../core/render/pushArchive";
 
 /** Where the operator's machine dials from. */
 export const OPERATOR_ADDRESS = "198.18.0.2";
@@ -157,7 +163,13 @@ export class StandInTransport implements CommandTransport {
     const bootstrap = plan.mode === "bootstrap";
     const applied = await this.remote({
       connection: { ...plan.apply },
-      command: pushCommand({ bootstrap, windowSeconds: plan.windowSeconds }),
+      command: pushCommand({
+        bootstrap,
+        windowSeconds: plan.windowSeconds,
+        archiveSha256: archiveDigest(
+          (JSON.parse(r.stdin ?? "{}") as Partial<PushSecrets>).archive ?? "",
+        ),
+      }),
     });
     const outcome = applyOutcome(applied.stdout);
     await this.remote({ connection: { ...plan.confirm }, command: confirmFor(outcome) });

@@ -13,6 +13,7 @@ import { parseWgConf } from "../helpers/wg";
 import { parse } from "yaml";
 import { sshValue } from "../../core/render/sshd";
 import { NIX_DIR } from "../../core/render/nixos";
+import { ICMPV6_ECHO_DROP } from "../../core/render/nftables";
 import type { NodeModel } from "../../core/plan/model";
 
 requireTools("nix-instantiate", "nft", "sshd", "ssh-keygen");
@@ -54,6 +55,7 @@ interface NixValues {
     openFirewall: boolean;
     settings: Record<string, string | number | boolean | string[]>;
   };
+  icmpv6: { family: string; content: string };
   sysctl: Record<string, number>;
   config: { node: string; imports: string[] };
   ollama: { host: string; port: number; loadModels: string[] } | null;
@@ -112,6 +114,7 @@ beforeAll(() => {
               wireguard = lib.wireguard node;
               openssh = lib.openssh node;
               sysctl = lib.sysctl node;
+              icmpv6 = lib.icmpv6EchoTable node;
               config = { node = conf.clawdMesh.node.name; imports = map toString conf.imports; };
               ollama = if node.ollama != null then lib.ollama node else null;
               vault = if node.vault != null then lib.vault node else null;
@@ -195,6 +198,23 @@ describe.each(nixosCases)("%s/%s on NixOS", (stack, name) => {
     expect(facts(elsewhere, (s) => `${s}|`)).toEqual(ours.breakGlass);
     const forward = fw.extraForwardRules.split("\n").filter(Boolean);
     expect(facts(forward, (s, d) => `${s}>${d}|`)).toEqual(ours.forward);
+  });
+
+  test("IPv6 echo requests are dropped ahead of NixOS's ICMPv6 accept, as nftables.conf drops them", () => {
+    const table = nix().icmpv6;
+    expect(table.family).toBe("inet");
+    const lines = table.content.split("\n").map((l) => l.trim());
+    // Ahead of NixOS's own input chain (priority filter), for all but the trusted interfaces.
+    expect(lines).toContain("type filter hook input priority filter - 1; policy accept;");
+    const trusted = ["lo", ...node().firewall.trustedInterfaces].map((i) => `"${i}"`);
+    const set = trusted.length === 1 ? trusted[0] : `{ ${trusted.join(", ")} }`;
+    expect(lines).toContain(`iifname != ${set} ${ICMPV6_ECHO_DROP}`);
+    expect(generic("nftables.conf")).toContain(`\t\t${ICMPV6_ECHO_DROP}\n`);
+    const file = join(tmp.path, `${stack}-${name}-icmpv6.nft`);
+    writeFileSync(file, `table inet clawd_mesh_icmpv6 {\n${table.content}}\n`);
+    const r = run("nft", ["-c", "-f", file]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
   });
 
   test("nft accepts the rules the Nix side writes", () => {

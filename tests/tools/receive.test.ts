@@ -1,0 +1,76 @@
+// clawd-mesh-receive (push/receive.sh) as the node runs it, as root, in a mount namespace of
+// its own with an empty /var/lib: it checks the archive's sha256 before it unpacks anything.
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pushCommand } from "../../core/push/command";
+import { tarArchive } from "../../core/render/archive";
+import { archiveDigest, PUSH_DIR } from "../../core/render/pushArchive";
+import { requireTools, run, tempDir } from "../helpers/run";
+
+requireTools("unshare", "mount", "shellcheck", "sha256sum", "base64", "tar");
+
+const tmp = tempDir("receive");
+afterAll(() => tmp.remove());
+const marker = join(tmp.path, "applied");
+
+// apply.sh's stand-in: records that it ran, with what, and whether the secrets came along.
+const APPLY = `#!/bin/sh
+{ echo "$*"; ls "$1/secrets"; } >"$MARKER"
+`;
+const tar = tarArchive([
+  { path: "scripts/apply.sh", content: APPLY, mode: 0o755 },
+  { path: "secrets/wg0.key", content: "a secret\n", mode: 0o600 },
+]);
+const whole = tar.toString("base64");
+const cut = tar.subarray(0, 512 + 512).toString("base64"); // apply.sh only, no secrets/
+
+function receive(stdin: string, args: readonly string[]) {
+  rmSync(marker, { force: true });
+  const script = `mount -t tmpfs tmpfs /var/lib && sh "$0" "$@"; rc=$?; ls -A /var/lib/clawd-mesh 2>/dev/null; exit $rc`;
+  const r = run("unshare", ["-m", "sh", "-c", script, join(PUSH_DIR, "receive.sh"), ...args], {
+    input: stdin,
+    env: { ...process.env, MARKER: marker },
+  });
+  return { ...r, applied: existsSync(marker) ? readFileSync(marker, "utf8") : undefined };
+}
+
+test("a whole archive is unpacked and applied, and leaves nothing behind", () => {
+  const r = receive(whole, ["apply", "--window", "60", "--sha256", archiveDigest(whole)]);
+  expect(r.stderr).toBe("");
+  expect(r.status).toBe(0);
+  expect(r.applied).toMatch(
+    new RegExp(
+      `^/var/lib/clawd-mesh/push\\.\\w+ --window 60 --sha256 ${archiveDigest(whole)}\\nwg0.key\\n$`,
+    ),
+  );
+  expect(r.stdout).toBe("");
+});
+
+test("an archive cut at a tar member's boundary is refused before anything is unpacked", () => {
+  expect(run("sh", ["-c", "base64 -d | tar -t -f -"], { input: cut }).status).toBe(0);
+  const r = receive(cut, ["apply", "--window", "60", "--sha256", archiveDigest(whole)]);
+  expect(r.status).toBe(1);
+  expect(r.stderr).toBe(
+    `clawd-mesh-receive: the archive that arrived (1024 bytes, sha256 ${archiveDigest(cut)}) is not the one sent (sha256 ${archiveDigest(whole)}): it was cut short or changed on the way, and nothing was unpacked. Fix: run the push again\n`,
+  );
+  expect(r.applied).toBeUndefined();
+  expect(r.stdout).toBe("");
+});
+
+test("an archive without a digest is not unpacked", () => {
+  const r = receive(whole, ["apply", "--window", "60"]);
+  expect(r.status).toBe(2);
+  expect(r.stderr).toMatch(/^clawd-mesh-receive: apply needs --sha256 /);
+  expect(r.applied).toBeUndefined();
+});
+
+test("the first-contact command passes shellcheck", () => {
+  const file = join(tmp.path, "first-contact.sh");
+  writeFileSync(
+    file,
+    `#!/bin/sh\n${pushCommand({ bootstrap: true, archiveSha256: "0".repeat(64) })}`,
+  );
+  const r = run("shellcheck", ["-s", "sh", file]);
+  expect(r.stdout + r.stderr).toBe("");
+  expect(r.status).toBe(0);
+});
