@@ -34,8 +34,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=/dev/null
 . "$bundle/clawd-mesh.env"
 
+take_lock
+# A push cut short before it was armed left at most pending.new: nothing was switched.
+rm -rf "$STATE/pending.new"
 if [ -d "$PENDING" ]; then
-  fail "push $(cat "$PENDING/token") is still waiting for confirmation; it is kept or rolled back by $(cat "$PENDING/deadline"), try again after"
+  pending_token=$(cat "$PENDING/token")
+  pending_deadline=$(cat "$PENDING/deadline")
+  if [ "$(date +%s)" -le $((pending_deadline + 5)) ]; then
+    fail "push $pending_token is still waiting for confirmation; it is kept or rolled back by $pending_deadline, try again after"
+  fi
+  # Its deadline is past and nothing rolled it back: its timer did not survive (a reboot).
+  log "push $pending_token was neither kept nor rolled back by its deadline: rolling it back first"
+  "$PENDING/scripts/rollback.sh" "$pending_token" now 9>&- ||
+    fail "the stale push $pending_token could not be rolled back (see $STATE/rolled-back); nothing else was changed"
 fi
 
 # The programs this bundle needs, installed when the host lacks them (a fresh cloud image):
@@ -253,30 +264,35 @@ unchanged() {
 }
 
 # The rollback is armed before anything changes, and runs without this session.
+# Written aside and renamed into place, so a push cut short while arming (a full disk, a lost
+# session) never leaves a pending push without its token, deadline or saved files.
 arm() {
-  mkdir -p "$PENDING"
-  snapshot "$PENDING/previous"
-  cp -R "$here" "$PENDING/scripts"
-  cp "$bundle/clawd-mesh.env" "$PENDING/clawd-mesh.env"
+  next=$STATE/pending.new
+  mkdir -p "$next"
+  snapshot "$next/previous"
+  cp -R "$here" "$next/scripts"
+  cp "$bundle/clawd-mesh.env" "$next/clawd-mesh.env"
   token=$(date +%s)-$$
   now=$(date +%s)
-  echo "$token" >"$PENDING/token"
-  echo "$mode" >"$PENDING/mode"
-  echo "$window" >"$PENDING/window"
-  echo $((now + window)) >"$PENDING/deadline"
-  wg_identity >"$PENDING/wg-before"
+  echo "$token" >"$next/token"
+  echo "$mode" >"$next/mode"
+  echo "$window" >"$next/window"
+  echo $((now + window)) >"$next/deadline"
+  wg_identity >"$next/wg-before"
   if [ "$NODE_OS" = nixos ]; then
-    echo nixos >"$PENDING/kind"
+    echo nixos >"$next/kind"
   else
-    echo generic >"$PENDING/kind"
+    echo generic >"$next/kind"
   fi
+  mv "$next" "$PENDING"
   if [ "$(init_system)" = systemd ]; then
+    # A transient timer fires up to a minute late unless told otherwise (AccuracySec).
     systemd-run --quiet --unit "clawd-mesh-rollback-$token" --on-active="${window}s" \
-      "$PENDING/scripts/rollback.sh" "$token"
+      --timer-property=AccuracySec=1s "$PENDING/scripts/rollback.sh" "$token"
   else
     # shellcheck disable=SC2016 # the inner shell expands its own arguments
     setsid sh -c 'sleep "$1"; exec "$2" "$3"' rollback "$window" "$PENDING/scripts/rollback.sh" "$token" \
-      </dev/null >>"$STATE/rollback.log" 2>&1 &
+      </dev/null >>"$STATE/rollback.log" 2>&1 9>&- &
     echo $! >"$PENDING/sleeper"
   fi
 }
@@ -287,7 +303,7 @@ if [ "$mode" = decommission ]; then
   arm
   date +%s >"$PENDING/activated"
   # Answer first: the switch takes down the tunnel this session may be running over.
-  setsid sh "$PENDING/scripts/decommission.sh" "$token" </dev/null >>"$STATE/rollback.log" 2>&1 &
+  setsid sh "$PENDING/scripts/decommission.sh" "$token" </dev/null >>"$STATE/rollback.log" 2>&1 9>&- &
   echo "clawd-mesh: armed $token $(cat "$PENDING/activated")"
   exit 0
 fi
@@ -304,9 +320,9 @@ if [ "$NODE_OS" = nixos ]; then
   }
   date +%s >"$PENDING/activated"
   # test: switch the running system, not the boot entry; confirm makes the boot entry.
-  nixos_rebuild test "$nixpkgs" >/dev/null
+  nixos_rebuild test "$nixpkgs" >/dev/null 9>&-
 else
-  ensure_packages
+  ensure_packages 9>&-
   validate
   if unchanged; then
     echo "clawd-mesh: unchanged"
@@ -322,8 +338,8 @@ else
     fail "sudo still lets $ADMIN_USER run more than the receiver ($(echo "$extra" | head -n 1)); remove that grant on the node by hand; the node keeps the previous configuration"
   fi
   date +%s >"$PENDING/activated"
-  activate_generic
-  activate_roles "$CHANGED"
+  activate_generic 9>&-
+  activate_roles "$CHANGED" 9>&-
 fi
 wg_identity >"$PENDING/wg-after"
 echo "clawd-mesh: armed $token $(cat "$PENDING/activated")"

@@ -7,6 +7,7 @@ token=$1
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=push/lib.sh
 . "$here/lib.sh"
+take_lock
 if [ ! -f "$PENDING/token" ]; then
   if [ -f "$STATE/rolled-back/$token" ]; then
     fail "push $token was already rolled back: confirmation came too late"
@@ -17,6 +18,9 @@ fi
 # shellcheck source=/dev/null
 . "$PENDING/clawd-mesh.env"
 activated=$(cat "$PENDING/activated")
+# Past the deadline the rollback owns the push, whether or not its timer has fired yet.
+[ "$(date +%s)" -lt "$(cat "$PENDING/deadline")" ] ||
+  fail "push $token passed its deadline $(cat "$PENDING/deadline") unconfirmed: confirmation came too late; the node restores its previous configuration"
 deadline=$(($(cat "$PENDING/deadline") - 5))
 
 # WireGuard: a handshake newer than the activation; or, when the push left the node's own
@@ -66,11 +70,12 @@ services_up || fail "check failed: sshd does not accept its configuration; the n
 if [ -f "$PENDING/sleeper" ]; then
   kill "$(cat "$PENDING/sleeper")" 2>/dev/null || true
 elif [ "$(init_system)" = systemd ]; then
-  systemctl stop "clawd-mesh-rollback-$token.timer" 2>/dev/null || true
+  # Under the lock no rollback is running: a service the timer started waits for the lock.
+  systemctl stop "clawd-mesh-rollback-$token.timer" "clawd-mesh-rollback-$token.service" 2>/dev/null || true
 fi
 if [ "$(cat "$PENDING/kind")" = nixos ]; then
   # The tree apply built and tested from: the boot entry is the system that was confirmed.
-  nixos_rebuild switch "$(cat "$PENDING/nixpkgs")" >/dev/null
+  nixos_rebuild switch "$(cat "$PENDING/nixpkgs")" >/dev/null 9>&-
 fi
 case $(cat "$PENDING/mode") in
   bootstrap)

@@ -5,6 +5,18 @@
 STATE=/var/lib/clawd-mesh
 PENDING=$STATE/pending
 
+# One lock for apply, confirm and rollback (on file descriptor 9): a confirmation and the
+# rollback can never both act on one push, and a second apply waits, then finds the first
+# one pending. Whatever may start a daemon (activation, package installs, the sleeper) runs
+# with it closed (9>&-): a daemon that inherited it (wireguard-go, say) would hold the lock
+# for as long as it runs.
+take_lock() {
+  mkdir -p "$STATE"
+  chmod 700 "$STATE"
+  exec 9>"$STATE/lock"
+  flock 9
+}
+
 log() { printf 'clawd-mesh[%s]: %s\n' "${NODE_NAME:-?}" "$*" >&2; }
 fail() {
   log "$*"

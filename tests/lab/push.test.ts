@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { wireguardPublicKey } from "../../core/crypto/keys";
 import type { Lab } from "../../lab/lab";
+import { run } from "../helpers/run";
 import {
   counts,
   LAB_WINDOW,
@@ -185,6 +186,35 @@ describe("faults, each recovering by itself", () => {
     const again = await up(lab);
     expect(counts(again)).toMatchObject({ replaced: 1, commands: 1 });
     expect(ai().run("cat", ["/etc/nftables.conf"])).toContain("8081");
+    expect(mismatches(await probeMatrix(lab))).toEqual([]);
+  }, 300_000);
+
+  test("a push left pending when the operator's side died and the node lost its timer: the next up rolls it back first, then lands", async () => {
+    // A push cut short while it armed leaves only pending.new: the next apply drops it.
+    ai().run("sh", ["-c", "mkdir -p /var/lib/clawd-mesh/pending.new/previous"]);
+    lab.useFleet(withRule(8082));
+    const pending = () =>
+      ai().try("test", ["-f", "/var/lib/clawd-mesh/pending/token"]).status === 0;
+    const running = lab.engine("up");
+    const deadline = Date.now() + 60_000;
+    while (!pending() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(pending()).toBe(true);
+    // The operator's machine goes away mid-push, and the node reboots: no confirmation comes,
+    // and the rollback timer is gone.
+    run("pkill", ["-f", "tsx cli/push.ts"]);
+    const token = ai().run("cat", ["/var/lib/clawd-mesh/pending/token"]).trim();
+    ai().run("sh", ["-c", 'kill "$(cat /var/lib/clawd-mesh/pending/sleeper)"']);
+    expect((await running).ok).toBe(false);
+    const past = Number(ai().run("cat", ["/var/lib/clawd-mesh/pending/deadline"])) + 6;
+    while (Date.now() / 1000 < past) await new Promise((r) => setTimeout(r, 500));
+    expect(pending()).toBe(true); // nothing on the node resolved it
+    const started = Date.now();
+    const again = await up(lab);
+    recovery["pending push with its timer lost"] = (Date.now() - started) / 1000;
+    expect(counts(again)).toMatchObject({ replaced: 1, commands: 1 });
+    expect(ai().run("cat", [`/var/lib/clawd-mesh/rolled-back/${token}`])).toContain("failed=\n");
+    expect(ai().try("test", ["-e", "/var/lib/clawd-mesh/pending.new"]).status).not.toBe(0);
+    expect(ai().run("cat", ["/etc/nftables.conf"])).toContain("8082");
     expect(mismatches(await probeMatrix(lab))).toEqual([]);
   }, 300_000);
 });
