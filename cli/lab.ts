@@ -1,5 +1,6 @@
 // npm run lab -- [--stack <stack>] [--keep] [--out <dir>] [--window <seconds>]
 // npm run lab -- up|preview|refresh|destroy [--stack <stack>] [--out <dir>] [--window <seconds>]
+// npm run lab -- drift [--stack <stack>]     (up and preview also take --replace <urn>, repeated)
 // npm run lab -- down
 // Rehearses a stack on this machine (Linux, as root): a lab of network namespaces on a
 // simulated internet, brought up by the program itself through the lab's engine (its clouds
@@ -12,12 +13,13 @@ import { parseArgs } from "node:util";
 import { DEFAULT_ROLLBACK_WINDOW } from "../core/push/command";
 import { Lab, type EngineRun } from "../lab/lab";
 import { labDown } from "../lab/down";
+import { labDrift } from "../lab/drift";
 import { readState } from "../lab/state";
 import { printMatrix, probeMatrix } from "../lab/probe";
 import { startK3sApi, startOllama } from "../lab/standins";
 import { checkpointFile } from "../lab/engine/stacks";
 
-const OPERATIONS = ["up", "preview", "refresh", "destroy"] as const;
+const OPERATIONS = ["up", "preview", "refresh", "destroy", "drift"] as const;
 type Operation = (typeof OPERATIONS)[number];
 
 async function main(): Promise<number> {
@@ -28,6 +30,7 @@ async function main(): Promise<number> {
       keep: { type: "boolean", default: false },
       out: { type: "string", default: "." },
       window: { type: "string", default: String(DEFAULT_ROLLBACK_WINDOW) },
+      replace: { type: "string", multiple: true },
     },
   });
   const log = (line: string) => console.log(line);
@@ -46,7 +49,7 @@ async function main(): Promise<number> {
   const out = resolve(values.out ?? ".");
   if (command !== undefined) {
     if (!OPERATIONS.includes(command as Operation)) {
-      console.error(`unknown command ${command}: use up, preview, refresh, destroy or down`);
+      console.error(`unknown command ${command}: use up, preview, refresh, destroy, drift or down`);
       return 2;
     }
     if (!state) {
@@ -57,7 +60,17 @@ async function main(): Promise<number> {
       console.error(`the lab that is up is of stack ${state.stack}, not ${options.stack}`);
       return 2;
     }
-    return onKeptLab(Lab.open(options), command as Operation, out);
+    if (command === "drift") {
+      const drift = await labDrift(Lab.open(options));
+      process.stdout.write(drift.report);
+      return drift.exitCode;
+    }
+    return onKeptLab(
+      Lab.open(options),
+      command as Exclude<Operation, "drift">,
+      out,
+      values.replace ?? [],
+    );
   }
   if (state) {
     console.error("a lab is up already: npm run lab -- down");
@@ -85,8 +98,13 @@ async function main(): Promise<number> {
 }
 
 /** An operation on the kept lab, as `pulumi <op>` on the real fleet; the matrix after an up. */
-async function onKeptLab(lab: Lab, operation: Operation, out: string): Promise<number> {
-  const run: EngineRun = await lab.engine(operation);
+async function onKeptLab(
+  lab: Lab,
+  operation: Exclude<Operation, "drift">,
+  out: string,
+  replace: readonly string[],
+): Promise<number> {
+  const run: EngineRun = await lab.engine(operation, { replace });
   let ok = run.ok;
   if (operation === "up" && run.ok) {
     lab.startPeers();

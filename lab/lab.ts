@@ -134,7 +134,13 @@ export class Lab {
   /** One engine operation, in a process of its own as `pulumi up` is. */
   engine(
     operation: "up" | "preview" | "refresh" | "destroy",
-    extra: { firstContactOnly?: boolean; env?: NodeJS.ProcessEnv; agent?: boolean } = {},
+    extra: {
+      firstContactOnly?: boolean;
+      env?: NodeJS.ProcessEnv;
+      agent?: boolean;
+      /** `pulumi up --replace URN`, for each. */
+      replace?: readonly string[];
+    } = {},
   ): Promise<EngineRun> {
     if (operation === "up" || operation === "preview") this.provide();
     const started = Date.now();
@@ -145,6 +151,7 @@ export class Lab {
       args.push("--connect-attempts", String(this.options.connectAttempts));
     }
     if (extra.agent) args.push("--agent");
+    for (const urn of extra.replace ?? []) args.push("--replace", urn);
     return new Promise((done) => {
       const child = spawn(TSX, args, { cwd: PROJECT_DIR, env: extra.env ?? process.env });
       const lines: string[] = [];

@@ -260,7 +260,10 @@ unchanged() {
   [ -z "$(sudo_beyond_receiver)" ] || return 1
   planned_files | while read -r source target; do
     cmp -s "$source" "$target" || exit 1
-  done
+  done || return 1
+  # Files alone are not the node: a rule added with nft, a peer set with wg, or a node never
+  # recorded (pushed before drift checks) is switched again to what the bundle says.
+  [ -f "$INSTALLED/live" ] && live_state | cmp -s - "$INSTALLED/live"
 }
 
 # The rollback is armed before anything changes, and runs without this session.
@@ -272,6 +275,8 @@ arm() {
   snapshot "$next/previous"
   cp -R "$here" "$next/scripts"
   cp "$bundle/clawd-mesh.env" "$next/clawd-mesh.env"
+  # The digest the operator computed for this bundle (bundleHash): recorded once confirmed.
+  [ -f "$dir/bundle.sha256" ] && cp "$dir/bundle.sha256" "$next/bundle.sha256"
   token=$(date +%s)-$$
   now=$(date +%s)
   echo "$token" >"$next/token"
@@ -325,6 +330,8 @@ else
   ensure_packages 9>&-
   validate
   if unchanged; then
+    # The same files and live state under a new digest (a script that is not installed changed).
+    record_installed "$dir/bundle.sha256"
     echo "clawd-mesh: unchanged"
     exit 0
   fi

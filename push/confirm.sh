@@ -85,9 +85,13 @@ case $(cat "$PENDING/mode") in
   decommission)
     # The owner's way in works: the receiver and its sudo rule go too, the owner's grants return.
     restore_access "$STATE/original"
-    rm -rf "$STATE/original"
+    rm -rf "$STATE/original" "$INSTALLED"
     date +%s >"$STATE/decommissioned"
     ;;
 esac
+# What a drift check compares the node with later; a failure here keeps the confirmation.
+if [ "$(cat "$PENDING/mode")" != decommission ]; then
+  record_installed "$PENDING/bundle.sha256" || log "could not record the confirmed state in $INSTALLED"
+fi
 rm -rf "$PENDING"
 echo "clawd-mesh: confirmed $token"

@@ -78,6 +78,62 @@ managed_files() {
 }
 
 LIBEXEC=/usr/local/lib/clawd-mesh
+# What the last confirmed push left: its bundle's digest and the live state it produced.
+INSTALLED=$STATE/installed
+
+# Files that hold a key or a token: never printed, not even as a digest.
+secret_file() {
+  case $1 in
+    /etc/wireguard/*.key | /etc/ssh/ssh_host_ed25519_key | */k3s-token | */clavitor.env) return 0 ;;
+  esac
+  return 1
+}
+
+# The node's live state as its own tools print it, with nothing secret and nothing that moves
+# by itself, so two readings of an untouched node are equal: what a drift check compares.
+# sshd -T reads the configuration on disk (what the next reload or login runs), nft the
+# project's own table only (Docker's, k3s' and fail2ban's are theirs), wg the interface.
+live_state() {
+  echo "## sshd -T"
+  sshd -T 2>&1 || true
+  echo "## nft list table inet clawd_mesh"
+  nft -s list table inet clawd_mesh 2>&1 || true
+  echo "## wg showconf $WG_INTERFACE"
+  wg_public_state "/etc/wireguard/$WG_INTERFACE.conf"
+  echo "## files"
+  for f in $(managed_files) /etc/nixos/configuration.nix /etc/nixos/node.json /etc/nixos/clawd-mesh/*; do
+    secret_file "$f" && continue
+    [ -f "$f" ] && sha256sum "$f"
+  done
+  return 0
+}
+
+# wg showconf without the private and preshared keys, one line per fact, sorted (wireguard-go
+# lists peers in map order). A peer the configuration gives no endpoint roams: WireGuard
+# learns its address from its packets, so that endpoint is left out. $1: the configuration.
+wg_public_state() {
+  fixed=$(awk '/^\[Peer\]/ { key = "" } /^PublicKey *=/ { key = $3 } /^Endpoint *=/ && key != "" { printf " %s", key }' \
+    "$1" 2>/dev/null || true)
+  wg showconf "$WG_INTERFACE" 2>&1 | awk -v fixed="$fixed " '
+    /^\[(Interface|Peer)\]/ || /^[[:space:]]*$/ { next }
+    /^(PrivateKey|PresharedKey) *=/ { next }
+    /^PublicKey *=/ { peer = $3; print "peer " peer; next }
+    peer == "" { print "interface: " $0; next }
+    /^Endpoint *=/ && index(fixed, " " peer " ") == 0 { next }
+    { print "peer " peer ": " $0 }' | LC_ALL=C sort
+}
+
+# Records a confirmed push: the digest of its bundle ($1, a file) and the live state now.
+record_installed() {
+  mkdir -p "$INSTALLED"
+  chmod 700 "$INSTALLED"
+  if [ -f "$1" ]; then
+    cp "$1" "$INSTALLED/bundle.sha256.new"
+    mv -f "$INSTALLED/bundle.sha256.new" "$INSTALLED/bundle.sha256"
+  fi
+  live_state >"$INSTALLED/live.new"
+  mv -f "$INSTALLED/live.new" "$INSTALLED/live"
+}
 
 # Restarts the role services whose files are listed in $1 ("all" after a rollback). Without
 # an init system only the vault runs (the lab's stand-in), by vault.sh.

@@ -28,6 +28,27 @@ case ${1:-apply} in
     fi
     exec "$state/pending/scripts/confirm.sh" "$token"
     ;;
+  state)
+    # Read-only, for a drift check: the digest of the last confirmed push's bundle, the live
+    # state recorded when it was confirmed, and the live state now. Nothing secret is printed.
+    lib=/usr/local/lib/clawd-mesh/lib.sh
+    if [ ! -f "$lib" ] || [ ! -f /etc/clawd-mesh/node.env ]; then
+      echo "clawd-mesh-receive: no push was ever installed on this node" >&2
+      exit 1
+    fi
+    # shellcheck source=push/lib.sh
+    . "$lib"
+    # shellcheck source=/dev/null
+    . /etc/clawd-mesh/node.env
+    echo "clawd-mesh-state 1"
+    echo "digest $(cat "$INSTALLED/bundle.sha256" 2>/dev/null || echo none)"
+    [ -f "$PENDING/token" ] && echo "pending $(cat "$PENDING/token")"
+    echo "### recorded"
+    cat "$INSTALLED/live" 2>/dev/null || true
+    echo "### live"
+    live_state
+    exit 0
+    ;;
   vault-install | vault-revert)
     # A new vault binary, checked against its sha256 before it replaces the running one.
     command=${1#vault-}
@@ -36,7 +57,7 @@ case ${1:-apply} in
     ;;
   apply) ;;
   *)
-    echo "clawd-mesh-receive: unknown command $1 (apply, confirm, kubeconfig, vault-install, vault-revert)" >&2
+    echo "clawd-mesh-receive: unknown command $1 (apply, confirm, state, kubeconfig, vault-install, vault-revert)" >&2
     exit 2
     ;;
 esac

@@ -90,6 +90,17 @@ echo "clawd-mesh-receive is not installed on this node" >&2
 exit 1
 `;
 
+/** Reads a node's installed digest and live state through the receiver (read-only). */
+export const STATE_COMMAND = `set -eu
+${RUN_AS_ROOT}
+for r in ${RECEIVERS}; do
+  # shellcheck disable=SC2086 # $run is empty or "sudo -n"
+  if [ -x "$r" ]; then exec $run "$r" state; fi
+done
+echo "clawd-mesh-receive is not installed on this node" >&2
+exit 1
+`;
+
 export type ApplyOutcome =
   | { readonly kind: "armed"; readonly token: string; readonly activatedAt: number }
   | { readonly kind: "unchanged" };

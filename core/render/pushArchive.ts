@@ -65,6 +65,9 @@ export function archiveDigest(archiveBase64: string): string {
   return createHash("sha256").update(Buffer.from(archiveBase64, "base64")).digest("hex");
 }
 
+/** The archive's copy of bundleHash, read by apply.sh. */
+export const DIGEST_FILE = "bundle.sha256";
+
 export function pushArchive(bundle: BundleFiles, secrets: SecretFiles): string {
   const entries: ArchiveEntry[] = [
     ...Object.entries(bundle).map(([path, content]) => ({
@@ -78,6 +81,9 @@ export function pushArchive(bundle: BundleFiles, secrets: SecretFiles): string {
       mode: 0o600,
     })),
     ...pushScripts(),
+    // Beside the bundle, not in it: the node records it once the push is confirmed, and a
+    // drift check compares it with the digest the program renders (DIGEST_FILE).
+    { path: DIGEST_FILE, content: `${bundleHash(bundle)}\n`, mode: 0o644 },
   ];
   return tarArchive(entries).toString("base64");
 }

@@ -1,5 +1,5 @@
 // One engine operation on the lab that is up, in a process of its own as `pulumi up` is one:
-//   tsx lab/engine/cli.ts up|preview|refresh|destroy --stack S [--window N]
+//   tsx lab/engine/cli.ts up|preview|refresh|destroy --stack S [--window N] [--replace URN]…
 // It runs the program itself (index.ts) against the lab's checkpoint, with the emulated clouds
 // acting on the lab's hosts and the commands running from the operator's machine, and ends with
 // the line `engine <op> <stack>: C created, U updated, R replaced, D deleted, S unchanged; N
@@ -33,6 +33,8 @@ async function main(): Promise<number> {
       agent: { type: "boolean", default: false },
       "first-contact-only": { type: "boolean", default: false },
       "connect-attempts": { type: "string" },
+      // pulumi up --replace URN: replace these resources whatever their diff says.
+      replace: { type: "string", multiple: true },
     },
   });
   const operation = positionals[0] as Operation;
@@ -73,6 +75,7 @@ async function main(): Promise<number> {
     },
     secretKeys: ["clawd-mesh:sshPrivateKey", "clawd-mesh:kumaPushUrls"],
     old: file.load(stack),
+    ...(values.replace && { replaceTargets: values.replace }),
     packages: {
       random: randomPackage,
       command: commandPackage(transport),

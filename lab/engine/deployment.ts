@@ -67,6 +67,8 @@ export interface DeploymentOptions {
   readonly log: (line: string) => void;
   /** Called after every change to the state, with the whole checkpoint (the snapshot manager). */
   readonly save: (checkpoint: Checkpoint) => void;
+  /** `pulumi up --replace URN`: these are replaced whatever their diff says. */
+  readonly replaceTargets?: readonly string[];
 }
 
 export class Deployment {
@@ -250,23 +252,28 @@ export class Deployment {
       }
       news = reset.props;
     }
-    news = res.check?.({ ...base, ...(old && { olds: old.inputs }), news }) ?? news;
+    // A targeted replacement is checked without its old inputs and diffed as a replacement that
+    // blames the id, whatever changed (step_generator.go: isTargetedReplace in checkInputs, diff).
+    const targeted = old !== undefined && (this.o.replaceTargets ?? []).includes(goal.urn);
+    news = res.check?.({ ...base, ...(old && !targeted && { olds: old.inputs }), news }) ?? news;
     const decision: Decision = old
       ? decide(
           goal,
           old,
-          effectiveDiff(
-            old.inputs,
-            news,
-            res.diff?.({
-              ...base,
-              id: old.id,
-              olds: old.inputs,
-              oldOutputs: old.outputs,
-              news,
-              ignoreChanges: goal.ignoreChanges,
-            }) ?? { changes: "unknown" },
-          ),
+          targeted
+            ? { changes: "some", replaceKeys: ["id"] }
+            : effectiveDiff(
+                old.inputs,
+                news,
+                res.diff?.({
+                  ...base,
+                  id: old.id,
+                  olds: old.inputs,
+                  oldOutputs: old.outputs,
+                  news,
+                  ignoreChanges: goal.ignoreChanges,
+                }) ?? { changes: "unknown" },
+              ),
         )
       : { op: "create" };
 

@@ -26,6 +26,8 @@ export interface RunOptions {
   readonly packages: Readonly<Record<string, Package>>;
   readonly log: (line: string) => void;
   readonly save: (checkpoint: Checkpoint) => void;
+  /** `--replace URN`, repeated. */
+  readonly replaceTargets?: readonly string[];
 }
 
 export interface RunResult {
@@ -36,7 +38,23 @@ export interface RunResult {
 }
 
 export async function runOperation(o: RunOptions): Promise<RunResult> {
+  // Every target must name a resource of the stack, before anything runs (checkTargets).
+  const unknown = (o.replaceTargets ?? []).filter(
+    (urn) => !o.old.resources.some((r) => r.urn === urn && !r.delete),
+  );
+  if (unknown.length > 0) {
+    return {
+      ok: false,
+      steps: [],
+      errors: [
+        ...unknown.map((urn) => `Target '${urn}' could not be found in the stack.`),
+        "one or more targets could not be found in the stack",
+      ],
+      checkpoint: o.old,
+    };
+  }
   const deployment = new Deployment({
+    ...(o.replaceTargets && { replaceTargets: o.replaceTargets }),
     project: o.project,
     stack: o.stack,
     operation: o.operation,

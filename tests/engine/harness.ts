@@ -75,7 +75,11 @@ export class World {
     },
   };
 
-  async run(program: () => unknown, operation: Operation = "up"): Promise<RunResult> {
+  async run(
+    program: () => unknown,
+    operation: Operation = "up",
+    replaceTargets?: readonly string[],
+  ): Promise<RunResult> {
     this.calls = [];
     const result = await runOperation({
       operation,
@@ -88,6 +92,7 @@ export class World {
       packages: { test: this.pkg },
       log: () => undefined,
       save: () => undefined,
+      ...(replaceTargets && { replaceTargets }),
     });
     if (operation !== "preview") this.checkpoint = result.checkpoint;
     return result;

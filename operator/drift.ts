@@ -1,0 +1,65 @@
+// A drift check from the operator's machine: each node's state read over its management path
+// (whatever runs `ssh`: the operator's ssh_config, or the lab's) and compared with what the
+// program renders. Nodes are read in parallel; nothing is written anywhere.
+import type { Fleet } from "../core/fleet/fleet";
+import { compareNode, type NodeDrift } from "../core/drift/compare";
+import { expectedDigests, type DeployedNode } from "../core/drift/expected";
+import { parseNodeState } from "../core/drift/state";
+
+export interface Answer {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut?: boolean;
+}
+
+/** Runs STATE_COMMAND on a node over its management path. */
+export type ReadNode = (node: string) => Promise<Answer>;
+
+/** ssh's own failures (no route, refused, host key, authentication) exit 255. */
+const SSH_FAILED = 255;
+
+export async function checkDrift(
+  fleet: Fleet,
+  deployed: Readonly<Record<string, DeployedNode | undefined>>,
+  read: ReadNode,
+): Promise<NodeDrift[]> {
+  const expected = expectedDigests(fleet, deployed);
+  return Promise.all(
+    fleet.nodes.map(async ({ name }): Promise<NodeDrift> => {
+      const answer = await read(name);
+      return judge(name, expected.get(name) ?? "", answer);
+    }),
+  );
+}
+
+export function judge(node: string, expected: string, answer: Answer): NodeDrift {
+  const said = lastLine(answer.stderr);
+  if (answer.timedOut || answer.status === null) {
+    return { node, kind: "unreachable", reason: `no answer over ssh in time${said}` };
+  }
+  if (answer.status === SSH_FAILED) {
+    return { node, kind: "unreachable", reason: `ssh could not reach it (exit 255)${said}` };
+  }
+  if (answer.status !== 0) {
+    // The node answered but its receiver would not report: not the receiver this program pushes.
+    return {
+      node,
+      kind: "drifted",
+      findings: [
+        { what: "receiver", detail: [`clawd-mesh-receive state exited ${answer.status}${said}`] },
+      ],
+    };
+  }
+  try {
+    return compareNode(node, expected, parseNodeState(answer.stdout));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { node, kind: "drifted", findings: [{ what: "receiver", detail: [message] }] };
+  }
+}
+
+function lastLine(text: string): string {
+  const line = text.trim().split("\n").pop()?.trim();
+  return line ? `: ${line}` : "";
+}
