@@ -151,5 +151,6 @@ export function planFirewall(fleet: Fleet, node: FleetNode): FirewallPolicy {
     meshAccess: meshAccessFor(fleet, node),
     forward: forwardRulesFor(fleet, node),
     trustedInterfaces: isK3s(node) ? ["cni0", "flannel.1"] : [],
+    metadataRootOnly: node.provider !== "existing",
   };
 }

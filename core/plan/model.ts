@@ -67,6 +67,11 @@ export interface FirewallPolicy {
   readonly forward: readonly ForwardRule[];
   /** Interfaces whose traffic is accepted wholesale (k3s pod networks). */
   readonly trustedInterfaces: readonly string[];
+  /**
+   * Cloud hosts: only root may reach the provider's metadata service. Their user data holds
+   * the SSH host key the program pinned; a local user or service must not read it there.
+   */
+  readonly metadataRootOnly: boolean;
 }
 
 export type SshValue = string | number | boolean | readonly string[];

@@ -5,6 +5,8 @@ import type { FirewallPolicy, NodeModel } from "../plan/model";
 import { header } from "./header";
 
 export const NFT_TABLE = "clawd_mesh";
+/** Where Vultr and AWS serve instance metadata and user data (link-local). */
+export const METADATA_ADDRESS = "169.254.169.254";
 
 const set = (values: readonly (string | number)[]) =>
   values.length === 1 ? String(values[0]) : `{ ${values.join(", ")} }`;
@@ -64,6 +66,14 @@ export function meshForwardLines(fw: FirewallPolicy): string[] {
   );
 }
 
+/** The provider's metadata service (user data, credentials) answers root alone. */
+export function metadataLines(): string[] {
+  return [
+    "type filter hook output priority filter; policy accept;",
+    `ip daddr ${METADATA_ADDRESS} meta skuid != 0 drop`,
+  ];
+}
+
 const STATE_VMAP = (next: string) =>
   `ct state vmap { invalid : drop, established : accept, related : accept, new : jump ${next}, untracked : jump ${next} }`;
 
@@ -95,6 +105,9 @@ export function renderNftables(node: NodeModel, variant: Variant = {}): string {
     "",
     ...chain("mesh_input", meshInputLines(fw)),
   ];
+  if (fw.metadataRootOnly) {
+    chains.push("", ...chain("output", metadataLines()));
+  }
   if (hub) {
     chains.push(
       "",

@@ -62,6 +62,18 @@ rec {
     '';
   };
 
+  # Cloud hosts: the provider's metadata service (whose user data holds the host key) answers
+  # root alone, as the generic nftables.conf's output chain has it.
+  metadataTable = node: {
+    family = "inet";
+    content = ''
+      chain output {
+        type filter hook output priority filter; policy accept;
+        ip daddr 169.254.169.254 meta skuid != 0 drop
+      }
+    '';
+  };
+
   wireguard = node:
     let w = node.wireguard; in
     {

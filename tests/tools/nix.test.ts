@@ -3,6 +3,7 @@
 // node.json into NixOS option values, means what the generic renderings of the same node
 // mean — the same firewall facts, the same effective sshd (both read by sshd -T), the same
 // WireGuard peers and kernel settings.
+import { METADATA_ADDRESS } from "../../core/render/nftables";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { STACKS, stackSynthesis, writeFiles, type StackName } from "../helpers/stacks";
@@ -56,6 +57,7 @@ interface NixValues {
     settings: Record<string, string | number | boolean | string[]>;
   };
   icmpv6: { family: string; content: string };
+  metadata: { family: string; content: string };
   sysctl: Record<string, number>;
   config: { node: string; imports: string[] };
   ollama: { host: string; port: number; loadModels: string[] } | null;
@@ -115,6 +117,7 @@ beforeAll(() => {
               openssh = lib.openssh node;
               sysctl = lib.sysctl node;
               icmpv6 = lib.icmpv6EchoTable node;
+              metadata = lib.metadataTable node;
               config = { node = conf.clawdMesh.node.name; imports = map toString conf.imports; };
               ollama = if node.ollama != null then lib.ollama node else null;
               vault = if node.vault != null then lib.vault node else null;
@@ -215,6 +218,20 @@ describe.each(nixosCases)("%s/%s on NixOS", (stack, name) => {
     const r = run("nft", ["-c", "-f", file]);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
+  });
+
+  test("a cloud host's metadata service answers root alone, as nftables.conf has it", () => {
+    const drop = `ip daddr ${METADATA_ADDRESS} meta skuid != 0 drop`;
+    const cloud = node().provider !== "existing";
+    // network.nix adds the table where node.json says so, as the generic file has the chain.
+    expect(JSON.parse(generic("node.json")).firewall.metadataRootOnly).toBe(cloud);
+    expect(generic("nftables.conf").includes(`\t\t${drop}\n`)).toBe(cloud);
+    const table = nix().metadata;
+    expect(table.content.split("\n").map((l) => l.trim())).toContain(drop);
+    const file = join(tmp.path, `${stack}-${name}-metadata.nft`);
+    writeFileSync(file, `table inet clawd_mesh_metadata {\n${table.content}}\n`);
+    const r = run("nft", ["-c", "-f", file]);
+    expect([r.status, r.stderr]).toEqual([0, ""]);
   });
 
   test("nft accepts the rules the Nix side writes", () => {
