@@ -284,6 +284,7 @@ arm() {
   echo "$window" >"$next/window"
   echo $((now + window)) >"$next/deadline"
   wg_identity >"$next/wg-before"
+  answering_roles >"$next/roles-before"
   if [ "$NODE_OS" = nixos ]; then
     echo nixos >"$next/kind"
   else

@@ -44,6 +44,24 @@ wg_proven() {
   done
 }
 
+# Every role endpoint that answered before the switch answers again (a restarted k3s takes a
+# while: it is asked until the deadline).
+roles_up() {
+  # A host given back keeps no role of ours.
+  [ "$(cat "$PENDING/mode")" = decommission ] && return 0
+  [ -f "$PENDING/roles-before" ] || return 0
+  while read -r url; do
+    [ -n "$url" ] || continue
+    until answers "$url"; do
+      [ "$(date +%s)" -ge "$deadline" ] && {
+        silent=$url
+        return 1
+      }
+      sleep 1
+    done
+  done <"$PENDING/roles-before"
+}
+
 services_up() {
   sshd -t -f /etc/ssh/sshd_config >/dev/null 2>&1 || return 1
   return 0
@@ -65,6 +83,8 @@ if ! wg_proven; then
   fail "check failed: no WireGuard handshake with $who since the switch; the node restores its previous configuration by $(cat "$PENDING/deadline")"
 fi
 services_up || fail "check failed: sshd does not accept its configuration; the node restores its previous configuration by $(cat "$PENDING/deadline")"
+silent=""
+roles_up || fail "check failed: $silent answered before the switch and does not now; the node restores its previous configuration by $(cat "$PENDING/deadline")"
 
 # Disarm first, then commit: a failure past this point leaves the new configuration running.
 if [ -f "$PENDING/sleeper" ]; then

@@ -238,6 +238,23 @@ sudo_beyond_receiver() {
     grep -Ev '^\(root\) NOPASSWD: (/usr/local/sbin|/run/current-system/sw/bin)/clawd-mesh-receive$' || true
 }
 
+# The roles' health endpoints that answer now, one a line: recorded before a switch, and each
+# must answer again before the switch is kept. A role whose software is not there (not yet
+# installed, a new role) answers nothing before and is not asked after. Any 2xx answers, and
+# 401 or 403 too: an API that wants credentials (k3s's) is up.
+answering_roles() {
+  command -v curl >/dev/null 2>&1 || return 0
+  for url in "${VAULT_HEALTH_URL:-}" "${OLLAMA_HEALTH_URL:-}" "${K3S_HEALTH_URL:-}"; do
+    [ -n "$url" ] && answers "$url" && echo "$url"
+  done
+  return 0
+}
+
+answers() {
+  code=$(curl -sk -o /dev/null --max-time 3 -w '%{http_code}' "$1" 2>/dev/null) || true
+  case $code in 2?? | 401 | 403) return 0 ;; *) return 1 ;; esac
+}
+
 sshd_reload() {
   case $(init_system) in
     systemd) systemctl reload ssh 2>/dev/null || systemctl reload sshd ;;

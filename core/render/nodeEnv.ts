@@ -1,6 +1,7 @@
 // clawd-mesh.env: the facts the push scripts read about their node. Every value was validated
 // to be a plain word or address, and is single-quoted anyway.
 import type { NodeModel } from "../plan/model";
+import { K3S_API_PORT } from "../fleet/catalog";
 import { header } from "./header";
 
 export function renderNodeEnv(node: NodeModel): string {
@@ -22,6 +23,16 @@ export function renderNodeEnv(node: NodeModel): string {
           ["VAULT_USER", node.vault.user],
           ["VAULT_HEALTH_URL", node.vault.healthUrl],
         ] as [string, string][])
+      : []),
+    // What the confirmation asks of each role that answered before the switch.
+    ...(node.ollama
+      ? ([["OLLAMA_HEALTH_URL", `http://${node.ollama.host}:${node.ollama.port}/api/tags`]] as [
+          string,
+          string,
+        ][])
+      : []),
+    ...(node.k3s?.role === "server"
+      ? ([["K3S_HEALTH_URL", `https://127.0.0.1:${K3S_API_PORT}/readyz`]] as [string, string][])
       : []),
     // NixOS: the pinned tree apply.sh fetches, checks and builds from (no channel is read).
     ...(node.nixos

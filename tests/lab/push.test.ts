@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { wireguardPublicKey } from "../../core/crypto/keys";
 import type { Lab } from "../../lab/lab";
+import { startOllama } from "../../lab/standins";
 import { run } from "../helpers/run";
 import {
   counts,
@@ -216,5 +217,29 @@ describe("faults, each recovering by itself", () => {
     expect(ai().try("test", ["-e", "/var/lib/clawd-mesh/pending.new"]).status).not.toBe(0);
     expect(ai().run("cat", ["/etc/nftables.conf"])).toContain("8082");
     expect(mismatches(await probeMatrix(lab))).toEqual([]);
+  }, 300_000);
+
+  test("a role that answered before the switch and is silent after it: the push is rolled back", async () => {
+    const before = installed();
+    lab.useFleet(withRule(8083));
+    const pending = () =>
+      ai().try("test", ["-f", "/var/lib/clawd-mesh/pending/token"]).status === 0;
+    const running = lab.engine("up");
+    const deadline = Date.now() + 60_000;
+    while (!pending() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    // Ollama stops answering once the switch is made (the stand-in for a push that broke it).
+    ai().run("sh", ["-c", "pkill -f '[s]erver.js 10.10.10.1 11434 ollama' || true"]);
+    const started = Date.now();
+    const run = await running;
+    expect(run.ok).toBe(false);
+    expect(tail(run)).toMatch(
+      /ai: the switch was not confirmed: .*check failed: http:\/\/10\.10\.10\.1:11434\/api\/tags answered before the switch and does not now/s,
+    );
+    recovery["a role silent after the switch"] = await rolledBack(started);
+    startOllama(lab);
+    await expectBackAsBefore(before);
+    // With Ollama answering, the same change lands by a plain up.
+    lab.useFleet(withRule(8083));
+    expect(counts(await up(lab))).toMatchObject({ replaced: 1, commands: 1 });
   }, 300_000);
 });
