@@ -22,7 +22,15 @@ import type { LabHost } from "./host";
 import { INTERNET_NETNS, OPERATOR_IP } from "./network";
 import { OPERATOR_NETNS, Site } from "./site";
 import { vaultBinary } from "./standins";
-import { loadOverride, saveOverride, twinFleet, type RawFleet } from "./twin";
+import {
+  loadAssignments,
+  loadOverride,
+  saveAssignments,
+  saveOverride,
+  twinFleet,
+  type Assignments,
+  type RawFleet,
+} from "./twin";
 
 const PROJECT_DIR = resolve(__dirname, "..");
 const TSX = join(PROJECT_DIR, "node_modules", ".bin", "tsx");
@@ -105,6 +113,12 @@ export class Lab {
   /** A twin changed where only the lab decides (a wrong key on purpose): used as it is. */
   useTwin(twin: RawFleet): void {
     saveOverride({ fleet: twin, twinned: true });
+  }
+
+  /** The operator signs in with another key from now on (the stack's sshPrivateKey changed). */
+  useOperatorKey(key: Assignments["operatorKey"]): void {
+    saveAssignments({ ...loadAssignments(), operatorKey: key });
+    this.current = Site.open();
   }
 
   fleet(): Fleet {

@@ -6,7 +6,9 @@
 import type { Lab } from "../../lab/lab";
 import { changed, counts, mismatches, probeMatrix, startLab, stopLab, up } from "../helpers/lab";
 import { startOllama } from "../../lab/standins";
-import type { RawFleet } from "../../lab/twin";
+import { loadAssignments, type RawFleet } from "../../lab/twin";
+import { randomBytes } from "node:crypto";
+import { sshHostKeyFromSeed } from "../../core/crypto/keys";
 import { loadStackFleet } from "../../core/fleet/load";
 import { PROJECT_DIR } from "../helpers/stacks";
 
@@ -207,3 +209,66 @@ test("then removed from the stack: its records go, and nothing runs on any host"
   expect(counts(run)).toMatchObject({ created: 0, replaced: 0, commands: 0 });
   expect(counts(run).deleted).toBeGreaterThan(0);
 }, 400_000);
+
+test("the operator's key rotated — add the new, switch to it, remove the old — with no lockout and no server replaced", async () => {
+  const nodes = ["clawd", "brutus", "nexus"];
+  const old = loadAssignments().operatorKey;
+  const next = sshHostKeyFromSeed(randomBytes(32).toString("base64"), "lab-operator");
+  const twin = lab.twin();
+  const withKeys = (keys: string[]) => ({ ...twin, ssh: { ...twin.ssh, authorizedKeys: keys } });
+  const steps: [string, () => void][] = [
+    [
+      "add the new key",
+      () => lab.useTwin(withKeys([`${old.publicKey} old`, `${next.publicKey} new`])),
+    ],
+    // The program now signs in with the new key (the stack's sshPrivateKey).
+    ["switch to the new key", () => lab.useOperatorKey(next)],
+    ["remove the old key", () => lab.useTwin(withKeys([`${next.publicKey} new`]))],
+  ];
+  try {
+    for (const [what, apply] of steps) {
+      apply();
+      const watcher = watch(nodes);
+      const started = Date.now();
+      const run = await up(lab);
+      const gaps = await watcher.stop();
+      expect([what, counts(run).created, counts(run).deleted]).toEqual([what, 0, 0]);
+      // Every step reaches every node, each with the key it has then (the switch: the new one).
+      expect([what, counts(run).commands]).toEqual([what, nodes.length]);
+      expect(changed(run).filter((s) => !s.name.endsWith("-push"))).toEqual([]);
+      const longest = Math.max(...Object.values(gaps));
+      report.push(
+        `  operator key, ${what}: ${((Date.now() - started) / 1000).toFixed(1)} s, ${counts(run).commands} commands; longest a node did not answer: ${longest.toFixed(1)} s`,
+      );
+      for (const [node, s] of Object.entries(gaps))
+        expect([what, node, s < 30]).toEqual([what, node, true]);
+    }
+    // Only the new key logs in now: the old one, straight at clawd's public SSH, is refused.
+    const operator = lab.site.operator();
+    const clawd = lab.facts().get("clawd")!;
+    operator.run("sh", ["-c", "umask 077 && cat >/tmp/old_key"], { input: old.privateKey });
+    operator.run("sh", ["-c", "cat >/tmp/clawd_known_hosts"], {
+      input: `${clawd.publicIpv4} ${clawd.hostKey}\n`,
+    });
+    const login = (key: string) =>
+      operator.runAsync(
+        "ssh",
+        [
+          ...["-F", "/dev/null", "-i", key, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"],
+          ...["-o", "UserKnownHostsFile=/tmp/clawd_known_hosts", "-o", "StrictHostKeyChecking=yes"],
+          `${base().ssh.adminUser}@${clawd.publicIpv4}`,
+          "true",
+        ],
+        { timeoutMs: 30_000 },
+      );
+    const withOld = await login("/tmp/old_key");
+    expect([withOld.status, withOld.stderr]).toEqual([
+      255,
+      expect.stringMatching(/Permission denied/),
+    ]);
+    operator.run("sh", ["-c", "umask 077 && cat >/tmp/new_key"], { input: next.privateKey });
+    expect((await login("/tmp/new_key")).status).toBe(0);
+  } finally {
+    lab.useFleet(undefined);
+  }
+}, 600_000);
