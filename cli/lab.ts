@@ -29,7 +29,7 @@ async function main(): Promise<number> {
       stack: { type: "string" },
       keep: { type: "boolean", default: false },
       out: { type: "string", default: "." },
-      window: { type: "string", default: String(DEFAULT_ROLLBACK_WINDOW) },
+      window: { type: "string" },
       replace: { type: "string", multiple: true },
     },
   });
@@ -43,7 +43,8 @@ async function main(): Promise<number> {
   const state = readState();
   const options = {
     stack: values.stack ?? state?.stack ?? "prod",
-    windowSeconds: Number(values.window),
+    // A kept lab keeps the window it was brought up with, unless told another.
+    windowSeconds: Number(values.window ?? state?.windowSeconds ?? DEFAULT_ROLLBACK_WINDOW),
     log,
   };
   const out = resolve(values.out ?? ".");
@@ -80,6 +81,7 @@ async function main(): Promise<number> {
   let ok = false;
   try {
     const lab = Lab.create(options);
+    lab.site.state.window(options.windowSeconds);
     log(
       `lab ${options.stack}: ${lab.fleet().nodes.length} nodes, ${lab.fleet().peers.length} peers`,
     );

@@ -12,6 +12,8 @@ export interface LabState {
   /** Bind mounts to undo, most recent last. */
   mounts: string[];
   dirs: string[];
+  /** The rollback window the lab was brought up with: later runs on it keep it. */
+  windowSeconds?: number;
 }
 
 export function readState(): LabState | undefined {
@@ -34,6 +36,10 @@ export class StateRecorder {
     const state = readState();
     if (!state) throw new Error("no lab is up: npm run lab -- --stack <stack> --keep");
     return new StateRecorder(state);
+  }
+
+  window(seconds: number): void {
+    this.change((s) => (s.windowSeconds = seconds));
   }
 
   netns(name: string): void {
