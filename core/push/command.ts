@@ -65,41 +65,30 @@ sh "$d/receive.sh" "$@" <"$d/in"
 `;
 }
 
-/** Confirms a push by its token; run over a connection of its own. */
-export function confirmCommand(token: string): string {
-  if (!/^\d+-\d+$/.test(token)) throw new Error(`"${token}" is not a push token`);
+/** One of the receiver's commands (fixed words), as root, wherever the node's OS keeps it. */
+function throughReceiver(args: string): string {
   return `set -eu
 ${RUN_AS_ROOT}
 for r in ${RECEIVERS}; do
   # shellcheck disable=SC2086 # $run is empty or "sudo -n"
-  if [ -x "$r" ]; then exec $run "$r" confirm ${token}; fi
+  if [ -x "$r" ]; then exec $run "$r" ${args}; fi
 done
 echo "clawd-mesh-receive is not installed on this node" >&2
 exit 1
 `;
 }
 
+/** Confirms a push by its token; run over a connection of its own. */
+export function confirmCommand(token: string): string {
+  if (!/^\d+-\d+$/.test(token)) throw new Error(`"${token}" is not a push token`);
+  return throughReceiver(`confirm ${token}`);
+}
+
 /** Reads a k3s server's kubeconfig through the receiver. */
-export const KUBECONFIG_COMMAND = `set -eu
-${RUN_AS_ROOT}
-for r in ${RECEIVERS}; do
-  # shellcheck disable=SC2086 # $run is empty or "sudo -n"
-  if [ -x "$r" ]; then exec $run "$r" kubeconfig; fi
-done
-echo "clawd-mesh-receive is not installed on this node" >&2
-exit 1
-`;
+export const KUBECONFIG_COMMAND = throughReceiver("kubeconfig");
 
 /** Reads a node's installed digest and live state through the receiver (read-only). */
-export const STATE_COMMAND = `set -eu
-${RUN_AS_ROOT}
-for r in ${RECEIVERS}; do
-  # shellcheck disable=SC2086 # $run is empty or "sudo -n"
-  if [ -x "$r" ]; then exec $run "$r" state; fi
-done
-echo "clawd-mesh-receive is not installed on this node" >&2
-exit 1
-`;
+export const STATE_COMMAND = throughReceiver("state");
 
 export type ApplyOutcome =
   | { readonly kind: "armed"; readonly token: string; readonly activatedAt: number }
