@@ -122,27 +122,32 @@ export class SetenvFailed extends Error {}
  */
 export class TimedOut extends Error {}
 
+/** What a remote command carries besides its connection (remote.Command's inputs). */
+export interface RemoteInputs {
+  command: string;
+  stdin?: string;
+  environment?: Record<string, string>;
+  previous?: Previous;
+  addPreviousOutputInEnv?: boolean;
+  timeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+/** What a local command carries (local.Command's inputs). */
+export interface LocalRequest {
+  command: string;
+  interpreter?: string[];
+  dir?: string;
+  environment?: Record<string, string>;
+  stdin?: string;
+  previous?: Previous;
+  addPreviousOutputInEnv?: boolean;
+  timeoutMs?: number;
+}
+
 export interface Transport {
-  remote(r: {
-    connection: SshConnection;
-    command: string;
-    stdin?: string;
-    environment?: Record<string, string>;
-    previous?: Previous;
-    addPreviousOutputInEnv?: boolean;
-    timeoutMs?: number;
-    log?: (line: string) => void;
-  }): Promise<RunResult>;
-  local(r: {
-    command: string;
-    interpreter?: string[];
-    dir?: string;
-    environment?: Record<string, string>;
-    stdin?: string;
-    previous?: Previous;
-    addPreviousOutputInEnv?: boolean;
-    timeoutMs?: number;
-  }): Promise<RunResult>;
+  remote(r: RemoteInputs & { connection: SshConnection }): Promise<RunResult>;
+  local(r: LocalRequest): Promise<RunResult>;
 }
 
 export interface TransportOptions {
@@ -178,7 +183,6 @@ type Ctx = TransportOptions & {
   netnsPath: string;
 };
 type RemoteRequest = Parameters<Transport["remote"]>[0];
-type LocalRequest = Parameters<Transport["local"]>[0];
 
 /** util/util.go PulumiCommandStdout / PulumiCommandStderr. */
 const PULUMI_COMMAND_STDOUT = "PULUMI_COMMAND_STDOUT";

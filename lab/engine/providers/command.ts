@@ -14,32 +14,17 @@ import { randomBytes } from "node:crypto";
 import type { Package, ResourceProvider } from "../provider";
 import { detailedDiff, reveal, secret, UNKNOWN, type Props, type Value } from "../values";
 import type { DetailedKind, DiffResult } from "../provider";
+import type { LocalRequest, Previous, RemoteInputs } from "../../../operator/ssh";
 
-export interface Previous {
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** How commands reach a host or run locally (operator/ssh.ts). */
+/**
+ * How commands reach a host or run locally (operator/ssh.ts's Transport, which the lab passes;
+ * the connection arrives as the provider's inputs hold it, unchecked).
+ */
 export interface CommandTransport {
-  remote(r: {
-    connection: { host: string } & Record<string, unknown>;
-    command: string;
-    stdin?: string;
-    environment?: Record<string, string>;
-    previous?: Previous;
-    addPreviousOutputInEnv?: boolean;
-    log?: (line: string) => void;
-  }): Promise<{ stdout: string; stderr: string }>;
-  local(r: {
-    command: string;
-    interpreter?: string[];
-    dir?: string;
-    environment?: Record<string, string>;
-    stdin?: string;
-    previous?: Previous;
-    addPreviousOutputInEnv?: boolean;
-  }): Promise<{ stdout: string; stderr: string }>;
+  remote(
+    r: RemoteInputs & { connection: { host: string } & Record<string, unknown> },
+  ): Promise<{ stdout: string; stderr: string }>;
+  local(r: LocalRequest): Promise<{ stdout: string; stderr: string }>;
 }
 
 const REMOTE = "command:remote:Command";
