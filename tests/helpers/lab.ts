@@ -52,6 +52,9 @@ export function tail(run: EngineRun, lines = 25): string {
   return run.lines.slice(-lines).join("\n");
 }
 
+/** An up that found nothing to do: nothing created, changed or deleted, no command run. */
+export const NOTHING_CHANGED = { created: 0, updated: 0, replaced: 0, deleted: 0, commands: 0 };
+
 /** The counts of an operation's summary line. */
 export function counts(run: EngineRun): Record<string, number> {
   const m =
