@@ -27,12 +27,19 @@ while [ $# -gt 0 ]; do
   shift
 done
 bundle=$dir/bundle
-secrets=$dir/secrets
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=push/lib.sh
 . "$here/lib.sh"
 # shellcheck source=/dev/null
-. "$bundle/clawd-mesh.env"
+. "$bundle/node.env"
+manifest=$bundle/manifest
+[ -f "$manifest" ] || fail "the push carries no manifest (pushed by an older clawd-mesh?); push with this version; nothing was changed"
+# The rows this push installs, and every file it or the push before it placed: the snapshot
+# covers them all, and what the previous manifest placed and this one does not is removed.
+rows=$dir/rows
+manifest_rows "$manifest" "$mode" >"$rows"
+destinations "$manifest" "$MANIFEST_FILE" >"$dir/covered"
+awk '$2 != "dir" { print $4 }' "$rows" | LC_ALL=C sort -u | LC_ALL=C comm -13 - "$dir/covered" >"$dir/retired"
 
 take_lock
 # A push cut short before it was armed left at most pending.new: nothing was switched.
@@ -49,14 +56,11 @@ if [ -d "$PENDING" ]; then
     fail "the stale push $pending_token could not be rolled back (see $STATE/rolled-back); nothing else was changed"
 fi
 
-# The programs this bundle needs, installed when the host lacks them (a fresh cloud image):
-# before anything is validated or armed, and never again once they are there.
+# The programs this bundle needs (PACKAGES, from node.env), installed when the host lacks
+# them (a fresh cloud image): before anything is validated or armed, and never again once
+# they are there.
 ensure_packages() {
-  needed="nftables wireguard-tools sudo"
-  [ -d "$bundle/libexec" ] && needed="$needed sqlite3"
-  grep -q '^VAULT_BINARY=' "$bundle/clawd-mesh.env" && needed="$needed curl"
-  [ -f "$bundle/fail2ban/clawd-mesh-sshd.local" ] && needed="$needed fail2ban"
-  [ -d "$bundle/apt" ] && needed="$needed unattended-upgrades"
+  needed=$PACKAGES
   if command -v dpkg-query >/dev/null 2>&1; then
     missing=""
     for p in $needed; do
@@ -75,31 +79,56 @@ ensure_packages() {
   fi
 }
 
-# First contact installs the bundle's bootstrap variants (rendered beside the others): sshd
-# listens everywhere and SSH comes in from the operator's networks until the mesh is proven.
-stage=$bundle
-[ "$mode" = bootstrap ] && [ -d "$bundle/bootstrap" ] && stage=$bundle/bootstrap
-
+# Each file passes the check its manifest row names (the tool that will read it) before
+# anything is armed; first contact checks its own variants (public SSH stays open).
 validate() {
-  hostkey=/etc/ssh/ssh_host_ed25519_key
-  [ -f "$secrets/ssh_host_ed25519_key" ] && hostkey=$secrets/ssh_host_ed25519_key
-  mkdir -p /run/sshd
-  sshd -t -f "$stage/sshd_config" -h "$hostkey" || fail "sshd -t rejected the new sshd_config; nothing was changed"
-  nft -c -f "$stage/nftables.conf" || fail "nft -c rejected the new nftables.conf; nothing was changed"
-  mkdir -p "$dir/wg"
-  cp "$bundle/wg0.conf" "$dir/wg/$WG_INTERFACE.conf"
-  wg-quick strip "$dir/wg/$WG_INTERFACE.conf" >/dev/null 2>&1 ||
-    fail "wg-quick could not read the new wg0.conf; nothing was changed"
+  hostkey=$(awk '$6 == "hostkey" { print $3 }' "$rows")
+  while read -r _ kind source destination _ check _ <&3; do
+    [ "$kind" = dir ] || [ -f "$dir/$source" ] ||
+      fail "the push carries no $source (for $destination); nothing was changed"
+    case $check in
+      sshd)
+        mkdir -p /run/sshd
+        sshd -t -f "$dir/$source" ${hostkey:+-h "$dir/$hostkey"} ||
+          fail "sshd -t rejected the new $destination; nothing was changed"
+        ;;
+      nft) nft -c -f "$dir/$source" || fail "nft -c rejected the new $destination; nothing was changed" ;;
+      wg)
+        # wg-quick reads a configuration by its interface's name.
+        mkdir -p "$dir/wg"
+        cp "$dir/$source" "$dir/wg/$WG_INTERFACE.conf"
+        wg-quick strip "$dir/wg/$WG_INTERFACE.conf" >/dev/null 2>&1 ||
+          fail "wg-quick could not read the new $destination; nothing was changed"
+        ;;
+      sudoers)
+        visudo -cqf "$dir/$source" >/dev/null 2>&1 ||
+          fail "visudo rejected the new $destination; nothing was changed"
+        ;;
+    esac
+  done 3<"$rows"
 }
 
+# Installs the manifest's rows, then removes what the previous push placed and this one does
+# not (a role taken away, first contact's bootstrap.nix). Every target is in the snapshot.
+place_files() {
+  while read -r _ kind source destination fmode _ _ <&3; do
+    if [ "$kind" = dir ]; then
+      mkdir -p "$destination"
+      chmod "$fmode" "$destination"
+    else
+      put "$dir/$source" "$destination" "$fmode"
+    fi
+  done 3<"$rows"
+  while read -r gone; do
+    [ -e "$gone" ] || continue
+    [ -n "${CHANGED:-}" ] && echo "$gone" >>"$CHANGED"
+    rm -f "$gone"
+  done <"$dir/retired"
+}
+
+# What is not a file: the admin account, the services that start the mesh at boot.
 install_files() {
-  [ -f "$secrets/wg0.key" ] && put "$secrets/wg0.key" "/etc/wireguard/$WG_INTERFACE.key" 600
-  [ -f "$secrets/ssh_host_ed25519_key" ] &&
-    put "$secrets/ssh_host_ed25519_key" /etc/ssh/ssh_host_ed25519_key 600
-  for name in k3s-token clavitor.env; do
-    [ -f "$secrets/$name" ] && put "$secrets/$name" "/etc/clawd-mesh/$name" 600
-  done
-  [ -d /etc/clawd-mesh ] && chmod 700 /etc/clawd-mesh
+  place_files
   if ! id "$ADMIN_USER" >/dev/null 2>&1; then
     if command -v useradd >/dev/null 2>&1; then
       useradd --create-home --shell /bin/sh "$ADMIN_USER"
@@ -109,19 +138,7 @@ install_files() {
     # No password: the account is reached with a key or not at all.
     passwd -l "$ADMIN_USER" >/dev/null 2>&1 || true
   fi
-  # sshd reads a user's keys as that user: the directory must be world-readable.
-  install -d -m 755 /etc/ssh/authorized_keys.d
-  put "$bundle/authorized_keys" "/etc/ssh/authorized_keys.d/$ADMIN_USER" 644
-  put "$here/receive.sh" /usr/local/sbin/clawd-mesh-receive 755
-  if [ -d /etc/sudoers.d ]; then
-    printf '%s ALL=(root) NOPASSWD: /usr/local/sbin/clawd-mesh-receive\n' "$ADMIN_USER" >"$dir/sudoers"
-    put "$dir/sudoers" /etc/sudoers.d/clawd-mesh 440
-    take_over_sudo
-  fi
-  put "$bundle/sysctl.conf" /etc/sysctl.d/60-clawd-mesh.conf 644
-  put "$stage/nftables.conf" "$(nft_file)" 600
-  put "$bundle/wg0.conf" "/etc/wireguard/$WG_INTERFACE.conf" 600
-  put "$stage/sshd_config" /etc/ssh/sshd_config 644
+  take_over_sudo
   install_roles
   case $(init_system) in
     systemd)
@@ -134,8 +151,6 @@ install_files() {
       ;;
     openrc)
       rc-update add nftables default >/dev/null 2>&1 || true
-      printf '#!/bin/sh\nwg-quick up %s\n' "$WG_INTERFACE" >"$dir/wg.start"
-      put "$dir/wg.start" /etc/local.d/clawd-mesh-wireguard.start 755
       rc-update add local default >/dev/null 2>&1 || true
       ;;
   esac
@@ -148,7 +163,7 @@ install_files() {
 take_over_sudo() {
   for f in /etc/sudoers /etc/sudoers.d/*; do
     [ -f "$f" ] || continue
-    [ "$f" = /etc/sudoers.d/clawd-mesh ] && continue
+    grep -qxF "$f" "$dir/covered" && continue
     grep -Eq "^[[:space:]]*${ADMIN_USER}[[:space:]]" "$f" || continue
     sed -E "s/^([[:space:]]*${ADMIN_USER}[[:space:]].*)$/# taken away by clawd-mesh: \1/" "$f" >"$dir/sudoers.edit"
     if ! visudo -cqf "$dir/sudoers.edit" >/dev/null 2>&1; then
@@ -165,30 +180,8 @@ take_over_sudo() {
   done
 }
 
-# The role files (see core/render/roles.ts), and the service user for the vault.
+# The vault's service user and its folders (the role's files are in the manifest).
 install_roles() {
-  put "$bundle/clawd-mesh.env" /etc/clawd-mesh/node.env 600
-  chmod 700 /etc/clawd-mesh
-  install -d -m 755 "$LIBEXEC"
-  put "$here/lib.sh" "$LIBEXEC/lib.sh" 644
-  put "$here/vault.sh" "$LIBEXEC/vault.sh" 755
-  for f in "$bundle"/libexec/*; do
-    [ -f "$f" ] || continue
-    case $f in *.txt) mode=644 ;; *) mode=755 ;; esac
-    put "$f" "$LIBEXEC/$(basename "$f")" "$mode"
-  done
-  if [ -d "$bundle/systemd" ]; then
-    (cd "$bundle/systemd" && find . -type f) | while read -r f; do
-      put "$bundle/systemd/$f" "/etc/systemd/system/${f#./}" 644
-    done
-  fi
-  [ -f "$bundle/k3s/config.yaml" ] && put "$bundle/k3s/config.yaml" /etc/rancher/k3s/config.yaml 600
-  if [ -f "$bundle/fail2ban/clawd-mesh-sshd.local" ]; then
-    put "$bundle/fail2ban/clawd-mesh-sshd.local" /etc/fail2ban/jail.d/clawd-mesh-sshd.local 644
-  fi
-  if [ -d "$bundle/apt" ] && [ -d /etc/apt/apt.conf.d ]; then
-    for f in "$bundle"/apt/*; do put "$f" "/etc/apt/apt.conf.d/$(basename "$f")" 644; done
-  fi
   if [ -n "${VAULT_USER:-}" ]; then
     # A system account with no login shell owns the vault and nothing else.
     id "$VAULT_USER" >/dev/null 2>&1 ||
@@ -198,69 +191,22 @@ install_roles() {
   fi
 }
 
-install_nixos() {
-  [ -f "$secrets/wg0.key" ] && put "$secrets/wg0.key" "/etc/wireguard/$WG_INTERFACE.key" 600
-  for name in k3s-token clavitor.env; do
-    [ -f "$secrets/$name" ] && put "$secrets/$name" "/etc/clawd-mesh/$name" 600
-  done
-  # What the receiver's later commands (vault-install) need, as on any other host.
-  put "$bundle/clawd-mesh.env" /etc/clawd-mesh/node.env 600
-  install -d -m 755 "$LIBEXEC"
-  put "$here/lib.sh" "$LIBEXEC/lib.sh" 644
-  put "$here/vault.sh" "$LIBEXEC/vault.sh" 755
-  install -d -m 755 /etc/nixos/clawd-mesh
-  for f in configuration.nix node.json; do put "$bundle/$f" "/etc/nixos/$f" 644; done
-  for f in "$bundle"/clawd-mesh/*; do put "$f" "/etc/nixos/clawd-mesh/$(basename "$f")" 644; done
-  if [ "$mode" = bootstrap ]; then
-    put "$bundle/clawd-mesh/bootstrap.nix" /etc/nixos/bootstrap.nix 644
-  else
-    rm -f /etc/nixos/bootstrap.nix
-  fi
-}
-
-# Every file the push would install, as "source destination" lines.
-planned_files() {
-  echo "$bundle/authorized_keys /etc/ssh/authorized_keys.d/$ADMIN_USER"
-  echo "$bundle/clawd-mesh.env /etc/clawd-mesh/node.env"
-  echo "$here/lib.sh $LIBEXEC/lib.sh"
-  echo "$here/vault.sh $LIBEXEC/vault.sh"
-  for f in "$bundle"/libexec/*; do [ -f "$f" ] && echo "$f $LIBEXEC/$(basename "$f")"; done
-  if [ -d "$bundle/systemd" ]; then
-    (cd "$bundle/systemd" && find . -type f) | while read -r f; do
-      echo "$bundle/systemd/$f /etc/systemd/system/${f#./}"
-    done
-  fi
-  [ -f "$bundle/k3s/config.yaml" ] && echo "$bundle/k3s/config.yaml /etc/rancher/k3s/config.yaml"
-  [ -f "$bundle/fail2ban/clawd-mesh-sshd.local" ] &&
-    echo "$bundle/fail2ban/clawd-mesh-sshd.local /etc/fail2ban/jail.d/clawd-mesh-sshd.local"
-  if [ -d /etc/apt/apt.conf.d ]; then
-    for f in "$bundle"/apt/*; do [ -f "$f" ] && echo "$f /etc/apt/apt.conf.d/$(basename "$f")"; done
-  fi
-  echo "$here/receive.sh /usr/local/sbin/clawd-mesh-receive"
-  echo "$bundle/sysctl.conf /etc/sysctl.d/60-clawd-mesh.conf"
-  echo "$stage/nftables.conf $(nft_file)"
-  echo "$bundle/wg0.conf /etc/wireguard/$WG_INTERFACE.conf"
-  echo "$stage/sshd_config /etc/ssh/sshd_config"
-  for f in "$secrets"/*; do
-    [ -f "$f" ] || continue
-    case $(basename "$f") in
-      wg0.key) echo "$f /etc/wireguard/$WG_INTERFACE.key" ;;
-      ssh_host_ed25519_key) echo "$f /etc/ssh/ssh_host_ed25519_key" ;;
-      *) echo "$f /etc/clawd-mesh/$(basename "$f")" ;;
-    esac
-  done
-}
-
 # A push of what the node already runs changes nothing and restarts nothing.
 unchanged() {
   [ "$mode" = normal ] || return 1
-  [ ! -e /etc/nixos/bootstrap.nix ] || return 1
   ip link show "$WG_INTERFACE" >/dev/null 2>&1 || return 1
-  nft list table inet clawd_mesh >/dev/null 2>&1 || return 1
+  nft list table inet "$NFT_TABLE" >/dev/null 2>&1 || return 1
   [ -z "$(sudo_beyond_receiver)" ] || return 1
-  planned_files | while read -r source target; do
-    cmp -s "$source" "$target" || exit 1
-  done || return 1
+  while read -r _ kind source destination _ _ _ <&3; do
+    if [ "$kind" = dir ]; then
+      [ -d "$destination" ] || return 1
+    else
+      cmp -s "$dir/$source" "$destination" || return 1
+    fi
+  done 3<"$rows"
+  while read -r gone; do
+    [ ! -e "$gone" ] || return 1
+  done <"$dir/retired"
   # Files alone are not the node: a rule added with nft, a peer set with wg, or a node never
   # recorded (pushed before drift checks) is switched again to what the bundle says.
   [ -f "$INSTALLED/live" ] && live_state | cmp -s - "$INSTALLED/live"
@@ -272,9 +218,11 @@ unchanged() {
 arm() {
   next=$STATE/pending.new
   mkdir -p "$next"
-  snapshot "$next/previous"
+  snapshot "$next/previous" "$dir/covered"
   cp -R "$here" "$next/scripts"
-  cp "$bundle/clawd-mesh.env" "$next/clawd-mesh.env"
+  cp "$bundle/node.env" "$next/node.env"
+  cp "$manifest" "$next/manifest"
+  [ -f "$MANIFEST_FILE" ] && cp "$MANIFEST_FILE" "$next/manifest.before"
   # The digest the operator computed for this bundle (bundleHash): recorded once confirmed.
   [ -f "$dir/bundle.sha256" ] && cp "$dir/bundle.sha256" "$next/bundle.sha256"
   token=$(date +%s)-$$
@@ -319,7 +267,7 @@ if [ "$NODE_OS" = nixos ]; then
   nixpkgs=$(fetch_nixpkgs "$dir/nixpkgs.log") || fail "could not fetch nixpkgs $NIXPKGS_BRANCH $NIXPKGS_REV with sha256 $NIXPKGS_SHA256 ($(tail -n 1 "$dir/nixpkgs.log")); nothing was changed"
   arm
   echo "$nixpkgs" >"$PENDING/nixpkgs"
-  install_nixos
+  place_files
   nixos_rebuild dry-build "$nixpkgs" >/dev/null 2>&1 || {
     "$PENDING/scripts/rollback.sh" "$token" now
     fail "nixos-rebuild dry-build rejected the configuration; the node keeps the previous one"

@@ -16,7 +16,7 @@ if [ ! -f "$PENDING/token" ]; then
 fi
 [ "$(cat "$PENDING/token")" = "$token" ] || fail "the waiting push is $(cat "$PENDING/token"), not $token"
 # shellcheck source=/dev/null
-. "$PENDING/clawd-mesh.env"
+. "$PENDING/node.env"
 activated=$(cat "$PENDING/activated")
 # Past the deadline the rollback owns the push, whether or not its timer has fired yet.
 [ "$(date +%s)" -lt "$(cat "$PENDING/deadline")" ] ||
@@ -62,8 +62,8 @@ roles_up() {
   done <"$PENDING/roles-before"
 }
 
-services_up() {
-  sshd -t -f /etc/ssh/sshd_config >/dev/null 2>&1 || return 1
+sshd_accepts_config() {
+  sshd -t -f "$SSHD_CONFIG" >/dev/null 2>&1 || return 1
   return 0
 }
 
@@ -82,7 +82,7 @@ if ! wg_proven; then
   who=${HANDSHAKE_PEER:-any peer}
   fail "check failed: no WireGuard handshake with $who since the switch; the node restores its previous configuration by $(cat "$PENDING/deadline")"
 fi
-services_up || fail "check failed: sshd does not accept its configuration; the node restores its previous configuration by $(cat "$PENDING/deadline")"
+sshd_accepts_config || fail "check failed: sshd does not accept its configuration; the node restores its previous configuration by $(cat "$PENDING/deadline")"
 silent=""
 roles_up || fail "check failed: $silent answered before the switch and does not now; the node restores its previous configuration by $(cat "$PENDING/deadline")"
 
@@ -98,9 +98,14 @@ if [ "$(cat "$PENDING/kind")" = nixos ]; then
   nixos_rebuild switch "$(cat "$PENDING/nixpkgs")" >/dev/null 9>&-
 fi
 case $(cat "$PENDING/mode") in
-  bootstrap)
-    # What first contact found, kept for the day the host leaves the mesh.
-    [ -d "$STATE/original" ] || cp -Rp "$PENDING/previous" "$STATE/original"
+  bootstrap | normal)
+    # What first contact found, kept for the day the host leaves the mesh; a file a later
+    # push writes first is added as it was before that push.
+    if [ -d "$STATE/original" ]; then
+      snapshot_add "$PENDING/previous" "$STATE/original"
+    elif [ "$(cat "$PENDING/mode")" = bootstrap ]; then
+      cp -Rp "$PENDING/previous" "$STATE/original"
+    fi
     ;;
   decommission)
     # The owner's way in works: the receiver and its sudo rule go too, the owner's grants return.
@@ -111,7 +116,7 @@ case $(cat "$PENDING/mode") in
 esac
 # What a drift check compares the node with later; a failure here keeps the confirmation.
 if [ "$(cat "$PENDING/mode")" != decommission ]; then
-  record_installed "$PENDING/bundle.sha256" || log "could not record the confirmed state in $INSTALLED"
+  record_installed "$PENDING/bundle.sha256" "$PENDING" || log "could not record the confirmed state in $INSTALLED"
 fi
 rm -rf "$PENDING"
 echo "clawd-mesh: confirmed $token"

@@ -12,10 +12,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 sleep 2
 [ -f "$PENDING/token" ] && [ "$(cat "$PENDING/token")" = "$token" ] || exit 0
 # shellcheck source=/dev/null
-. "$PENDING/clawd-mesh.env"
+. "$PENDING/node.env"
 restore "$STATE/original" keep-access
 # The project's table goes even where the owner's own ruleset does not flush others.
-nft delete table inet clawd_mesh 2>/dev/null || true
+nft delete table inet "$NFT_TABLE" 2>/dev/null || true
 activate_generic
 activate_roles all
 date +%s >"$PENDING/switched"

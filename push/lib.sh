@@ -4,6 +4,14 @@
 
 STATE=/var/lib/clawd-mesh
 PENDING=$STATE/pending
+# What the last confirmed push left: its bundle's digest, its node.env and scripts, and the
+# live state it produced.
+INSTALLED=$STATE/installed
+# Where the scripts start from on a node: its facts and the manifest of what is installed
+# (core/plan/files.ts names the same two paths; a test holds them equal). Every other path
+# comes from the manifest (see core/plan/files.ts) or from node.env.
+NODE_ENV_FILE=/etc/clawd-mesh/node.env
+MANIFEST_FILE=/etc/clawd-mesh/manifest
 
 # One lock for apply, confirm and rollback (on file descriptor 9): a confirmation and the
 # rollback can never both act on one push, and a second apply waits, then finds the first
@@ -44,49 +52,23 @@ put() {
   mv -f "$2.clawd-mesh-new" "$2"
 }
 
-nft_file() {
-  if [ "${NODE_OS:-}" = alpine ]; then echo /etc/nftables.nft; else echo /etc/nftables.conf; fi
+# manifest_rows MANIFEST MODE: the rows a push in MODE installs (normal and decommission: the
+# mesh rows; bootstrap: the first-contact ones), as "phase kind source destination mode check
+# on-change" (see core/render/manifest.ts).
+manifest_rows() {
+  case $2 in bootstrap) other=mesh ;; *) other=first ;; esac
+  grep -v '^#' "$1" | awk -v other="$other" 'NF == 7 && $1 != other'
 }
 
-# Every file a push may write: what a rollback puts back (or removes, if it was not there).
-managed_files() {
-  echo "/etc/wireguard/$WG_INTERFACE.conf"
-  echo "/etc/wireguard/$WG_INTERFACE.key"
-  echo /etc/ssh/sshd_config
-  echo /etc/ssh/ssh_host_ed25519_key
-  echo "/etc/ssh/authorized_keys.d/$ADMIN_USER"
-  nft_file
-  echo /etc/sysctl.d/60-clawd-mesh.conf
-  echo /etc/clawd-mesh/k3s-token
-  echo /etc/clawd-mesh/clavitor.env
-  echo /usr/local/sbin/clawd-mesh-receive
-  echo /etc/sudoers.d/clawd-mesh
-  echo /etc/local.d/clawd-mesh-wireguard.start
-  echo /etc/clawd-mesh/node.env
-  for f in lib.sh vault.sh ollama-models ollama-models.txt vault-integrity-check k3s-snapshot; do
-    echo "$LIBEXEC/$f"
-  done
-  for f in clavitor.service clavitor-integrity.service clavitor-integrity.timer \
-    k3s-snapshot.service k3s-snapshot.timer clawd-mesh-ollama-models.service \
-    ollama.service.d/clawd-mesh.conf; do
-    echo "/etc/systemd/system/$f"
-  done
-  echo /etc/rancher/k3s/config.yaml
-  echo /etc/fail2ban/jail.d/clawd-mesh-sshd.local
-  echo /etc/apt/apt.conf.d/20auto-upgrades
-  echo /etc/apt/apt.conf.d/52clawd-mesh-security-only
+# destinations MANIFEST...: the files the manifests place, in any phase (not directories).
+destinations() {
+  for m in "$@"; do [ -f "$m" ] && grep -v '^#' "$m"; done | awk 'NF == 7 && $2 != "dir" { print $4 }' | LC_ALL=C sort -u
 }
 
-LIBEXEC=/usr/local/lib/clawd-mesh
-# What the last confirmed push left: its bundle's digest and the live state it produced.
-INSTALLED=$STATE/installed
-
-# Files that hold a key or a token: never printed, not even as a digest.
-secret_file() {
-  case $1 in
-    /etc/wireguard/*.key | /etc/ssh/ssh_host_ed25519_key | */k3s-token | */clavitor.env) return 0 ;;
-  esac
-  return 1
+# The admin account's way in (the receiver, its sudo rule), as the pending push's manifests
+# name them: a decommission puts everything else back first and these last.
+access_files() {
+  cat "$PENDING/manifest" "$PENDING/manifest.before" 2>/dev/null | awk '$2 == "access" { print $4 }'
 }
 
 # The node's live state as its own tools print it, with nothing secret and nothing that moves
@@ -96,15 +78,18 @@ secret_file() {
 live_state() {
   echo "## sshd -T"
   sshd -T 2>&1 || true
-  echo "## nft list table inet clawd_mesh"
-  nft -s list table inet clawd_mesh 2>&1 || true
+  echo "## nft list table inet $NFT_TABLE"
+  nft -s list table inet "$NFT_TABLE" 2>&1 || true
   echo "## wg showconf $WG_INTERFACE"
-  wg_public_state "/etc/wireguard/$WG_INTERFACE.conf"
+  wg_public_state "$WG_CONF"
   echo "## files"
-  for f in $(managed_files) /etc/nixos/configuration.nix /etc/nixos/node.json /etc/nixos/clawd-mesh/*; do
-    secret_file "$f" && continue
-    [ -f "$f" ] && sha256sum "$f"
-  done
+  # Files that hold a key or a token are never printed, not even as a digest.
+  if [ -f "$MANIFEST_FILE" ]; then
+    grep -v '^#' "$MANIFEST_FILE" | awk 'NF == 7 && ($2 == "file" || $2 == "access") { print $4 }' |
+      LC_ALL=C sort -u | while read -r f; do
+      [ -f "$f" ] && sha256sum "$f"
+    done
+  fi
   return 0
 }
 
@@ -123,7 +108,9 @@ wg_public_state() {
     { print "peer " peer ": " $0 }' | LC_ALL=C sort
 }
 
-# Records a confirmed push: the digest of its bundle ($1, a file) and the live state now.
+# Records a confirmed push: the digest of its bundle ($1, a file), its node.env and scripts
+# (what the receiver's later commands run: `state`, `vault-install`; $2, a directory holding
+# node.env and scripts/) and the live state now.
 record_installed() {
   mkdir -p "$INSTALLED"
   chmod 700 "$INSTALLED"
@@ -131,53 +118,87 @@ record_installed() {
     cp "$1" "$INSTALLED/bundle.sha256.new"
     mv -f "$INSTALLED/bundle.sha256.new" "$INSTALLED/bundle.sha256"
   fi
+  if [ -d "${2:-}/scripts" ]; then
+    rm -rf "$INSTALLED/scripts.new"
+    cp -R "$2/scripts" "$INSTALLED/scripts.new"
+    cp "$2/node.env" "$INSTALLED/scripts.new/node.env"
+    rm -rf "$INSTALLED/scripts"
+    mv "$INSTALLED/scripts.new" "$INSTALLED/scripts"
+  fi
   live_state >"$INSTALLED/live.new"
   mv -f "$INSTALLED/live.new" "$INSTALLED/live"
 }
 
-# Restarts the role services whose files are listed in $1 ("all" after a rollback). Without
-# an init system only the vault runs (the lab's stand-in), by vault.sh.
+# Runs the unit actions the installed manifest names for the files listed in $1 ("all" after
+# a rollback): enable a timer, restart a service whose configuration changed. Without an init
+# system only the vault runs (the lab's stand-in), by vault.sh.
 activate_roles() {
-  changed=$1
-  touched() { [ "$changed" = all ] || grep -q "$1" "$changed" 2>/dev/null; }
-  if [ "$(init_system)" = systemd ]; then
-    systemctl daemon-reload
-    for timer in clavitor-integrity.timer k3s-snapshot.timer; do
-      [ -f "/etc/systemd/system/$timer" ] && systemctl enable --now --quiet "$timer"
-    done
-    if [ -f /etc/systemd/system/clavitor.service ]; then
-      systemctl enable --quiet clavitor
-      if [ -x "${VAULT_BINARY:-/nonexistent}" ] && touched 'clavitor\.\(service\|env\)'; then
-        systemctl restart clavitor
-      fi
-    fi
-    touched 'ollama.service.d' && systemctl try-restart ollama
-    touched 'ollama-models' && systemctl start --no-block clawd-mesh-ollama-models
-    touched 'k3s' && systemctl try-restart k3s
-    touched 'fail2ban' && systemctl try-reload-or-restart fail2ban
-  elif [ -f /etc/clawd-mesh/node.env ] && grep -q '^VAULT_BINARY=' /etc/clawd-mesh/node.env; then
-    touched 'clavitor' && sh "$LIBEXEC/vault.sh" restart
-  fi
+  [ -f "$MANIFEST_FILE" ] || return 0
+  [ "$(init_system)" = systemd ] && systemctl daemon-reload
+  grep -v '^#' "$MANIFEST_FILE" | awk 'NF == 7 && $7 != "-" { print $4, $7 }' |
+    while read -r dest actions; do
+      [ "$1" = all ] || grep -qxF "$dest" "$1" 2>/dev/null || continue
+      echo "$actions" | tr ',' '\n'
+    done | awk '!seen[$0]++' | while IFS=: read -r unit action; do
+    unit_action "$unit" "$action"
+  done
   return 0
 }
 
-# Copies the managed files that exist into $1, and lists the ones that do not. On NixOS the
-# whole of /etc/nixos is kept: the running system is switched back from the system profile.
-# The sudo rules are kept whole too: a push may take grants away from the admin account.
+unit_action() {
+  if [ "$(init_system)" != systemd ]; then
+    if [ "$1" = "${VAULT_UNIT:-}" ] && [ "$2" = restart ]; then
+      sh "$(dirname "$0")/vault.sh" restart || log "could not restart the vault"
+    fi
+    return 0
+  fi
+  case $2 in
+    enable) systemctl enable --quiet "$1" ;;
+    enable-now) systemctl enable --now --quiet "$1" ;;
+    start-no-block) systemctl start --no-block "$1" ;;
+    restart | try-restart | try-reload-or-restart) systemctl "$2" "$1" ;;
+    *) false ;;
+  esac || log "systemctl $2 $1 failed"
+}
+
+# snapshot DIR LIST: copies each file named in LIST (a file, one path a line) that exists into
+# DIR/files, and lists the others in DIR/absent: what a rollback puts back, or removes. On
+# NixOS the whole of /etc/nixos is kept too: the running system is switched back from the
+# system profile. The sudo rules are kept whole: a push may take grants away from the admin.
 snapshot() {
   mkdir -p "$1/files"
   [ -d /etc/nixos ] && tar -C /etc -cf "$1/nixos.tar" nixos
   [ -f /etc/sudoers ] && [ -d /etc/sudoers.d ] && tar -C /etc -cf "$1/sudoers.tar" sudoers sudoers.d
   : >"$1/sudo-groups"
   : >"$1/absent"
-  for f in $(managed_files); do
+  while read -r f; do
     if [ -e "$f" ]; then
       mkdir -p "$1/files$(dirname "$f")"
       cp -p "$f" "$1/files$f"
     else
       echo "$f" >>"$1/absent"
     fi
+  done <"$2"
+}
+
+# The files snapshot $1 covers: those it holds and those it found absent.
+covered() {
+  { (cd "$1/files" && find . -type f | sed 's|^\.||'); cat "$1/absent"; } | LC_ALL=C sort -u
+}
+
+# Adds to snapshot $2 what snapshot $1 covers and $2 does not: "original" keeps each file as
+# it was before clawd-mesh first wrote it, whichever push that was.
+snapshot_add() {
+  covered "$2" >"$2.covered"
+  covered "$1" | LC_ALL=C comm -23 - "$2.covered" | while read -r f; do
+    if [ -e "$1/files$f" ]; then
+      mkdir -p "$2/files$(dirname "$f")"
+      cp -p "$1/files$f" "$2/files$f"
+    else
+      echo "$f" >>"$2/absent"
+    fi
   done
+  rm -f "$2.covered"
 }
 
 # restore DIR [keep-access]: puts back what snapshot DIR holds. keep-access leaves the receiver
@@ -188,12 +209,11 @@ restore() {
     tar -C /etc -xf "$1/nixos.tar"
   fi
   [ "${2:-}" = keep-access ] || restore_access "$1"
-  for f in $(managed_files); do
-    case $f in
-      /usr/local/sbin/clawd-mesh-receive | /etc/sudoers.d/clawd-mesh) continue ;;
-    esac
-    restore_file "$1" "$f"
+  access_files >"$1.access"
+  covered "$1" | while read -r f; do
+    grep -qxF "$f" "$1.access" || restore_file "$1" "$f"
   done
+  rm -f "$1.access"
 }
 
 # The receiver and the sudo rules (files and group memberships) as snapshot $1 holds them.
@@ -205,15 +225,16 @@ restore_access() {
   while read -r group; do
     [ -n "$group" ] && group_member add "$ADMIN_USER" "$group"
   done <"$1/sudo-groups"
-  for f in /usr/local/sbin/clawd-mesh-receive /etc/sudoers.d/clawd-mesh; do
+  for f in $(access_files); do
     restore_file "$1" "$f"
   done
 }
 
 restore_file() {
   if [ -e "$1/files$2" ]; then
+    mkdir -p "$(dirname "$2")"
     cp -p "$1/files$2" "$2"
-  elif grep -qx "$2" "$1/absent"; then
+  elif grep -qxF "$2" "$1/absent"; then
     rm -f "$2"
   fi
 }
@@ -235,7 +256,7 @@ sudo_beyond_receiver() {
   sudo -l -U "$ADMIN_USER" 2>/dev/null |
     awk '/may run the following commands/ { on = 1; next } on && /^[[:space:]]/ { print }' |
     sed 's/^[[:space:]]*//' |
-    grep -Ev '^\(root\) NOPASSWD: (/usr/local/sbin|/run/current-system/sw/bin)/clawd-mesh-receive$' || true
+    grep -vxF "(root) NOPASSWD: $RECEIVER" || true
 }
 
 # The roles' health endpoints that answer now, one a line: recorded before a switch, and each
@@ -265,14 +286,13 @@ sshd_reload() {
 
 # Brings the running node in line with the files under /etc (the new ones, or restored ones).
 activate_generic() {
-  sysctl_file=/etc/sysctl.d/60-clawd-mesh.conf
-  [ -f "$sysctl_file" ] && sysctl -q -p "$sysctl_file" >/dev/null
-  if [ -f "$(nft_file)" ]; then
-    nft -f "$(nft_file)"
+  [ -f "$SYSCTL_FILE" ] && sysctl -q -p "$SYSCTL_FILE" >/dev/null
+  if [ -f "$NFT_FILE" ]; then
+    nft -f "$NFT_FILE"
   else
-    nft delete table inet clawd_mesh 2>/dev/null || true
+    nft delete table inet "$NFT_TABLE" 2>/dev/null || true
   fi
-  conf=/etc/wireguard/$WG_INTERFACE.conf
+  conf=$WG_CONF
   if [ ! -f "$conf" ]; then
     ip link del "$WG_INTERFACE" 2>/dev/null || true
   elif ip link show "$WG_INTERFACE" >/dev/null 2>&1; then
@@ -281,7 +301,7 @@ activate_generic() {
     wg-quick strip "$WG_INTERFACE" >"$stripped"
     wg syncconf "$WG_INTERFACE" "$stripped"
     rm -f "$stripped"
-    wg set "$WG_INTERFACE" private-key "/etc/wireguard/$WG_INTERFACE.key"
+    wg set "$WG_INTERFACE" private-key "$WG_KEY"
     # Only a changed address is swapped: the push's own session may be using the old one.
     address=$(sed -n 's/^Address = //p' "$conf")
     if ! ip -4 -o address show dev "$WG_INTERFACE" | grep -q " inet $address "; then
@@ -298,8 +318,8 @@ activate_generic() {
 # push, existing sessions survive it, and a live session proves the tunnel.
 wg_identity() {
   {
-    sed -n 's/^\(Address\|ListenPort\) = //p' "/etc/wireguard/$WG_INTERFACE.conf" 2>/dev/null
-    cat "/etc/wireguard/$WG_INTERFACE.key" 2>/dev/null
+    sed -n 's/^\(Address\|ListenPort\) = //p' "$WG_CONF" 2>/dev/null
+    cat "$WG_KEY" 2>/dev/null
   } | cksum
 }
 
@@ -316,15 +336,6 @@ fetch_nixpkgs() {
 # nixos-rebuild ACTION NIXPKGS: from the pinned tree only. NIX_PATH is replaced, not extended,
 # so neither a channel nor the caller's environment can slip another nixpkgs in.
 nixos_rebuild() {
-  NIX_PATH="nixpkgs=$2:nixos-config=/etc/nixos/configuration.nix" \
-    nixos-rebuild "$1" -I "nixpkgs=$2" -I nixos-config=/etc/nixos/configuration.nix
-}
-
-receiver() {
-  for r in /run/current-system/sw/bin/clawd-mesh-receive /usr/local/sbin/clawd-mesh-receive; do
-    if [ -x "$r" ]; then
-      echo "$r"
-      return
-    fi
-  done
+  NIX_PATH="nixpkgs=$2:nixos-config=$NIXOS_CONFIG" \
+    nixos-rebuild "$1" -I "nixpkgs=$2" -I "nixos-config=$NIXOS_CONFIG"
 }

@@ -31,15 +31,16 @@ case ${1:-apply} in
   state)
     # Read-only, for a drift check: the digest of the last confirmed push's bundle, the live
     # state recorded when it was confirmed, and the live state now. Nothing secret is printed.
-    lib=/usr/local/lib/clawd-mesh/lib.sh
-    if [ ! -f "$lib" ] || [ ! -f /etc/clawd-mesh/node.env ]; then
-      echo "clawd-mesh-receive: no push was ever installed on this node" >&2
+    # The scripts and facts of the last confirmed push (lib.sh record_installed).
+    installed=$state/installed/scripts
+    if [ ! -f "$installed/lib.sh" ] || [ ! -f "$installed/node.env" ]; then
+      echo "clawd-mesh-receive: no push was confirmed on this node by this version of clawd-mesh; push once, then ask again" >&2
       exit 1
     fi
     # shellcheck source=push/lib.sh
-    . "$lib"
+    . "$installed/lib.sh"
     # shellcheck source=/dev/null
-    . /etc/clawd-mesh/node.env
+    . "$installed/node.env"
     echo "clawd-mesh-state 1"
     echo "digest $(cat "$INSTALLED/bundle.sha256" 2>/dev/null || echo none)"
     [ -f "$PENDING/token" ] && echo "pending $(cat "$PENDING/token")"
@@ -53,7 +54,11 @@ case ${1:-apply} in
     # A new vault binary, checked against its sha256 before it replaces the running one.
     command=${1#vault-}
     shift
-    exec sh /usr/local/lib/clawd-mesh/vault.sh "$command" "$@"
+    [ -f "$state/installed/scripts/vault.sh" ] || {
+      echo "clawd-mesh-receive: no push was confirmed on this node by this version of clawd-mesh; push once, then ask again" >&2
+      exit 1
+    }
+    exec sh "$state/installed/scripts/vault.sh" "$command" "$@"
     ;;
   apply) ;;
   *)

@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 [ "${2:-}" = now ] || take_lock
 [ -f "$PENDING/token" ] && [ "$(cat "$PENDING/token")" = "$token" ] || exit 0
 # shellcheck source=/dev/null
-. "$PENDING/clawd-mesh.env"
+. "$PENDING/node.env"
 log "push $token was not confirmed in $(cat "$PENDING/window")s: restoring the previous configuration"
 failed=""
 step() {

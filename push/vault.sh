@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=push/lib.sh
 . "$here/lib.sh"
 # shellcheck source=/dev/null
-. /etc/clawd-mesh/node.env
+. "$NODE_ENV_FILE"
 [ -n "${VAULT_BINARY:-}" ] || fail "this node has no vault role"
 
 # Starts (or restarts) the vault as its unit says: under systemd, the unit; without an init
@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 restart() {
   [ -x "$VAULT_BINARY" ] || return 0
   case $(init_system) in
-    systemd) systemctl restart clavitor ;;
+    systemd) systemctl restart "$VAULT_UNIT" ;;
     *)
       if [ -f /run/clavitor.pid ]; then
         kill "$(cat /run/clavitor.pid)" 2>/dev/null || true
@@ -23,7 +23,7 @@ restart() {
       fi
       # shellcheck disable=SC2016 # the inner shell expands its own arguments
       setsid sh -c 'set -a; . "$1"; set +a; exec setpriv --reuid=clavitor --regid=clavitor --init-groups --inh-caps=+net_bind_service --ambient-caps=+net_bind_service -- "$2"' \
-        vault /etc/clawd-mesh/clavitor.env "$VAULT_BINARY" </dev/null >>/var/log/clavitor.log 2>&1 &
+        vault "$VAULT_ENV_FILE" "$VAULT_BINARY" </dev/null >>/var/log/clavitor.log 2>&1 &
       echo $! >/run/clavitor.pid
       ;;
   esac
@@ -31,7 +31,7 @@ restart() {
 
 running() {
   case $(init_system) in
-    systemd) systemctl is-active --quiet clavitor ;;
+    systemd) systemctl is-active --quiet "$VAULT_UNIT" ;;
     *) [ -f /run/clavitor.pid ] && kill -0 "$(cat /run/clavitor.pid)" 2>/dev/null ;;
   esac
 }

@@ -1,5 +1,5 @@
 // One pinned nixpkgs per stack: every NixOS node's rendered configuration names exactly the
-// stack's pin (node.json for the modules, clawd-mesh.env for the push scripts), and no other
+// stack's pin (node.json for the modules, node.env for the push scripts), and no other
 // node carries it.
 import { loadStackFleet } from "../core/fleet/load";
 import type { Raw } from "./helpers/fleets";
@@ -20,8 +20,8 @@ describe.each(cases)("%s/%s (%s)", (stack, name, os) => {
       expect(node.nixos).toEqual({ stateVersion: spec?.nixosStateVersion, nixpkgs: pin() });
     });
 
-    test("the push scripts read the same pin from clawd-mesh.env", () => {
-      const env = file("clawd-mesh.env") ?? "";
+    test("the push scripts read the same pin from node.env", () => {
+      const env = file("node.env") ?? "";
       expect(env.split("\n").filter((l) => l.startsWith("NIXPKGS_"))).toEqual([
         `NIXPKGS_BRANCH='${pin()?.branch}'`,
         `NIXPKGS_REV='${pin()?.rev}'`,
@@ -41,7 +41,7 @@ describe.each(cases)("%s/%s (%s)", (stack, name, os) => {
   } else {
     test("carries no pin", () => {
       expect(file("node.json")).toBeUndefined();
-      expect(file("clawd-mesh.env")).not.toContain("NIXPKGS_");
+      expect(file("node.env")).not.toContain("NIXPKGS_");
     });
   }
 });

@@ -25,6 +25,8 @@ export interface WireGuardPlan {
   /** Hubs route spoke-to-spoke traffic. */
   readonly forwarding: boolean;
   readonly peers: readonly WgPeer[];
+  /** A spoke's hub: the one peer whose handshake proves the spoke's tunnel. */
+  readonly hub: string | null;
 }
 
 /** One source's allowance on this node's mesh interface. */

@@ -70,6 +70,7 @@ export function planWireGuard(
     listenPort: fleet.mesh.listenPort,
     privateKeyFile: WG_KEY_FILE,
     forwarding: hub !== undefined && hub.name === node.name,
+    hub: spoke && hub ? hub.name : null,
     peers: peers.sort((a, b) => compareIpv4(ipOf(a), ipOf(b)) || a.name.localeCompare(b.name)),
   };
 }

@@ -4,6 +4,7 @@
 // or with the provider's initial sudo, the archive's own copy runs instead.
 
 import { join } from "node:path";
+import { NIXOS_RECEIVER, RECEIVER } from "../plan/files";
 
 /** The vault rollout, run on the operator's machine (by the program and by the lab). */
 export const ROLLOUT_SCRIPT = join(__dirname, "..", "..", "push", "rollout.sh");
@@ -12,8 +13,8 @@ export const ROLLOUT_SCRIPT = join(__dirname, "..", "..", "push", "rollout.sh");
 export const DEFAULT_ROLLBACK_WINDOW = 120;
 
 const RUN_AS_ROOT = `if [ "$(id -u)" -eq 0 ]; then run=; else run="sudo -n"; fi`;
-const RECEIVERS =
-  "/run/current-system/sw/bin/clawd-mesh-receive /usr/local/sbin/clawd-mesh-receive";
+/** Wherever the node's OS keeps the receiver: the operator's side does not know the OS. */
+export const RECEIVERS = `${NIXOS_RECEIVER} ${RECEIVER}`;
 
 export interface PushOptions {
   /** First contact over the public address: public SSH stays open until the mesh is proven. */

@@ -4,11 +4,14 @@
 import type { NodeModel } from "../plan/model";
 import { renderNftables } from "./nftables";
 import { renderNodeEnv } from "./nodeEnv";
+import { renderManifest } from "./manifest";
+import { OPENRC_WG_START, RECEIVER } from "../plan/files";
 import { renderRoleFiles } from "./roles";
 import { renderNixos } from "./nixos";
 import { renderAuthorizedKeys, renderSshdConfig } from "./sshd";
 import { renderSysctl } from "./sysctl";
 import { renderWgQuick } from "./wireguard";
+import { header } from "./header";
 
 export type Bundle = ReadonlyMap<string, string>;
 
@@ -26,9 +29,28 @@ export function renderBundle(node: NodeModel): Bundle {
         ]),
     ["sysctl.conf", renderSysctl(node)],
     ["authorized_keys", renderAuthorizedKeys(node)],
-    ["clawd-mesh.env", renderNodeEnv(node)],
+    ["node.env", renderNodeEnv(node)],
     ...renderRoleFiles(node),
-    ...(node.os === "nixos" ? renderNixos(node) : []),
+    ...(node.os === "nixos" ? renderNixos(node) : accessFiles(node)),
   ]);
+  files.set("manifest", renderManifest(node, [...files.keys()]));
   return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Hosts that are not NixOS: the admin account's one sudo rule, and OpenRC's WireGuard start. */
+function accessFiles(node: NodeModel): [string, string][] {
+  return [
+    [
+      "sudoers",
+      `${header(node, "The admin account's one way to root")}\n${node.ssh.adminUser} ALL=(root) NOPASSWD: ${RECEIVER}\n`,
+    ],
+    ...(node.os === "alpine"
+      ? [
+          [
+            OPENRC_WG_START,
+            `#!/bin/sh\n${header(node, "WireGuard at boot")}\nwg-quick up ${node.wireguard.interface}\n`,
+          ] as [string, string],
+        ]
+      : []),
+  ];
 }

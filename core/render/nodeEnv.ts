@@ -1,11 +1,15 @@
-// clawd-mesh.env: the facts the push scripts read about their node. Every value was validated
+// node.env: the facts the push scripts read about their node. Every value was validated
 // to be a plain word or address, and is single-quoted anyway.
 import type { NodeModel } from "../plan/model";
 import { K3S_API_PORT } from "../fleet/catalog";
 import { header } from "./header";
+import { NFT_TABLE } from "./nftables";
+import { packagesOf } from "../plan/osProfile";
+import { nodePaths, VAULT_UNIT } from "../plan/files";
 
 export function renderNodeEnv(node: NodeModel): string {
-  const hub = node.wireguard.peers.length === 1 ? node.wireguard.peers[0] : undefined;
+  const paths = nodePaths(node);
+  const hub = node.wireguard.peers.find((p) => p.name === node.wireguard.hub);
   const values: [string, string][] = [
     ["NODE_NAME", node.name],
     ["NODE_OS", node.os],
@@ -16,12 +20,26 @@ export function renderNodeEnv(node: NodeModel): string {
     // A spoke proves its tunnel by a handshake with the hub; others by any handshake.
     ["HANDSHAKE_PEER", hub?.publicKey ?? ""],
     ["ROLES", node.roles.join(" ")],
+    ["NFT_TABLE", NFT_TABLE],
+    ["WG_CONF", paths.wgConf],
+    ["WG_KEY", paths.wgKey],
+    ["RECEIVER", paths.receiver],
+    ...(node.os === "nixos"
+      ? ([["NIXOS_CONFIG", paths.nixosConfig]] as [string, string][])
+      : ([
+          ["SSHD_CONFIG", paths.sshdConfig],
+          ["SYSCTL_FILE", paths.sysctlFile],
+          ["NFT_FILE", paths.nftFile],
+          ["PACKAGES", packagesOf(node).join(" ")],
+        ] as [string, string][])),
     ...(node.vault
       ? ([
           ["VAULT_BINARY", node.vault.binary],
           ["VAULT_DATA_DIR", node.vault.dataDir],
           ["VAULT_USER", node.vault.user],
           ["VAULT_HEALTH_URL", node.vault.healthUrl],
+          ["VAULT_UNIT", VAULT_UNIT],
+          ["VAULT_ENV_FILE", node.vault.environmentFile],
         ] as [string, string][])
       : []),
     // What the confirmation asks of each role that answered before the switch.

@@ -7,6 +7,7 @@ import { stringify } from "yaml";
 import type { NodeModel } from "../plan/model";
 import { LIBEXEC, type Directives } from "../plan/roles";
 import { header } from "./header";
+import { VAULT_UNIT } from "../plan/files";
 import { NIX_DIR } from "./nixos";
 
 const helper = (name: string) => readFileSync(join(NIX_DIR, "clawd-mesh", name), "utf8");
@@ -78,7 +79,7 @@ export function renderRoleFiles(node: NodeModel): Map<string, string> {
   if (node.vault) {
     const v = node.vault;
     files.set(
-      "systemd/clavitor.service",
+      `systemd/${VAULT_UNIT}`,
       unit(node, "The Clavitor vault", [
         [
           "Unit",
@@ -86,6 +87,8 @@ export function renderRoleFiles(node: NodeModel): Map<string, string> {
             ["Description", "Clavitor vault"],
             ["After", "network-online.target"],
             ["Wants", "network-online.target"],
+            // The binary arrives later (vault-install): until then a restart starts nothing.
+            ["ConditionPathExists", v.binary],
           ],
         ],
         ["Service", v.service],

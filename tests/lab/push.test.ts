@@ -6,6 +6,8 @@ import { randomBytes } from "node:crypto";
 import { wireguardPublicKey } from "../../core/crypto/keys";
 import type { Lab } from "../../lab/lab";
 import { startOllama } from "../../lab/standins";
+import { MANIFEST_FILE } from "../../core/plan/files";
+import { PUSH_DIR } from "../../core/render/pushArchive";
 import { run } from "../helpers/run";
 import {
   counts,
@@ -27,11 +29,32 @@ beforeAll(async () => {
 afterAll(() => stopLab());
 
 const ai = () => lab.nodeHost("ai")!;
-const installed = () => ({
-  "wg0.conf": ai().run("cat", ["/etc/wireguard/wg0.conf"]),
-  "nftables.conf": ai().run("cat", ["/etc/nftables.conf"]),
-  sshd_config: ai().run("cat", ["/etc/ssh/sshd_config"]),
-});
+
+/** The node's installed manifest, one row of words a line (core/render/manifest.ts). */
+function manifestRows(): string[][] {
+  return ai()
+    .run("cat", [MANIFEST_FILE])
+    .split("\n")
+    .filter((l) => l !== "" && !l.startsWith("#"))
+    .map((l) => l.split(" "));
+}
+
+/** Each file by its sha256, or "absent". */
+function digests(files: readonly string[]): Record<string, string> {
+  return Object.fromEntries(
+    [...new Set(files)]
+      .sort()
+      .map((f) => [f, ai().try("sha256sum", [f]).stdout.split(" ")[0] || "absent"]),
+  );
+}
+
+/** Every file the node's manifest places (and `extra` ones), by its sha256 or "absent". */
+function installed(extra: readonly string[] = []): Record<string, string> {
+  const files = manifestRows()
+    .filter(([, kind]) => kind !== "dir")
+    .map(([, , , destination]) => destination as string);
+  return digests([...files, ...extra]);
+}
 
 /**
  * Waits until the node has put its previous configuration back and answers over its
@@ -149,7 +172,9 @@ describe("faults, each recovering by itself", () => {
     try {
       const run = await lab.engine("up");
       expect(run.ok).toBe(false);
-      expect(tail(run)).toContain("sshd -t rejected the new sshd_config; nothing was changed");
+      expect(tail(run)).toContain(
+        "sshd -t rejected the new /etc/ssh/sshd_config; nothing was changed",
+      );
       // Refused before anything changed: nothing to roll back.
       expect(ai().try("test", ["-e", "/var/lib/clawd-mesh/pending"]).status).not.toBe(0);
       recovery["sshd refuses the configuration"] = (Date.now() - started) / 1000;
@@ -237,4 +262,59 @@ describe("faults, each recovering by itself", () => {
     lab.useFleet(withRule(8083));
     expect(counts(await up(lab))).toMatchObject({ replaced: 1, commands: 1 });
   }, 300_000);
+});
+
+describe("the manifest", () => {
+  const added = "/etc/clawd-mesh/added-by-a-test";
+
+  test("a push that changes every file it places, adds one and retires one, unconfirmed, puts every file back byte for byte", async () => {
+    const retired = manifestRows().find(([, , source]) => source === "bundle/sysctl.conf");
+    expect(retired).toBeDefined();
+    const before = installed([added]);
+    expect(before[added]).toBe("absent");
+    // The push, made on the node from what it runs: every file one comment line longer (a
+    // fresh WireGuard key), the scripts as this checkout has them, one row more, one less.
+    const dir = ai()
+      .run("sh", [
+        "-c",
+        `set -eu
+d=$(mktemp -d /var/lib/clawd-mesh/test.XXXXXX)
+mkdir -p "$d/scripts"
+for f in "$1"/*.sh; do { cat "$f"; echo "# changed by a test"; } >"$d/scripts/$(basename "$f")"; done
+chmod 755 "$d"/scripts/*.sh
+grep -v '^#' "$2" | while read -r phase kind source destination _; do
+  case $kind/$phase/$source in
+    dir/* | */first/* | */scripts/*) continue ;;
+  esac
+  mkdir -p "$(dirname "$d/$source")"
+  case $source in
+    secrets/wg0.key) wg genkey >"$d/$source" ;;
+    *) { cat "$destination"; echo "# changed by a test"; } >"$d/$source" ;;
+  esac
+done
+echo "added" >"$d/bundle/added"
+{ grep -v ' bundle/sysctl.conf ' "$2"; echo "any file bundle/added $3 600 - -"; } >"$d/bundle/manifest"
+echo "$d"`,
+        "sh",
+        PUSH_DIR,
+        MANIFEST_FILE,
+        added,
+      ])
+      .trim();
+    const armed = ai().run("sh", [`${dir}/scripts/apply.sh`, dir, "--window", "8"]);
+    expect(armed).toMatch(/^clawd-mesh: armed \S+ \d+$/m);
+    // Switched: every file differs, the new one is there and the retired one gone.
+    const switched = digests(Object.keys(before));
+    for (const [file, digest] of Object.entries(before)) {
+      expect([file, switched[file]]).not.toEqual([file, digest]);
+    }
+    expect(switched[retired?.[3] as string]).toBe("absent");
+    // Nobody confirms: the window closes and the node puts back what it ran.
+    await rolledBack(Date.now());
+    expect(digests(Object.keys(before))).toEqual(before);
+    expect(installed([added])).toEqual(before);
+    ai().run("rm", ["-rf", dir]);
+    expect(counts(await up(lab))).toMatchObject(NOTHING_CHANGED);
+    expect(mismatches(await probeMatrix(lab))).toEqual([]);
+  }, 180_000);
 });
