@@ -3,20 +3,32 @@
 // .nix files are copied as they are from nix/, and only JSON varies per node.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { forwardSets, meshInputSets } from "../plan/firewallSets";
 import type { NodeModel } from "../plan/model";
 
 export const NIX_DIR = join(__dirname, "..", "..", "nix");
 
-/** node.json: the model, with its tables (sshd settings, unit directives) as attribute sets. */
+/**
+ * node.json: the model, with its tables (sshd settings, unit directives, k3s settings, kernel
+ * settings) as attribute sets, and the firewall's rules as the generic nftables.conf groups
+ * them (core/plan/firewallSets.ts), so NixOS writes the same sets and decides nothing.
+ */
 export function nixosNodeDocument(node: NodeModel): unknown {
   return {
     ...node,
+    firewall: {
+      ...node.firewall,
+      meshInput: meshInputSets(node.firewall),
+      meshForward: forwardSets(node.firewall),
+    },
     ssh: { ...node.ssh, settings: Object.fromEntries(node.ssh.settings) },
     vault: node.vault && {
       ...node.vault,
       service: Object.fromEntries(node.vault.service),
       integrityService: Object.fromEntries(node.vault.integrityService),
     },
+    k3s: node.k3s && { ...node.k3s, settings: Object.fromEntries(node.k3s.settings) },
+    sysctl: Object.fromEntries(node.sysctl),
   };
 }
 

@@ -25,6 +25,13 @@ let
     udpPorts = req ports;
     ping = req types.bool;
   };
+  rule = extra: record ({
+    match = req (record {
+      kind = req (types.enum [ "tcp" "udp" "ping" ]);
+      ports = opt ports [ ];
+    });
+    from = req (types.listOf ipOrCidr);
+  } // extra);
   forward = record {
     from = req types.str;
     fromIp = req ipOrCidr;
@@ -69,8 +76,12 @@ in
         publicUdpPorts = req ports;
         breakGlass = req (types.listOf (record { cidr = req types.str; tcpPorts = req ports; }));
         meshAccess = req (types.listOf access);
+        meshInput = req (types.listOf (rule { }));
         forward = req (types.listOf forward);
+        meshForward = req (types.listOf (rule { to = req (types.listOf ip); }));
         trustedInterfaces = req (types.listOf types.str);
+        firstContact = req (record { cidrs = req (types.listOf types.str); tcpPorts = req ports; });
+        metadataRootOnly = req types.bool;
       });
       ollama = req (types.nullOr (record {
         host = req types.str;
@@ -88,6 +99,7 @@ in
         }));
         unattendedUpgrades = req types.bool;
       });
+      sysctl = req (types.attrsOf types.int);
       nixos = req (record {
         stateVersion = req types.str;
         nixpkgs = req (record {

@@ -115,7 +115,7 @@ beforeAll(() => {
               firewall = lib.firewall node;
               wireguard = lib.wireguard node;
               openssh = lib.openssh node;
-              sysctl = lib.sysctl node;
+              sysctl = node.sysctl;
               icmpv6 = lib.icmpv6EchoTable node;
               metadata = lib.metadataTable node;
               config = { node = conf.clawdMesh.node.name; imports = map toString conf.imports; };
