@@ -3,6 +3,7 @@
 // .nix files are copied as they are from nix/, and only JSON varies per node.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { PROVIDERS, ROLES, TOPOLOGIES } from "../fleet/catalog";
 import { forwardSets, meshInputSets } from "../plan/firewallSets";
 import type { NodeModel } from "../plan/model";
 
@@ -11,7 +12,8 @@ export const NIX_DIR = join(__dirname, "..", "..", "nix");
 /**
  * node.json: the model, with its tables (sshd settings, unit directives, k3s settings, kernel
  * settings) as attribute sets, and the firewall's rules as the generic nftables.conf groups
- * them (core/plan/firewallSets.ts), so NixOS writes the same sets and decides nothing.
+ * them (core/plan/firewallSets.ts), so NixOS writes the same sets and decides nothing. Every
+ * field is an option in nix/clawd-mesh/options.nix.
  */
 export function nixosNodeDocument(node: NodeModel): unknown {
   return {
@@ -32,6 +34,12 @@ export function nixosNodeDocument(node: NodeModel): unknown {
   };
 }
 
+/** The catalog's vocabularies that options.nix makes enums of, so they are written once. */
+export function nixCatalog(): string {
+  const catalog = { providers: PROVIDERS, roles: ROLES, topologies: TOPOLOGIES };
+  return `${JSON.stringify(catalog, null, 2)}\n`;
+}
+
 let sources: ReadonlyMap<string, string> | undefined;
 
 /** The static Nix files, relative to the node's configuration directory. */
@@ -46,6 +54,7 @@ export function nixSources(): ReadonlyMap<string, string> {
     sources = new Map([
       ["configuration.nix", readFileSync(join(NIX_DIR, "configuration.nix"), "utf8")],
       ...modules,
+      ["clawd-mesh/catalog.json", nixCatalog()],
       ["clawd-mesh/receive.sh", readFileSync(receiver, "utf8")],
     ]);
   }
