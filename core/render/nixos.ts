@@ -3,7 +3,7 @@
 // .nix files are copied as they are from nix/, and only JSON varies per node.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { PROVIDERS, ROLES, TOPOLOGIES } from "../fleet/catalog";
+import { NIXOS_RELEASES, PROVIDERS, ROLES, TOPOLOGIES } from "../fleet/catalog";
 import { forwardSets, meshInputSets } from "../plan/firewallSets";
 import type { NodeModel } from "../plan/model";
 
@@ -36,7 +36,12 @@ export function nixosNodeDocument(node: NodeModel): unknown {
 
 /** The catalog's vocabularies that options.nix makes enums of, so they are written once. */
 export function nixCatalog(): string {
-  const catalog = { providers: PROVIDERS, roles: ROLES, topologies: TOPOLOGIES };
+  const catalog = {
+    providers: PROVIDERS,
+    roles: ROLES,
+    topologies: TOPOLOGIES,
+    nixosReleases: Object.keys(NIXOS_RELEASES).sort(),
+  };
   return `${JSON.stringify(catalog, null, 2)}\n`;
 }
 

@@ -12,13 +12,17 @@ let
   ip = types.strMatching "[0-9]{1,3}(\\.[0-9]{1,3}){3}";
   cidr = types.strMatching "[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}";
   absolutePath = types.strMatching "/.*";
+  # The fleet's own checks (core/fleet): names are DNS labels, keys WireGuard's base64.
+  label = types.strMatching "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
+  wgKey = types.strMatching "[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=";
+  releaseNumber = types.strMatching "[0-9]{2}\\.[0-9]{2}";
   # sshd_config keywords and systemd directives, as NixOS's own settings options take them.
   sshValue = types.oneOf [ types.bool types.int types.str (types.listOf types.str) ];
 
   peerOpts = {
     options = {
-      name = option types.str "The peer's name in the fleet (a node or an operator's device).";
-      publicKey = option types.str "The peer's WireGuard public key (base64).";
+      name = option label "The peer's name in the fleet (a node or an operator's device).";
+      publicKey = option wgKey "The peer's WireGuard public key.";
       allowedIps = option (types.listOf types.str) "Addresses routed to this peer (CIDRs).";
       endpoint = mkOption {
         type = types.nullOr types.str;
@@ -35,7 +39,7 @@ let
 
   meshAccessOpts = {
     options = {
-      from = option types.str "The source's name (a node or a peer).";
+      from = option label "The source's name (a node or a peer).";
       fromIp = option ip "The source's mesh address.";
       tcpPorts = ports "TCP ports the source may reach on this node.";
       udpPorts = ports "UDP ports the source may reach on this node.";
@@ -45,9 +49,9 @@ let
 
   forwardOpts = {
     options = {
-      from = option types.str "The source's name, or `mesh` for every member.";
+      from = option label "The source's name, or `mesh` for every member.";
       fromIp = option (types.either ip cidr) "The source's mesh address, or the mesh's CIDR.";
-      to = option types.str "The destination node's name.";
+      to = option label "The destination node's name.";
       toIp = option ip "The destination's mesh address.";
       tcpPorts = ports "TCP ports forwarded to the destination.";
       udpPorts = ports "UDP ports forwarded to the destination.";
@@ -87,7 +91,7 @@ let
 
   wireguardOpts = {
     options = {
-      interface = option types.str "The WireGuard interface's name.";
+      interface = option (types.strMatching "[A-Za-z0-9_.-]{1,15}") "The WireGuard interface's name.";
       address = option cidr "The node's mesh address with the mesh's prefix.";
       listenPort = option types.port "The UDP port WireGuard listens on.";
       privateKeyFile = option absolutePath "Mode-0600 file with the private key; never the key itself (the store is world-readable).";
@@ -177,15 +181,15 @@ let
 
   nixosOpts = {
     options = {
-      stateVersion = option types.str "The NixOS release the host was installed with.";
+      stateVersion = option releaseNumber "The NixOS release the host was installed with.";
       nixpkgs = option (types.submodule {
         options = {
-          branch = option types.str "The nixpkgs release branch.";
-          release = option types.str "The NixOS release of the branch.";
+          branch = option (types.strMatching "nixos-[0-9]{2}\\.[0-9]{2}") "The nixpkgs release branch.";
+          release = option (types.enum catalog.nixosReleases) "The NixOS release of the branch: one the modules are written for.";
           rev = option (types.strMatching "[0-9a-f]{40}") "The pinned commit.";
           url = option types.str "The commit's tarball.";
           sha256 = option types.str "The sha256 of the unpacked tree.";
-          narHash = option types.str "The same hash in SRI form, for the flake registry.";
+          narHash = option (types.strMatching "sha256-[A-Za-z0-9+/]{43}=") "The same hash in SRI form, for the flake registry.";
         };
       }) "The stack's one nixpkgs.";
     };
@@ -193,7 +197,7 @@ let
 
   nodeOpts = {
     options = {
-      name = option types.str "The node's name, also its host name.";
+      name = option label "The node's name, also its host name.";
       mesh = option (types.submodule {
         options = {
           name = option types.str "The mesh's name.";

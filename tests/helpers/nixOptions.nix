@@ -69,6 +69,7 @@ let
   describe = t:
     { type = t.name; }
     // (if t ? values then { inherit (t) values; } else { })
+    // (if t ? re then { inherit (t) re; } else { })
     // (if t ? elemType then { elemType = describe t.elemType; } else { })
     // (if t.name == "either" then { left = describe t.left; right = describe t.right; } else { })
     // (if t.name == "submodule" then {

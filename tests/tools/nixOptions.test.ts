@@ -4,7 +4,9 @@
 // here and not in nixos-rebuild on a node; the options' enums are the catalog's.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { OSES, PROVIDERS, ROLES, TOPOLOGIES } from "../../core/fleet/catalog";
+import { NIXOS_RELEASES, OSES, PROVIDERS, ROLES, TOPOLOGIES } from "../../core/fleet/catalog";
+import { WG_KEY } from "../../core/fleet/checkAccess";
+import { DNS_LABEL } from "../../core/fleet/report";
 import { forwardSets, meshInputSets } from "../../core/plan/firewallSets";
 import { nixosNodeDocument, renderNixos } from "../../core/render/nixos";
 import { K3S_NODE_ROLES, type NodeModel } from "../../core/plan/model";
@@ -18,6 +20,7 @@ afterAll(() => tmp.remove());
 interface NixType {
   type: string;
   values?: unknown[];
+  re?: string;
   elemType?: NixType;
   left?: NixType;
   right?: NixType;
@@ -234,4 +237,18 @@ test("the options' enums are the vocabularies of core/fleet/catalog.ts and the p
     "node.firewall.meshForward[].match.kind",
   ])
     expect(values(path)).toEqual(["tcp", "udp", "ping"].filter((k) => kinds.includes(k as never)));
+  expect(values("node.nixos.nixpkgs.release")).toEqual(Object.keys(NIXOS_RELEASES));
+});
+
+test("names and keys are checked with the fleet's own patterns", () => {
+  const options = new Map(optionPaths(schema, "node"));
+  // builtins.match matches the whole string: the TypeScript pattern without its anchors.
+  const unanchored = (re: RegExp) => re.source.replace(/^\^/, "").replace(/\$$/, "");
+  for (const path of [
+    "node.name",
+    "node.wireguard.peers[].name",
+    "node.firewall.meshAccess[].from",
+  ])
+    expect([path, options.get(path)?.type.re]).toEqual([path, unanchored(DNS_LABEL)]);
+  expect(options.get("node.wireguard.peers[].publicKey")?.type.re).toBe(unanchored(WG_KEY));
 });
