@@ -71,6 +71,9 @@ rec {
     '';
   };
 
+  # NixOS's unit for the WireGuard interface, which services bound to the mesh address wait for.
+  wireguardUnit = node: "wireguard-${node.wireguard.interface}.service";
+
   wireguard = node:
     let w = node.wireguard; in
     {
