@@ -1,7 +1,7 @@
 # The shape of node.json as NixOS options, so the module system type-checks what clawd-mesh
 # writes before anything is built, and refuses a field it has no option for. The closed
-# vocabularies (providers, roles, topologies) come from core/fleet/catalog.ts, rendered beside
-# this file as catalog.json. Rules between options are assertions at the end.
+# vocabularies (providers, roles, topologies, NixOS releases) come from core/fleet/catalog.ts,
+# rendered beside this file as catalog.json. Rules between options are assertions at the end.
 { config, lib, ... }:
 let
   inherit (lib) mkOption types;
@@ -16,7 +16,7 @@ let
   label = types.strMatching "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
   wgKey = types.strMatching "[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=";
   releaseNumber = types.strMatching "[0-9]{2}\\.[0-9]{2}";
-  # sshd_config keywords and systemd directives, as NixOS's own settings options take them.
+  # An sshd_config value, as NixOS's services.openssh.settings takes it.
   sshValue = types.oneOf [ types.bool types.int types.str (types.listOf types.str) ];
 
   peerOpts = {
