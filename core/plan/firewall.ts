@@ -8,6 +8,7 @@ import { destinationsOf, sourcesOf, type Source } from "../fleet/selectors";
 import { sortByIpv4 } from "../net/ipv4";
 import { uniqueSorted } from "../fleet/report";
 import type { FirewallPolicy, ForwardRule, MeshAccess } from "./model";
+import { breakGlassCidrsOf } from "./sshd";
 import { hubOf, listensPublicly } from "./wireguard";
 
 export function publicPorts(fleet: Fleet, node: FleetNode): { tcp: number[]; udp: number[] } {
@@ -141,13 +142,13 @@ function publicToMesh(fleet: Fleet, d: FleetNode): ForwardRule[] {
 
 export function planFirewall(fleet: Fleet, node: FleetNode): FirewallPolicy {
   const ports = publicPorts(fleet, node);
-  const reachable = node.address.kind !== "nat";
   return {
     publicTcpPorts: ports.tcp,
     publicUdpPorts: ports.udp,
-    breakGlass: reachable
-      ? fleet.ssh.breakGlassCidrs.map((cidr) => ({ cidr, tcpPorts: [fleet.ssh.port] }))
-      : [],
+    breakGlass: breakGlassCidrsOf(fleet, node).map((cidr) => ({
+      cidr,
+      tcpPorts: [fleet.ssh.port],
+    })),
     firstContact: { cidrs: fleet.ssh.firstContactFrom, tcpPorts: [fleet.ssh.port] },
     meshAccess: meshAccessFor(fleet, node),
     forward: forwardRulesFor(fleet, node),
