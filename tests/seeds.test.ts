@@ -186,19 +186,17 @@ describe("seed 003, OpenClaw", () => {
   const server = () => nodeOf("openclaw", "server-1");
 
   test("the k3s server flags of the seed, over the mesh", () => {
-    expect(server().k3s?.flags).toEqual([
-      "--node-ip=10.90.0.1",
-      "--flannel-iface=wg0",
-      "--node-label=openclaw/role=server",
-      "--advertise-address=10.90.0.1",
-      "--tls-san=10.90.0.1",
-      "--tls-san=203.0.113.1",
-      "--cluster-cidr=10.42.0.0/16",
-      "--service-cidr=10.43.0.0/16",
-      "--disable=traefik",
-      "--disable=servicelb",
-      "--flannel-backend=host-gw",
-      "--write-kubeconfig-mode=0600",
+    expect(server().k3s?.settings).toEqual([
+      ["node-ip", "10.90.0.1"],
+      ["flannel-iface", "wg0"],
+      ["node-label", ["openclaw/role=server"]],
+      ["advertise-address", "10.90.0.1"],
+      ["tls-san", ["10.90.0.1", "203.0.113.1"]],
+      ["cluster-cidr", "10.42.0.0/16"],
+      ["service-cidr", "10.43.0.0/16"],
+      ["disable", ["traefik", "servicelb"]],
+      ["flannel-backend", "host-gw"],
+      ["write-kubeconfig-mode", "0600"],
     ]);
     expect(server().k3s?.ingressHosts).toEqual([
       "app.openclaw.trustbit.co.in",

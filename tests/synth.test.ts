@@ -139,6 +139,9 @@ describe.each(STACKS.filter((s) => s !== "all-features"))("stack %s", (stack) =>
             "node.json",
             "clawd-mesh/default.nix",
             "clawd-mesh/lib.nix",
+            "clawd-mesh/options.nix",
+            // The catalog's vocabularies, which options.nix reads.
+            "clawd-mesh/catalog.json",
           ]),
         );
       } else {

@@ -24,7 +24,7 @@ export interface Names {
   readonly roles: ReadonlySet<string>;
 }
 
-const WG_KEY = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+export const WG_KEY = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 
 export function checkPeer(
   r: Report,

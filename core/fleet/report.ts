@@ -32,7 +32,7 @@ export class Report {
   }
 }
 
-const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function isDnsLabel(text: string): boolean {
   return DNS_LABEL.test(text);

@@ -5,9 +5,10 @@
 import { FLANNEL_VXLAN_PORT, K3S_API_PORT, KUBELET_PORT, WEB_PORTS } from "../fleet/catalog";
 import { publicSsh, type Fleet, type FleetNode } from "../fleet/fleet";
 import { destinationsOf, sourcesOf, type Source } from "../fleet/selectors";
-import { compareIpv4 } from "../net/ipv4";
+import { sortByIpv4 } from "../net/ipv4";
 import { uniqueSorted } from "../fleet/report";
 import type { FirewallPolicy, ForwardRule, MeshAccess } from "./model";
+import { breakGlassCidrsOf } from "./sshd";
 import { hubOf, listensPublicly } from "./wireguard";
 
 export function publicPorts(fleet: Fleet, node: FleetNode): { tcp: number[]; udp: number[] } {
@@ -63,15 +64,16 @@ export function meshAccessFor(fleet: Fleet, node: FleetNode): MeshAccess[] {
       grant(s, rule.tcp, rule.udp, rule.ping);
     }
   }
-  return [...grants.values()]
-    .map((g) => ({
+  return sortByIpv4(
+    [...grants.values()].map((g) => ({
       from: g.source.name,
       fromIp: g.source.meshIp,
       tcpPorts: uniqueSorted(g.tcp),
       udpPorts: uniqueSorted(g.udp),
       ping: g.ping,
-    }))
-    .sort((a, b) => compareIpv4(a.fromIp, b.fromIp));
+    })),
+    (a) => a.fromIp,
+  );
 }
 
 /** What k3s members need from each other: API on the server, kubelet, flannel's VXLAN. */
@@ -140,13 +142,13 @@ function publicToMesh(fleet: Fleet, d: FleetNode): ForwardRule[] {
 
 export function planFirewall(fleet: Fleet, node: FleetNode): FirewallPolicy {
   const ports = publicPorts(fleet, node);
-  const reachable = node.address.kind !== "nat";
   return {
     publicTcpPorts: ports.tcp,
     publicUdpPorts: ports.udp,
-    breakGlass: reachable
-      ? fleet.ssh.breakGlassCidrs.map((cidr) => ({ cidr, tcpPorts: [fleet.ssh.port] }))
-      : [],
+    breakGlass: breakGlassCidrsOf(fleet, node).map((cidr) => ({
+      cidr,
+      tcpPorts: [fleet.ssh.port],
+    })),
     firstContact: { cidrs: fleet.ssh.firstContactFrom, tcpPorts: [fleet.ssh.port] },
     meshAccess: meshAccessFor(fleet, node),
     forward: forwardRulesFor(fleet, node),

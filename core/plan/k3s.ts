@@ -2,7 +2,7 @@
 // and flannel's interface are the mesh ones, and agents join the server's mesh address.
 import { K3S_API_PORT, WG_INTERFACE } from "../fleet/catalog";
 import type { Fleet, FleetNode } from "../fleet/fleet";
-import type { K3sPlan } from "./model";
+import type { K3sPlan, K3sValue } from "./model";
 
 export const K3S_TOKEN_FILE = "/etc/clawd-mesh/k3s-token";
 
@@ -12,17 +12,16 @@ export function planK3s(fleet: Fleet, node: FleetNode, publicIp: string | null):
   const server = fleet.nodes.find((n) => n.roles.includes("k3s-server"));
   if (!server?.k3s) return null; // validation guarantees a server with settings
   const k = server.k3s;
-  const common = [
-    `--node-ip=${node.meshIp}`,
-    `--flannel-iface=${WG_INTERFACE}`,
-    ...(isServer ? k.nodeLabels : []).map((label) => `--node-label=${label}`),
+  const common: [string, K3sValue][] = [
+    ["node-ip", node.meshIp],
+    ["flannel-iface", WG_INTERFACE],
   ];
   if (!isServer) {
     return {
       role: "agent",
-      serverIp: server.meshIp,
+      serverUrl: apiEndpoint(server.meshIp),
       tokenFile: K3S_TOKEN_FILE,
-      flags: common,
+      settings: common,
       snapshotSchedule: null,
       ingressHosts: [],
     };
@@ -33,20 +32,23 @@ export function planK3s(fleet: Fleet, node: FleetNode, publicIp: string | null):
     ...(node.dnsName ? [node.dnsName] : []),
     ...k.tlsSans,
   ];
+  const settings: [string, K3sValue][] = [
+    ...common,
+    ["node-label", k.nodeLabels],
+    ["advertise-address", node.meshIp],
+    ["tls-san", [...new Set(sans)]],
+    ["cluster-cidr", k.clusterCidr],
+    ["service-cidr", k.serviceCidr],
+    ["disable", k.disable],
+    ["flannel-backend", k.flannelBackend],
+    ["write-kubeconfig-mode", k.writeKubeconfigMode],
+  ];
   return {
     role: "server",
-    serverIp: node.meshIp,
+    serverUrl: null,
     tokenFile: K3S_TOKEN_FILE,
-    flags: [
-      ...common,
-      `--advertise-address=${node.meshIp}`,
-      ...[...new Set(sans)].map((san) => `--tls-san=${san}`),
-      `--cluster-cidr=${k.clusterCidr}`,
-      `--service-cidr=${k.serviceCidr}`,
-      ...k.disable.map((component) => `--disable=${component}`),
-      `--flannel-backend=${k.flannelBackend}`,
-      `--write-kubeconfig-mode=${k.writeKubeconfigMode}`,
-    ],
+    // An empty list is no flag at all.
+    settings: settings.filter(([, v]) => typeof v === "string" || v.length > 0),
     snapshotSchedule: k.snapshotSchedule,
     ingressHosts: k.ingressHosts,
   };

@@ -107,6 +107,8 @@ export interface NodeModel {
   readonly vault: VaultPlan | null;
   readonly k3s: K3sPlan | null;
   readonly hardening: HardeningPlan;
+  /** Kernel settings (sysctl keys), sorted by key. */
+  readonly sysctl: readonly (readonly [string, number])[];
   /** NixOS nodes: the release the host was installed with, and the stack's one nixpkgs. */
   readonly nixos: NixosPlan | null;
 }
@@ -116,14 +118,21 @@ export interface NixosPlan {
   readonly nixpkgs: NixpkgsPin;
 }
 
+export type K3sValue = string | readonly string[];
+
+export const K3S_NODE_ROLES = ["server", "agent"] as const;
+
 export interface K3sPlan {
-  readonly role: "server" | "agent";
-  /** The server's mesh address; agents join https://<serverIp>:6443. */
-  readonly serverIp: string;
+  readonly role: (typeof K3S_NODE_ROLES)[number];
+  /** Agents: the server's API on the mesh, which they join; null on the server. */
+  readonly serverUrl: string | null;
   /** Mode-0600 file with the join token (a Pulumi secret, pushed over stdin). */
   readonly tokenFile: string;
-  /** The k3s command-line flags, the same on NixOS and elsewhere. */
-  readonly flags: readonly string[];
+  /**
+   * k3s's settings by flag name (the keys of its config.yaml), the same on NixOS and
+   * elsewhere. Repeatable flags (tls-san, node-label, disable) are lists, the rest one value.
+   */
+  readonly settings: readonly (readonly [string, K3sValue])[];
   /** Server only: systemd calendar expression of the datastore snapshot timer. */
   readonly snapshotSchedule: string | null;
   /** Server only: DNS names of the ingress (seed 003's app, api, proxy, nango). */

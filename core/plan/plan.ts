@@ -3,6 +3,7 @@ import type { Fleet, FleetNode } from "../fleet/fleet";
 import { publicIpOf, type Deployment } from "./deployment";
 import { meshAccessFor, planFirewall } from "./firewall";
 import { planK3s } from "./k3s";
+import { planSysctl } from "./kernel";
 import { planHardening, planOllama, planVault } from "./roles";
 import type { FleetPlan, NixosPlan, NodeModel } from "./model";
 import { planSshd } from "./sshd";
@@ -17,6 +18,9 @@ export function planFleet(fleet: Fleet, deployment: Deployment): FleetPlan {
 
 export function planNode(fleet: Fleet, node: FleetNode, deployment: Deployment): NodeModel {
   const publicIp = publicIpOf(node, deployment);
+  const wireguard = planWireGuard(fleet, node, deployment, (n) => meshAccessFor(fleet, n));
+  const ssh = planSshd(fleet, node);
+  const ollama = planOllama(node, node.meshIp);
   return {
     name: node.name,
     mesh: { name: fleet.mesh.name, cidr: fleet.mesh.cidr, topology: fleet.mesh.topology },
@@ -27,13 +31,14 @@ export function planNode(fleet: Fleet, node: FleetNode, deployment: Deployment):
     meshIp: node.meshIp,
     publicIp,
     dnsName: node.dnsName ?? null,
-    wireguard: planWireGuard(fleet, node, deployment, (n) => meshAccessFor(fleet, n)),
-    ssh: planSshd(fleet, node),
+    wireguard,
+    ssh,
     firewall: planFirewall(fleet, node),
-    ollama: planOllama(node, node.meshIp),
+    ollama,
     vault: planVault(node.vault, node.meshIp),
     k3s: planK3s(fleet, node, publicIp),
     hardening: planHardening(fleet, node),
+    sysctl: planSysctl(wireguard, ssh, ollama),
     nixos: planNixos(fleet, node),
   };
 }

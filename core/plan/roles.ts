@@ -1,8 +1,9 @@
 // What each role runs, as tables both renderings read: the NixOS modules take them from
 // node.json, and non-NixOS hosts get unit files rendered from the same rows.
 import { LIBEXEC, OLLAMA_PORT, SECRETS_DIR, VAULT_BINARY, VAULT_USER } from "../fleet/catalog";
-import { publicSsh, type Fleet, type FleetNode } from "../fleet/fleet";
+import type { Fleet, FleetNode } from "../fleet/fleet";
 import type { VaultSettings } from "../fleet/schema";
+import { sshAnswersPublicly } from "./sshd";
 
 /** Where the push scripts keep the helpers that services run (defined in the catalog). */
 export { LIBEXEC, SECRETS_DIR };
@@ -102,11 +103,10 @@ export function planVault(v: VaultSettings | undefined, meshIp: string): VaultPl
 }
 
 export function planHardening(fleet: Fleet, node: FleetNode): HardeningPlan {
-  const sshOpen =
-    publicSsh(node, fleet.ssh.port) ||
-    (fleet.ssh.breakGlassCidrs.length > 0 && node.address.kind !== "nat");
   return {
-    fail2ban: sshOpen ? { port: fleet.ssh.port, maxretry: 5, findtime: 600, bantime: 3600 } : null,
+    fail2ban: sshAnswersPublicly(fleet, node)
+      ? { port: fleet.ssh.port, maxretry: 5, findtime: 600, bantime: 3600 }
+      : null,
     unattendedUpgrades: node.os === "debian" || node.os === "ubuntu",
   };
 }

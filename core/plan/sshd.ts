@@ -37,12 +37,21 @@ const PUBKEY_ALGORITHMS = [
 
 export const HOST_KEY = "/etc/ssh/ssh_host_ed25519_key";
 
+/** The break-glass networks that may SSH to a node: none behind NAT, where none reach it. */
+export function breakGlassCidrsOf(fleet: Fleet, node: FleetNode): readonly string[] {
+  return node.address.kind === "nat" ? [] : fleet.ssh.breakGlassCidrs;
+}
+
+/** Whether sshd answers on the node's public side: public SSH, or break-glass. */
+export function sshAnswersPublicly(fleet: Fleet, node: FleetNode): boolean {
+  return publicSsh(node, fleet.ssh.port) || breakGlassCidrsOf(fleet, node).length > 0;
+}
+
 export function planSshd(fleet: Fleet, node: FleetNode): SshdPlan {
   const isEntry = node.roles.includes("entry");
-  const breakGlass = fleet.ssh.breakGlassCidrs.length > 0 && node.address.kind !== "nat";
   // Bound to the mesh address unless the node must answer on its public side too; the
   // firewall then narrows who may connect.
-  const everywhere = publicSsh(node, fleet.ssh.port) || breakGlass;
+  const everywhere = sshAnswersPublicly(fleet, node);
   const settings: [string, SshValue][] = [
     ["AuthenticationMethods", "publickey"],
     ["PubkeyAuthentication", true],

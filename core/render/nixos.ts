@@ -3,21 +3,46 @@
 // .nix files are copied as they are from nix/, and only JSON varies per node.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { NIXOS_RELEASES, PROVIDERS, ROLES, TOPOLOGIES } from "../fleet/catalog";
+import { forwardSets, meshInputSets } from "../plan/firewallSets";
 import type { NodeModel } from "../plan/model";
 
 export const NIX_DIR = join(__dirname, "..", "..", "nix");
 
-/** node.json: the model, with its tables (sshd settings, unit directives) as attribute sets. */
+/**
+ * node.json: the model, with its tables (sshd settings, unit directives, k3s settings, kernel
+ * settings) as attribute sets, and the firewall's rules as the generic nftables.conf groups
+ * them (core/plan/firewallSets.ts), so NixOS writes the same sets and decides nothing. Every
+ * field is an option in nix/clawd-mesh/options.nix.
+ */
 export function nixosNodeDocument(node: NodeModel): unknown {
   return {
     ...node,
+    firewall: {
+      ...node.firewall,
+      meshInput: meshInputSets(node.firewall),
+      meshForward: forwardSets(node.firewall),
+    },
     ssh: { ...node.ssh, settings: Object.fromEntries(node.ssh.settings) },
     vault: node.vault && {
       ...node.vault,
       service: Object.fromEntries(node.vault.service),
       integrityService: Object.fromEntries(node.vault.integrityService),
     },
+    k3s: node.k3s && { ...node.k3s, settings: Object.fromEntries(node.k3s.settings) },
+    sysctl: Object.fromEntries(node.sysctl),
   };
+}
+
+/** The catalog's vocabularies that options.nix makes enums of, so they are written once. */
+export function nixCatalog(): string {
+  const catalog = {
+    providers: PROVIDERS,
+    roles: ROLES,
+    topologies: TOPOLOGIES,
+    nixosReleases: Object.keys(NIXOS_RELEASES).sort(),
+  };
+  return `${JSON.stringify(catalog, null, 2)}\n`;
 }
 
 let sources: ReadonlyMap<string, string> | undefined;
@@ -34,6 +59,7 @@ export function nixSources(): ReadonlyMap<string, string> {
     sources = new Map([
       ["configuration.nix", readFileSync(join(NIX_DIR, "configuration.nix"), "utf8")],
       ...modules,
+      ["clawd-mesh/catalog.json", nixCatalog()],
       ["clawd-mesh/receive.sh", readFileSync(receiver, "utf8")],
     ]);
   }

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import type { NodeModel } from "../plan/model";
+import type { K3sValue, NodeModel } from "../plan/model";
 import { LIBEXEC, type Directives } from "../plan/roles";
 import { header } from "./header";
 import { VAULT_UNIT } from "../plan/files";
@@ -169,20 +169,12 @@ export function renderRoleFiles(node: NodeModel): Map<string, string> {
   return files;
 }
 
-/** k3s reads its flags from /etc/rancher/k3s/config.yaml too: the same list, as YAML. */
+/** k3s reads its flags from /etc/rancher/k3s/config.yaml too: the plan's settings, as YAML. */
 export function renderK3sConfig(node: NodeModel): string {
   const k = node.k3s;
   if (!k) return "";
-  const config: Record<string, string | string[]> = {};
-  for (const flag of k.flags) {
-    const m = /^--([a-z0-9-]+)=(.*)$/.exec(flag);
-    if (!m) throw new Error(`k3s flag ${flag} is not --key=value`);
-    const [, key = "", value = ""] = m;
-    const prior = config[key];
-    config[key] =
-      prior === undefined ? value : [...(Array.isArray(prior) ? prior : [prior]), value];
-  }
+  const config: Record<string, K3sValue> = Object.fromEntries(k.settings);
   config["token-file"] = k.tokenFile;
-  if (k.role === "agent") config.server = `https://${k.serverIp}:6443`;
+  if (k.serverUrl) config.server = k.serverUrl;
   return `${header(node, "k3s configuration")}\n${stringify(config)}`;
 }

@@ -6,7 +6,7 @@ let
   node = config.clawdMesh.node;
   k = node.k3s;
   mesh = import ./lib.nix;
-  wgUnit = "wireguard-${node.wireguard.interface}.service";
+  wgUnit = mesh.wireguardUnit node;
   snapshot = pkgs.writeShellScript "k3s-snapshot" (builtins.readFile ./k3s-snapshot.sh);
 in
 {

@@ -1,23 +1,24 @@
-# Pure functions from a node's data (node.json) to NixOS option values. Builtins only, so
-# that tests can evaluate them with nix-instantiate and no nixpkgs checkout.
+# Pure functions from a node's data (node.json) to NixOS option values. They map and format;
+# every decision (which rules, which kernel settings, where k3s joins) is clawd-mesh's plan,
+# carried in node.json. Builtins only, so that tests can evaluate them with nix-instantiate
+# and no nixpkgs checkout.
 let
-  inherit (builtins) concatMap concatStringsSep length head map;
+  inherit (builtins) attrNames concatMap concatStringsSep isList length head map;
 
   set = values: if length values == 1 then toString (head values) else "{ ${concatStringsSep ", " (map toString values)} }";
 
-  # Accept rules for one source, in the same words the generic nftables.conf uses.
-  allowLines = match: tcp: udp: ping:
-    (if tcp != [ ] then [ "${match} tcp dport ${set tcp} accept" ] else [ ])
-    ++ (if udp != [ ] then [ "${match} udp dport ${set udp} accept" ] else [ ])
-    ++ (if ping then [ "${match} icmp type echo-request accept" ] else [ ]);
+  # One of the plan's set rules (firewall.meshInput, meshForward, which alone names
+  # destinations), in the same words the generic nftables.conf uses.
+  setRule = prefix: r:
+    let
+      to = if r ? to then " ip daddr ${set r.to}" else "";
+      what = if r.match.kind == "ping" then "icmp type echo-request" else "${r.match.kind} dport ${set r.match.ports}";
+    in
+    "${prefix}ip saddr ${set r.from}${to} ${what} accept";
 
   lines = list: concatStringsSep "\n" list;
-
-  optional = cond: attrs: if cond then attrs else { };
 in
 rec {
-  inherit allowLines;
-
   # First contact (bootstrap.nix): SSH from the operator's networks, as firstContactLines
   # writes it for nftables.conf.
   firstContactRules = first:
@@ -38,14 +39,10 @@ rec {
       trustedInterfaces = fw.trustedInterfaces;
       filterForward = node.wireguard.forwarding;
       extraInputRules = lines (
-        concatMap (b: allowLines "ip saddr ${b.cidr}" b.tcpPorts [ ] false) fw.breakGlass
-        ++ concatMap (a: allowLines "${onMesh} ip saddr ${a.fromIp}" a.tcpPorts a.udpPorts a.ping) fw.meshAccess
+        map (b: "ip saddr ${b.cidr} tcp dport ${set b.tcpPorts} accept") fw.breakGlass
+        ++ map (setRule "${onMesh} ") fw.meshInput
       );
-      extraForwardRules = lines (
-        concatMap
-          (f: allowLines ''${onMesh} oifname "${wg}" ip saddr ${f.fromIp} ip daddr ${f.toIp}'' f.tcpPorts f.udpPorts f.ping)
-          fw.forward
-      );
+      extraForwardRules = lines (map (setRule ''${onMesh} oifname "${wg}" '') fw.meshForward);
     };
 
   # NixOS's input-allow chain accepts every ICMPv6 type but redirects before extraInputRules
@@ -74,6 +71,9 @@ rec {
     '';
   };
 
+  # NixOS's unit for the WireGuard interface, which services bound to the mesh address wait for.
+  wireguardUnit = node: "wireguard-${node.wireguard.interface}.service";
+
   wireguard = node:
     let w = node.wireguard; in
     {
@@ -86,16 +86,12 @@ rec {
           (p: {
             inherit (p) name publicKey;
             allowedIPs = p.allowedIps;
-          }
-          // optional (p ? endpoint) { inherit (p) endpoint; }
-          // optional (p ? persistentKeepalive) { inherit (p) persistentKeepalive; })
+            endpoint = p.endpoint or null;
+            persistentKeepalive = p.persistentKeepalive or null;
+          })
           w.peers;
       };
     };
-
-  sysctl = node:
-    optional node.wireguard.forwarding { "net.ipv4.ip_forward" = 1; }
-    // optional (node.ssh.listenAddresses != [ ] || node.ollama != null) { "net.ipv4.ip_nonlocal_bind" = 1; };
 
   openssh = node:
     let s = node.ssh; in
@@ -125,14 +121,17 @@ rec {
     timer = { OnCalendar = node.vault.integrityCalendar; Persistent = true; };
   };
 
-  # services.k3s, from node.k3s.
+  # services.k3s, from node.k3s: its settings as command-line flags.
   k3s = node:
-    let k = node.k3s; in
+    let
+      k = node.k3s;
+      values = v: if isList v then v else [ v ];
+    in
     {
       enable = true;
       inherit (k) role tokenFile;
-      serverAddr = if k.role == "agent" then "https://${k.serverIp}:6443" else "";
-      extraFlags = k.flags;
+      serverAddr = if k.serverUrl != null then k.serverUrl else "";
+      extraFlags = concatMap (key: map (v: "--${key}=${v}") (values k.settings.${key})) (attrNames k.settings);
     };
 
   # nix settings for the stack's pinned nixpkgs; `tree` is its store path.

@@ -12,5 +12,5 @@ in
   networking.nftables.tables.clawd_mesh_icmpv6 = mesh.icmpv6EchoTable node;
   networking.nftables.tables.clawd_mesh_metadata =
     lib.mkIf node.firewall.metadataRootOnly (mesh.metadataTable node);
-  boot.kernel.sysctl = mesh.sysctl node;
+  boot.kernel.sysctl = node.sysctl;
 }

@@ -6,7 +6,7 @@ let
   node = config.clawdMesh.node;
   mesh = import ./lib.nix;
   o = node.ollama;
-  wgUnit = "wireguard-${node.wireguard.interface}.service";
+  wgUnit = mesh.wireguardUnit node;
 in
 {
   config = lib.mkIf (o != null) {

@@ -27,7 +27,7 @@ in
 
   # sshd may start before wg0 has its address (non-local bind is on); make it wait when it can.
   systemd.services.sshd = {
-    after = [ "wireguard-${node.wireguard.interface}.service" ];
-    wants = [ "wireguard-${node.wireguard.interface}.service" ];
+    after = [ (mesh.wireguardUnit node) ];
+    wants = [ (mesh.wireguardUnit node) ];
   };
 }

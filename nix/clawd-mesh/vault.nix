@@ -20,7 +20,7 @@ in
 
     systemd.tmpfiles.rules = [
       "d ${v.dataDir} 0700 ${v.user} ${v.user} -"
-      "d /opt/clavitor 0755 root root -"
+      "d ${dirOf v.binary} 0755 root root -"
     ];
     # The binary arrives by `clawd-mesh-receive vault-install`: it downloads and checks it.
     environment.systemPackages = [ pkgs.curl pkgs.sqlite ];

@@ -220,10 +220,35 @@ test("every access rule is honoured and nothing else is open", () => {
                 forwarded.add(`${src}>${other.ip}|${rest.join("|")}`);
             }
           }
-          expect(nft.forward).toEqual(forwarded);
+          // A node in its own set of sources is allowed nothing: the hub never forwards a
+          // node's traffic to itself (firewallSets.ts), so those facts are left out.
+          const routed = [...nft.forward].filter((f) => {
+            const [src, dst] = (f.split("|")[0] ?? "").split(">");
+            return src !== dst;
+          });
+          expect(new Set(routed)).toEqual(forwarded);
         } else {
           expect(nft.forward).toEqual(new Set());
         }
+      }
+    }),
+    RUNS,
+  );
+});
+
+test("where sshd answers the internet, fail2ban guards it; break-glass opens it, never behind NAT", () => {
+  fc.assert(
+    fc.property(fleetArbitrary, fc.boolean(), (raw, breakGlass) => {
+      const fleet = {
+        ...raw,
+        ssh: { ...raw.ssh, breakGlassCidrs: breakGlass ? ["192.0.2.0/24"] : [] },
+      };
+      for (const node of synthesize(fleet).plan.nodes) {
+        const everywhere = node.ssh.listenAddresses.length === 0;
+        expect([node.name, node.hardening.fail2ban !== null]).toEqual([node.name, everywhere]);
+        const open = breakGlass && node.publicIp !== null;
+        expect(node.firewall.breakGlass.map((b) => b.cidr)).toEqual(open ? ["192.0.2.0/24"] : []);
+        if (open) expect(everywhere).toBe(true);
       }
     }),
     RUNS,

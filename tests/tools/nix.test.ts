@@ -4,7 +4,7 @@
 // mean — the same firewall facts, the same effective sshd (both read by sshd -T), the same
 // WireGuard peers and kernel settings.
 import { METADATA_ADDRESS } from "../../core/render/nftables";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { STACKS, stackSynthesis, writeFiles, type StackName } from "../helpers/stacks";
 import { requireTools, run, runOk, tempDir } from "../helpers/run";
@@ -115,7 +115,7 @@ beforeAll(() => {
               firewall = lib.firewall node;
               wireguard = lib.wireguard node;
               openssh = lib.openssh node;
-              sysctl = lib.sysctl node;
+              sysctl = node.sysctl;
               icmpv6 = lib.icmpv6EchoTable node;
               metadata = lib.metadataTable node;
               config = { node = conf.clawdMesh.node.name; imports = map toString conf.imports; };
@@ -232,6 +232,40 @@ describe.each(nixosCases)("%s/%s on NixOS", (stack, name) => {
     writeFileSync(file, `table inet clawd_mesh_metadata {\n${table.content}}\n`);
     const r = run("nft", ["-c", "-f", file]);
     expect([r.status, r.stderr]).toEqual([0, ""]);
+  });
+
+  test("the first-contact module evaluates where the push installs it, beside clawd-mesh/", () => {
+    // apply.sh --bootstrap copies clawd-mesh/bootstrap.nix to /etc/nixos/bootstrap.nix.
+    const dir = join(tmp.path, `${stack}-${name}-bootstrap`);
+    cpSync(nodeDir(), dir, { recursive: true });
+    cpSync(join(dir, "clawd-mesh", "bootstrap.nix"), join(dir, "bootstrap.nix"));
+    const expr = `
+      let
+        node = builtins.fromJSON (builtins.readFile ${join(dir, "node.json")});
+        conf = import ${join(dir, "configuration.nix")} { };
+        lib = { mkForce = x: x; mkIf = cond: x: if cond then x else null; };
+        m = import ${join(dir, "bootstrap.nix")} { config.clawdMesh.node = node; inherit lib; };
+      in {
+        imports = map toString conf.imports;
+        listen = m.services.openssh.listenAddresses;
+        rules = m.networking.firewall.extraInputRules;
+        open = m.networking.firewall.allowedTCPPorts;
+      }`;
+    const out = JSON.parse(
+      runOk("nix-instantiate", ["--eval", "--strict", "--json", "--readonly-mode", "-E", expr]),
+    ) as { imports: string[]; listen: unknown[]; rules: string | null; open: number[] | null };
+    expect(out.imports).toContain(join(dir, "bootstrap.nix"));
+    expect(out.listen).toEqual([]);
+    const first = node().firewall.firstContact;
+    if (first.cidrs.length > 0) {
+      expect(out.open).toBeNull();
+      expect(facts([out.rules!.replace(/ comment ".*"$/, "")], (s) => `${s}|`)).toEqual(
+        new Set(first.cidrs.flatMap((c) => first.tcpPorts.map((p) => `${c}|tcp|${p}`))),
+      );
+    } else {
+      expect(out.rules).toBeNull();
+      expect(out.open).toEqual(first.tcpPorts);
+    }
   });
 
   test("nft accepts the rules the Nix side writes", () => {

@@ -97,15 +97,14 @@ describe.each(withRoles)("%s/%s role files", (stack, node) => {
     }
   });
 
-  test("k3s's config.yaml carries exactly the flags NixOS passes", () => {
+  test("k3s's config.yaml carries exactly the plan's settings", () => {
     const plan = stackSynthesis(stack).plan.nodes.find((n) => n.name === node)!;
     if (!plan.k3s) return;
     const config = parse(file(stack, node, "k3s/config.yaml") ?? "") as Record<string, unknown>;
-    const flags = Object.entries(config)
-      .filter(([k]) => k !== "token-file" && k !== "server")
-      .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `--${k}=${String(x)}`));
-    expect(flags.sort()).toEqual([...plan.k3s.flags].sort());
+    const settings = Object.entries(config).filter(([k]) => k !== "token-file" && k !== "server");
+    expect(settings).toEqual(plan.k3s.settings);
     expect(config["token-file"]).toBe(plan.k3s.tokenFile);
+    expect(config.server ?? null).toBe(plan.k3s.serverUrl);
     expect(config["write-kubeconfig-mode"] ?? "0600").toMatch(/^0[0-7]{3}$/);
   });
 });
