@@ -13,7 +13,8 @@ type ConnectionArgs = types.input.remote.ConnectionArgs;
 /** Seconds each dial may take to connect. */
 export const PER_DIAL_TIMEOUT = 15;
 
-function factsOf(facts: FleetFacts, name: string) {
+/** One node's entry in the fleet's facts. */
+function nodeFactsOf(facts: FleetFacts, name: string) {
   const f = facts[name];
   if (!f) throw new Error(`no facts for node ${name}`);
   return f;
@@ -30,7 +31,7 @@ export function firstContactRoute(
   facts: pulumi.Output<FleetFacts>,
 ): pulumi.Output<Route> {
   return facts.apply((f): Route => {
-    const self = factsOf(f, node.name);
+    const self = nodeFactsOf(f, node.name);
     const reach =
       node.address.kind === "nat" && node.address.firstContact
         ? node.address.firstContact
@@ -48,11 +49,11 @@ export function managementHops(
   const { adminUser, port } = fleet.ssh;
   return facts.apply((f): Route => {
     const route = managementRoute(fleet, node);
-    const self = factsOf(f, node.name);
+    const self = nodeFactsOf(f, node.name);
     const to = (host: string): Hop => ({ host, port, user: adminUser, hostKey: self.hostKey });
     if (route.via === "public") return to(self.publicIpv4 ?? node.meshIp);
     if (!route.jump) return to(node.meshIp);
-    const jump = factsOf(f, route.jump);
+    const jump = nodeFactsOf(f, route.jump);
     return {
       ...to(node.meshIp),
       proxy: { host: jump.publicIpv4 ?? "", port, user: adminUser, hostKey: jump.hostKey },

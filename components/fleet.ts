@@ -65,13 +65,13 @@ export class MeshFleet extends pulumi.ComponentResource {
     try {
       const leaving = this.createLeaving(args, cloud, factsRead, meshReady);
       this.nodes = this.createNodes(args, cloud, factsRead, roleSecrets, meshReady, leaving);
-      facts.resolve(factsOf(this.nodes));
+      facts.resolve(fleetFactsOf(this.nodes));
       const all = new Map([...this.nodes, ...leaving]);
       for (const spec of [...fleet.nodes, ...fleet.leaving]) {
         const read = new Set(nodesReadBy(spec.decommission ? withNode(fleet, spec) : fleet, spec));
         factsRead
           .get(spec.name)
-          ?.resolve(factsOf(new Map([...all].filter(([name]) => read.has(name)))));
+          ?.resolve(fleetFactsOf(new Map([...all].filter(([name]) => read.has(name)))));
       }
       meshIsReady(
         [...this.nodes.values()].flatMap((n) => (n.bootstrapped ? [n.bootstrapped] : [])),
@@ -312,7 +312,8 @@ export class MeshFleet extends pulumi.ComponentResource {
   }
 }
 
-function factsOf(nodes: ReadonlyMap<string, MeshNode>): pulumi.Output<FleetFacts> {
+/** What the pushes read of every node (keys, addresses), as one value for the plan. */
+function fleetFactsOf(nodes: ReadonlyMap<string, MeshNode>): pulumi.Output<FleetFacts> {
   return pulumi.all(
     Object.fromEntries(
       [...nodes].map(([name, n]) => [
