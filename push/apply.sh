@@ -212,31 +212,36 @@ unchanged() {
   [ -f "$INSTALLED/live" ] && live_state | cmp -s - "$INSTALLED/live"
 }
 
+# What a rollback needs, in $1: the current files, the scripts, this push's token and deadline.
+save_pending() {
+  mkdir -p "$1" &&
+    snapshot "$1/previous" "$dir/covered" &&
+    cp -R "$here" "$1/scripts" &&
+    cp "$bundle/node.env" "$1/node.env" &&
+    cp "$manifest" "$1/manifest" || return 1
+  if [ -f "$MANIFEST_FILE" ]; then cp "$MANIFEST_FILE" "$1/manifest.before" || return 1; fi
+  # The digest the operator computed for this bundle (bundleHash): recorded once confirmed.
+  if [ -f "$dir/bundle.sha256" ]; then cp "$dir/bundle.sha256" "$1/bundle.sha256" || return 1; fi
+  kind=generic
+  [ "$NODE_OS" = nixos ] && kind=nixos
+  echo "$token" >"$1/token" &&
+    echo "$mode" >"$1/mode" &&
+    echo "$window" >"$1/window" &&
+    echo $(($(date +%s) + window)) >"$1/deadline" &&
+    wg_identity >"$1/wg-before" &&
+    answering_roles >"$1/roles-before" &&
+    echo "$kind" >"$1/kind"
+}
+
 # The rollback is armed before anything changes, and runs without this session.
 # Written aside and renamed into place, so a push cut short while arming (a full disk, a lost
 # session) never leaves a pending push without its token, deadline or saved files.
 arm() {
   next=$STATE/pending.new
-  mkdir -p "$next"
-  snapshot "$next/previous" "$dir/covered"
-  cp -R "$here" "$next/scripts"
-  cp "$bundle/node.env" "$next/node.env"
-  cp "$manifest" "$next/manifest"
-  [ -f "$MANIFEST_FILE" ] && cp "$MANIFEST_FILE" "$next/manifest.before"
-  # The digest the operator computed for this bundle (bundleHash): recorded once confirmed.
-  [ -f "$dir/bundle.sha256" ] && cp "$dir/bundle.sha256" "$next/bundle.sha256"
   token=$(date +%s)-$$
-  now=$(date +%s)
-  echo "$token" >"$next/token"
-  echo "$mode" >"$next/mode"
-  echo "$window" >"$next/window"
-  echo $((now + window)) >"$next/deadline"
-  wg_identity >"$next/wg-before"
-  answering_roles >"$next/roles-before"
-  if [ "$NODE_OS" = nixos ]; then
-    echo nixos >"$next/kind"
-  else
-    echo generic >"$next/kind"
+  if ! save_pending "$next"; then
+    rm -rf "$next" 2>/dev/null || true
+    fail "could not save the node's current files in $STATE ($(df -Pk "$STATE" | awk 'NR == 2 { print $4 }') KiB free: is its disk full?); nothing was changed"
   fi
   mv "$next" "$PENDING"
   if [ "$(init_system)" = systemd ]; then

@@ -166,17 +166,17 @@ unit_action() {
 # NixOS the whole of /etc/nixos is kept too: the running system is switched back from the
 # system profile. The sudo rules are kept whole: a push may take grants away from the admin.
 snapshot() {
-  mkdir -p "$1/files"
-  [ -d /etc/nixos ] && tar -C /etc -cf "$1/nixos.tar" nixos
-  [ -f /etc/sudoers ] && [ -d /etc/sudoers.d ] && tar -C /etc -cf "$1/sudoers.tar" sudoers sudoers.d
-  : >"$1/sudo-groups"
-  : >"$1/absent"
+  mkdir -p "$1/files" || return 1
+  if [ -d /etc/nixos ]; then tar -C /etc -cf "$1/nixos.tar" nixos || return 1; fi
+  if [ -f /etc/sudoers ] && [ -d /etc/sudoers.d ]; then
+    tar -C /etc -cf "$1/sudoers.tar" sudoers sudoers.d || return 1
+  fi
+  : >"$1/sudo-groups" && : >"$1/absent" || return 1
   while read -r f; do
     if [ -e "$f" ]; then
-      mkdir -p "$1/files$(dirname "$f")"
-      cp -p "$f" "$1/files$f"
+      mkdir -p "$1/files$(dirname "$f")" && cp -p "$f" "$1/files$f" || return 1
     else
-      echo "$f" >>"$1/absent"
+      echo "$f" >>"$1/absent" || return 1
     fi
   done <"$2"
 }

@@ -1,8 +1,8 @@
 // Seed 001 in the lab, all 16 nodes, brought up by the program through the engine — 13 Vultr
 // instances booted behind their firewall groups, 3 existing hosts: only 80 and 443 public, SSH
-// only on 10.84.0.x.
+// only on 10.84.0.x. Then one vault host is replaced (a new region) and configured in the same up.
 import type { Lab } from "../../lab/lab";
-import { mismatches, probeMatrix, startLab, stopLab } from "../helpers/lab";
+import { changed, mismatches, probeMatrix, startLab, stopLab, up } from "../helpers/lab";
 
 let lab: Lab;
 let seconds = 0;
@@ -46,3 +46,26 @@ test("sshd listens on the node's 10.84.0.x address only", () => {
     expect(node.meshIp).toMatch(/^10\.84\.0\.\d+$/);
   }
 });
+
+test("a vault node moved to another region with allowReplace: a new server, configured in the same up", async () => {
+  const before = lab.nodeHost("newjersey")!.netns;
+  const moved = structuredClone(lab.raw());
+  const node = moved.nodes.find((n: { name: string }) => n.name === "newjersey");
+  Object.assign(node, { region: "ord", allowReplace: true });
+  lab.useFleet(moved);
+  const started = Date.now();
+  const run = await up(lab);
+  const seconds = (Date.now() - started) / 1000;
+  const replaced = changed(run)
+    .filter((s) => s.op === "+-")
+    .map((s) => s.name);
+  expect(replaced).toContain("newjersey");
+  // First contact follows the new instance, then its push; the node keeps its WireGuard key.
+  const pushed = replaced.filter((n) => n.endsWith("-push"));
+  expect(pushed).toContain("newjersey-push");
+  expect(lab.nodeHost("newjersey")!.netns).not.toBe(before);
+  expect(mismatches(await probeMatrix(lab))).toEqual([]);
+  console.log(
+    `clavitor lab: newjersey replaced and configured in one up in ${seconds.toFixed(1)} s`,
+  );
+}, 600_000);

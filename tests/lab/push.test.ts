@@ -264,23 +264,19 @@ describe("faults, each recovering by itself", () => {
   }, 300_000);
 });
 
-describe("the manifest", () => {
-  const added = "/etc/clawd-mesh/added-by-a-test";
-
-  test("a push that changes every file it places, adds one and retires one, unconfirmed, puts every file back byte for byte", async () => {
-    const retired = manifestRows().find(([, , source]) => source === "bundle/sysctl.conf");
-    expect(retired).toBeDefined();
-    const before = installed([added]);
-    expect(before[added]).toBe("absent");
-    // The push, made on the node from what it runs: every file one comment line longer (a
-    // fresh WireGuard key), the scripts as this checkout has them, one row more, one less.
-    const dir = ai()
-      .run("sh", [
-        "-c",
-        `set -eu
-d=$(mktemp -d /var/lib/clawd-mesh/test.XXXXXX)
+/**
+ * A push made on the node from what it runs (the lab's own apply.sh run by hand, not through
+ * the engine): every file one `mark` line longer, a fresh WireGuard key, the scripts as this
+ * checkout has them; `manifest` may rewrite the manifest. Returns its directory.
+ */
+function pushOnNode(mark: string, manifest = "cat"): string {
+  return ai()
+    .run("sh", [
+      "-c",
+      `set -eu
+d=$(mktemp -d /tmp/push.XXXXXX)
 mkdir -p "$d/scripts"
-for f in "$1"/*.sh; do { cat "$f"; echo "# changed by a test"; } >"$d/scripts/$(basename "$f")"; done
+for f in "$1"/*.sh; do { cat "$f"; echo "# $3"; } >"$d/scripts/$(basename "$f")"; done
 chmod 755 "$d"/scripts/*.sh
 grep -v '^#' "$2" | while read -r phase kind source destination _; do
   case $kind/$phase/$source in
@@ -289,20 +285,46 @@ grep -v '^#' "$2" | while read -r phase kind source destination _; do
   mkdir -p "$(dirname "$d/$source")"
   case $source in
     secrets/wg0.key) wg genkey >"$d/$source" ;;
-    *) { cat "$destination"; echo "# changed by a test"; } >"$d/$source" ;;
+    *) { cat "$destination"; echo "# $3"; } >"$d/$source" ;;
   esac
 done
-echo "added" >"$d/bundle/added"
-{ grep -v ' bundle/sysctl.conf ' "$2"; echo "any file bundle/added $3 600 - -"; } >"$d/bundle/manifest"
+$4 <"$2" >"$d/bundle/manifest"
+echo "# $3" >>"$d/bundle/manifest"
 echo "$d"`,
-        "sh",
-        PUSH_DIR,
-        MANIFEST_FILE,
-        added,
-      ])
-      .trim();
-    const armed = ai().run("sh", [`${dir}/scripts/apply.sh`, dir, "--window", "8"]);
-    expect(armed).toMatch(/^clawd-mesh: armed \S+ \d+$/m);
+      "sh",
+      PUSH_DIR,
+      MANIFEST_FILE,
+      mark,
+      manifest,
+    ])
+    .trim();
+}
+
+const apply = (dir: string, window = 8) =>
+  ai().runAsync("sh", [`${dir}/scripts/apply.sh`, dir, "--window", String(window)]);
+const ARMED = /^clawd-mesh: armed (\S+) (\d+)$/m;
+
+describe("the manifest", () => {
+  const added = "/etc/clawd-mesh/added-by-a-test";
+  // The stack as it is, deployed: the faults before may have left a change of theirs on ai.
+  beforeAll(async () => {
+    await up(lab);
+  }, 120_000);
+
+  test("a push that changes every file it places, adds one and retires one, unconfirmed, puts every file back byte for byte", async () => {
+    const retired = manifestRows().find(([, , source]) => source === "bundle/sysctl.conf");
+    expect(retired).toBeDefined();
+    const before = installed([added]);
+    expect(before[added]).toBe("absent");
+    // The push, made on the node from what it runs: every file one comment line longer (a
+    // fresh WireGuard key), the scripts as this checkout has them, one row more, one less.
+    const dir = pushOnNode(
+      "changed by a test",
+      `sh -c 'grep -v " bundle/sysctl.conf "; echo "any file bundle/added ${added} 600 - -"'`,
+    );
+    ai().run("sh", ["-c", `echo added >${dir}/bundle/added`]);
+    const armed = (await apply(dir)).stdout;
+    expect(armed).toMatch(ARMED);
     // Switched: every file differs, the new one is there and the retired one gone.
     const switched = digests(Object.keys(before));
     for (const [file, digest] of Object.entries(before)) {
@@ -317,4 +339,64 @@ echo "$d"`,
     expect(counts(await up(lab))).toMatchObject(NOTHING_CHANGED);
     expect(mismatches(await probeMatrix(lab))).toEqual([]);
   }, 180_000);
+
+  test("two applies at once: one arms, the other is refused, and the rollback puts back what ran before both", async () => {
+    const before = installed();
+    const [a, b] = [pushOnNode("push a"), pushOnNode("push b")];
+    const results = await Promise.all([apply(a), apply(b)]);
+    const armed = results.filter((r) => ARMED.test(r.stdout));
+    const refused = results.filter((r) => r.status !== 0);
+    expect([armed.length, refused.length]).toEqual([1, 1]);
+    expect(refused[0]?.stderr).toMatch(
+      /is still waiting for confirmation; it is kept or rolled back by \d+, try again after/,
+    );
+    await rolledBack(Date.now());
+    expect(installed()).toEqual(before);
+    ai().run("rm", ["-rf", a, b]);
+  }, 120_000);
+
+  test("a disk that fills while the current files are saved: nothing changes, and the next apply arms", async () => {
+    const before = installed();
+    const state = "/var/lib/clawd-mesh";
+    const dir = pushOnNode("disk full");
+    // The node's state folder on a filesystem with room for what it holds and little more.
+    ai().run("sh", [
+      "-c",
+      `set -eu; cp -a ${state} /tmp/state.copy; mount -t tmpfs -o size=$(( $(du -sk ${state} | cut -f1) + 16 ))k tmpfs ${state}; cp -a /tmp/state.copy/. ${state}/; rm -rf /tmp/state.copy`,
+    ]);
+    try {
+      const full = await apply(dir);
+      expect(full.status).not.toBe(0);
+      expect(full.stderr).toMatch(
+        /could not save the node's current files .*; nothing was changed/,
+      );
+      expect(installed()).toEqual(before);
+      expect(ai().try("test", ["-e", `${state}/pending`]).status).not.toBe(0);
+      // Room again: the half-made pending.new goes, and the push arms (then rolls back).
+      ai().run("mount", ["-o", "remount,size=64m", state]);
+      expect((await apply(dir)).stdout).toMatch(ARMED);
+      expect(ai().try("test", ["-e", `${state}/pending.new`]).status).not.toBe(0);
+      await rolledBack(Date.now());
+      expect(installed()).toEqual(before);
+    } finally {
+      ai().run("umount", ["-l", state]);
+      ai().run("rm", ["-rf", dir]);
+    }
+  }, 120_000);
+
+  test("a confirmation that arrives at the deadline's second is refused, and the rollback wins", async () => {
+    const before = installed();
+    const dir = pushOnNode("late");
+    const armed = (await apply(dir, 20)).stdout;
+    const token = ARMED.exec(armed)?.[1] as string;
+    const deadline = Number(ai().run("cat", ["/var/lib/clawd-mesh/pending/deadline"]));
+    while (Date.now() / 1000 < deadline) await new Promise((r) => setTimeout(r, 50));
+    const late = await ai().runAsync("sh", [`${dir}/scripts/confirm.sh`, token]);
+    expect(late.status).not.toBe(0);
+    expect(late.stderr).toMatch(/came too late/);
+    await rolledBack(Date.now());
+    expect(installed()).toEqual(before);
+    expect(ai().run("cat", [`/var/lib/clawd-mesh/rolled-back/${token}`])).toContain("failed=\n");
+    ai().run("rm", ["-rf", dir]);
+  }, 120_000);
 });
