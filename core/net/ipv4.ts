@@ -63,3 +63,16 @@ export function formatCidr(cidr: Cidr): string {
 export function compareIpv4(a: string, b: string): number {
   return (parseIpv4(a) ?? 0) - (parseIpv4(b) ?? 0);
 }
+
+/**
+ * Sorted by address (a CIDR by its network, then its prefix), each address parsed once: a
+ * fleet's lists run to hundreds, and parsing inside a comparator did it n log n times.
+ */
+export function sortByIpv4<T>(items: Iterable<T>, ipOf: (item: T) => string): T[] {
+  const keyed = [...items].map((item) => {
+    const [ip = "", prefix = "32"] = ipOf(item).split("/");
+    return { item, ip: parseIpv4(ip) ?? 0, prefix: Number(prefix) };
+  });
+  keyed.sort((a, b) => a.ip - b.ip || a.prefix - b.prefix);
+  return keyed.map((k) => k.item);
+}

@@ -5,7 +5,7 @@
 import { FLANNEL_VXLAN_PORT, K3S_API_PORT, KUBELET_PORT, WEB_PORTS } from "../fleet/catalog";
 import { publicSsh, type Fleet, type FleetNode } from "../fleet/fleet";
 import { destinationsOf, sourcesOf, type Source } from "../fleet/selectors";
-import { compareIpv4 } from "../net/ipv4";
+import { sortByIpv4 } from "../net/ipv4";
 import { uniqueSorted } from "../fleet/report";
 import type { FirewallPolicy, ForwardRule, MeshAccess } from "./model";
 import { hubOf, listensPublicly } from "./wireguard";
@@ -63,15 +63,16 @@ export function meshAccessFor(fleet: Fleet, node: FleetNode): MeshAccess[] {
       grant(s, rule.tcp, rule.udp, rule.ping);
     }
   }
-  return [...grants.values()]
-    .map((g) => ({
+  return sortByIpv4(
+    [...grants.values()].map((g) => ({
       from: g.source.name,
       fromIp: g.source.meshIp,
       tcpPorts: uniqueSorted(g.tcp),
       udpPorts: uniqueSorted(g.udp),
       ping: g.ping,
-    }))
-    .sort((a, b) => compareIpv4(a.fromIp, b.fromIp));
+    })),
+    (a) => a.fromIp,
+  );
 }
 
 /** What k3s members need from each other: API on the server, kubelet, flannel's VXLAN. */

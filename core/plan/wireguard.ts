@@ -4,7 +4,7 @@
 // address to dial; whoever sits behind NAT (or is a spoke) keeps the path open.
 import { PERSISTENT_KEEPALIVE, WG_INTERFACE, WG_KEY_FILE } from "../fleet/catalog";
 import type { Fleet, FleetNode } from "../fleet/fleet";
-import { compareIpv4, parseCidr } from "../net/ipv4";
+import { parseCidr, sortByIpv4 } from "../net/ipv4";
 import { publicIpOf, type Deployment } from "./deployment";
 import type { MeshAccess, WgPeer, WireGuardPlan } from "./model";
 
@@ -70,7 +70,11 @@ export function planWireGuard(
     listenPort: fleet.mesh.listenPort,
     privateKeyFile: WG_KEY_FILE,
     forwarding: hub !== undefined && hub.name === node.name,
-    peers: peers.sort((a, b) => compareIpv4(ipOf(a), ipOf(b)) || a.name.localeCompare(b.name)),
+    // By address, then name (the sort is stable).
+    peers: sortByIpv4(
+      peers.sort((a, b) => a.name.localeCompare(b.name)),
+      ipOf,
+    ),
   };
 }
 
