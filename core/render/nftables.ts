@@ -1,6 +1,7 @@
 // nftables.conf for hosts that are not NixOS. It replaces only its own table, so rules of
 // other software (Docker, k3s) stay; a drop in any table is final, so ours still holds.
 // The chains mirror the NixOS firewall (networking.nftables) so both mean the same thing.
+import { forwardSets, meshInputSets, type SetRule } from "../plan/firewallSets";
 import type { FirewallPolicy, NodeModel } from "../plan/model";
 import { header } from "./header";
 
@@ -54,16 +55,22 @@ export function inputAllowLines(fw: FirewallPolicy, wgInterface: string): string
   ];
 }
 
+/** One accept line of a set rule: `ip saddr { … } [ip daddr { … }] tcp dport { … } accept`. */
+function setRuleLine(r: SetRule): string {
+  const addresses = `ip saddr ${set(r.from)}${r.to ? ` ip daddr ${set(r.to)}` : ""}`;
+  const match =
+    r.match.kind === "ping"
+      ? "icmp type echo-request"
+      : `${r.match.kind} dport ${set(r.match.ports)}`;
+  return `${addresses} ${match} accept`;
+}
+
 export function meshInputLines(fw: FirewallPolicy): string[] {
-  return fw.meshAccess.flatMap((a) =>
-    allowLines(`ip saddr ${a.fromIp}`, a.tcpPorts, a.udpPorts, a.ping),
-  );
+  return meshInputSets(fw).map(setRuleLine);
 }
 
 export function meshForwardLines(fw: FirewallPolicy): string[] {
-  return fw.forward.flatMap((f) =>
-    allowLines(`ip saddr ${f.fromIp} ip daddr ${f.toIp}`, f.tcpPorts, f.udpPorts, f.ping),
-  );
+  return forwardSets(fw).map(setRuleLine);
 }
 
 /** The provider's metadata service (user data, credentials) answers root alone. */

@@ -20,6 +20,7 @@ function chainBody(text: string, name: string): string[] {
     : [];
 }
 
+/** The elements of "{ a, b }", or the one value. */
 function ports(set: string): string[] {
   return set
     .replace(/[{}]/g, "")
@@ -29,7 +30,7 @@ function ports(set: string): string[] {
 }
 
 const RULE =
-  /^(?:ip saddr (\S+) )?(?:ip daddr (\S+) )?(?:(tcp|udp) dport (\{[^}]*\}|\d+)|icmp type echo-request) accept$/;
+  /^(?:ip saddr (\{[^}]*\}|\S+) )?(?:ip daddr (\{[^}]*\}|\S+) )?(?:(tcp|udp) dport (\{[^}]*\}|\d+)|icmp type echo-request) accept$/;
 
 /** Facts of accept lines; an interface match in front ('iifname "wg0" …') is read past. */
 export function facts(
@@ -40,9 +41,15 @@ export function facts(
   for (const line of lines) {
     const m = RULE.exec(line.replace(/^(?:[io]ifname "[^"]+" )+/, ""));
     if (!m) continue;
-    const prefix = key(m[1], m[2]);
-    if (m[3]) for (const p of ports(m[4] ?? "")) out.add(`${prefix}${m[3]}|${p}`);
-    else out.add(`${prefix}icmp`);
+    // A set of sources (or destinations) is one fact per element.
+    const each = (set?: string) => (set === undefined ? [undefined] : ports(set));
+    for (const src of each(m[1])) {
+      for (const dst of each(m[2])) {
+        const prefix = key(src, dst);
+        if (m[3]) for (const p of ports(m[4] ?? "")) out.add(`${prefix}${m[3]}|${p}`);
+        else out.add(`${prefix}icmp`);
+      }
+    }
   }
   return out;
 }
@@ -63,6 +70,13 @@ export function parseNft(text: string): NftFacts {
       (s) => `${s}|`,
     ),
     mesh: facts(chainBody(text, "mesh_input"), (s) => `${s}|`),
-    forward: facts(chainBody(text, "mesh_forward"), (s, d) => `${s}>${d}|`),
+    // A node in its own set of sources allows nothing: the hub never forwards a node's
+    // traffic to itself (core/plan/firewallSets.ts). Those facts are left out.
+    forward: new Set(
+      [...facts(chainBody(text, "mesh_forward"), (s, d) => `${s}>${d}|`)].filter((f) => {
+        const [src, dst] = (f.split("|")[0] ?? "").split(">");
+        return src !== dst;
+      }),
+    ),
   };
 }
