@@ -4,7 +4,7 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "out/", "dist/", "coverage/"] },
+  { ignores: ["node_modules/", "out/", "dist/", "coverage/", ".clawd-mesh/"] },
   {
     files: ["**/*.js"],
     languageOptions: {

@@ -1,6 +1,7 @@
 // One push, run by the Pulumi program on the operator's machine (components/push.ts):
-//   node_modules/.bin/tsx cli/push.ts   with the plan in CLAWD_MESH_PUSH and the archive (and
-//   the operator's key, unless an agent holds it) on stdin.
+//   node_modules/.bin/tsx cli/push.ts   with the plan in CLAWD_MESH_PUSH and the node's secret
+//   files (and the operator's key, unless an agent holds it) on stdin. The bundle comes from the
+//   store the program rendered it into, by the digest the plan names.
 // Apply over one SSH connection, then confirm over a new one, made after the switch on the path
 // the new configuration leaves. Exits 0 only once the node has kept the new configuration; on
 // any failure the node goes back to its previous one by itself, and the run fails naming it.
@@ -8,7 +9,8 @@ import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { applyOutcome, confirmFor, pushCommand } from "../core/push/command";
 import { parsePushPlan, PUSH_PLAN_VARIABLE, type PushSecrets, type Route } from "../core/push/plan";
-import { archiveDigest } from "../core/render/pushArchive";
+import { loadBundle } from "../core/push/bundleStore";
+import { archiveDigest, pushArchive } from "../core/render/pushArchive";
 import { sshTransport, type SshConnection } from "../operator/ssh";
 
 function connection(route: Route, plan: ReturnType<typeof parsePushPlan>, key?: string) {
@@ -27,6 +29,7 @@ function connection(route: Route, plan: ReturnType<typeof parsePushPlan>, key?: 
 async function main(): Promise<number> {
   const plan = parsePushPlan(process.env[PUSH_PLAN_VARIABLE]);
   const secrets = JSON.parse(readFileSync(0, "utf8")) as PushSecrets;
+  const archive = pushArchive(loadBundle(plan.bundle), secrets.files);
   const ssh = sshTransport({ env: process.env });
   const say = (line: string) => process.stderr.write(`clawd-mesh[${plan.node}]: ${line}\n`);
   const bootstrap = plan.mode === "bootstrap";
@@ -48,9 +51,9 @@ async function main(): Promise<number> {
         bootstrap,
         decommission,
         windowSeconds: plan.windowSeconds,
-        archiveSha256: archiveDigest(secrets.archive),
+        archiveSha256: archiveDigest(archive),
       }),
-      stdin: secrets.archive,
+      stdin: archive,
     })
     .catch((error: unknown) => {
       // Never reached, refused before the switch, or lost during it: the node's own words.

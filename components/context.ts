@@ -1,7 +1,10 @@
 // What the components share: the facts every node's push needs about the others, the
 // operator's SSH credentials, and the provider-side resources used by many nodes.
 import type * as pulumi from "@pulumi/pulumi";
+import type { Fleet } from "../core/fleet/fleet";
 import type { Deployment } from "../core/plan/deployment";
+import type { FleetPlan } from "../core/plan/model";
+import { planFleet } from "../core/plan/plan";
 
 /** What one node's peers and connections need to know about it. */
 export interface NodeFacts {
@@ -29,3 +32,20 @@ export function deploymentOf(facts: FleetFacts): Deployment {
 /** The operator's key: a Pulumi secret, or a running ssh-agent. */
 export type SshCredentials =
   { readonly privateKey: pulumi.Output<string> } | { readonly agentSocketPath: string };
+
+const plans = new WeakMap<FleetFacts, WeakMap<Fleet, FleetPlan>>();
+
+/**
+ * The whole fleet planned with these facts, once: the operator's ssh_config, the peers' configs
+ * and the vault rollout all read it, and a 254-node plan takes a noticeable part of a second.
+ */
+export function fleetPlanOf(fleet: Fleet, facts: FleetFacts): FleetPlan {
+  const byFleet = plans.get(facts) ?? new WeakMap<Fleet, FleetPlan>();
+  plans.set(facts, byFleet);
+  let plan = byFleet.get(fleet);
+  if (!plan) {
+    plan = planFleet(fleet, deploymentOf(facts));
+    byFleet.set(fleet, plan);
+  }
+  return plan;
+}

@@ -3,13 +3,18 @@
 // its URN, and a URN change would replace the server just because a role was added.
 import * as pulumi from "@pulumi/pulumi";
 import type { Fleet, FleetNode } from "../core/fleet/fleet";
-import { planFleet } from "../core/plan/plan";
 import { renderSshConfig } from "../core/render/sshConfig";
 import { renderPeerConf } from "../core/render/peerConf";
 import type { SecretFiles } from "../core/render/pushArchive";
 import { CloudContext } from "./cloud";
 import type { PushSettings } from "./config";
-import { deploymentOf, type FleetFacts, type NodeFacts, type SshCredentials } from "./context";
+import {
+  deploymentOf,
+  fleetPlanOf,
+  type FleetFacts,
+  type NodeFacts,
+  type SshCredentials,
+} from "./context";
 import { Deferred } from "./deferred";
 import { K3sCluster } from "./k3sCluster";
 import { MeshNode } from "./meshNode";
@@ -167,15 +172,13 @@ export class MeshFleet extends pulumi.ComponentResource {
       throw error;
     }
 
-    this.sshConfig = facts.output.apply((f) =>
-      renderSshConfig(fleet, planFleet(fleet, deploymentOf(f))),
-    );
+    this.sshConfig = facts.output.apply((f) => renderSshConfig(fleet, fleetPlanOf(fleet, f)));
     // Each peer's own side, with the real keys and endpoints (its private key stays its own):
     // an operator whose machine reaches the nodes as a peer brings this up before the pushes
     // that go over the mesh; clients (seed 002) the same.
     this.peerConfigs = facts.output.apply((f) => {
       const deployment = deploymentOf(f);
-      const plan = planFleet(fleet, deployment);
+      const plan = fleetPlanOf(fleet, f);
       return Object.fromEntries(
         fleet.peers.map((p) => [p.name, renderPeerConf(fleet, plan, deployment, p)]),
       );

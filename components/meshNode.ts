@@ -8,13 +8,8 @@ import type { NodeModel } from "../core/plan/model";
 import { planFirewall } from "../core/plan/firewall";
 import { planNode } from "../core/plan/plan";
 import { renderBundle } from "../core/render/bundle";
-import {
-  bundleHash,
-  pushArchive,
-  secretsFingerprint,
-  type BundleFiles,
-  type SecretFiles,
-} from "../core/render/pushArchive";
+import { storeBundle } from "../core/push/bundleStore";
+import { secretsFingerprint, type BundleFiles, type SecretFiles } from "../core/render/pushArchive";
 import type { HostIdentity } from "../core/render/userData";
 import { sshHostKeyFromSeed, wireguardPublicKey } from "../core/crypto/keys";
 import type { CloudContext } from "./cloud";
@@ -101,7 +96,8 @@ export class MeshNode extends pulumi.ComponentResource {
     this.model = args.facts.apply((f) => planNode(fleet, node, deploymentOf(f)));
     const bundle = this.model.apply((m): BundleFiles => Object.fromEntries(renderBundle(m)));
     this.bundle = bundle;
-    this.bundleHash = bundle.apply(bundleHash);
+    // Kept by its digest on this machine for the push to load: the state holds the digest only.
+    this.bundleHash = bundle.apply((b) => storeBundle(b));
     const secrets = pulumi
       .all([wgPrivateKey, identity ?? pulumi.output(undefined), args.roleSecrets])
       .apply(([wg, id, role]): SecretFiles => ({
@@ -123,8 +119,8 @@ export class MeshNode extends pulumi.ComponentResource {
       facts: args.facts,
       credentials: args.credentials,
       settings: args.push,
-      // Bundle and secrets travel on stdin, never on a command line.
-      archive: pulumi.secret(pulumi.all([bundle, secrets]).apply(([b, s]) => pushArchive(b, s))),
+      bundle: this.bundleHash,
+      secretFiles: secrets,
       // Re-run when the bundle or a secret changes; both values are safe to show in a diff.
       triggers: [
         this.bundleHash,

@@ -23,6 +23,7 @@ import {
 } from "../core/push/plan";
 import { firstContactRoute, managementHops, PER_DIAL_TIMEOUT } from "./connection";
 import type { PushSettings } from "./config";
+import type { SecretFiles } from "../core/render/pushArchive";
 import type { FleetFacts, SshCredentials } from "./context";
 import { initialUser, needsBootstrap } from "./initialAccess";
 
@@ -33,8 +34,10 @@ export interface PushArgs {
   readonly facts: pulumi.Output<FleetFacts>;
   readonly credentials: SshCredentials;
   readonly settings: PushSettings;
-  /** The archive (secret). */
-  readonly archive: pulumi.Output<string>;
+  /** The digest of the node's bundle, kept in the bundle store (core/push/bundleStore.ts). */
+  readonly bundle: pulumi.Output<string>;
+  /** The node's secret files (secret): they travel on stdin, and only there. */
+  readonly secretFiles: pulumi.Output<SecretFiles>;
   /** What re-runs the push when it changes: the bundle's digest and the secrets' HMAC. */
   readonly triggers: pulumi.Input<unknown>[];
   /** The machine (its instance id): a new one gets first contact and a push again. */
@@ -55,7 +58,7 @@ export interface Pushes {
   readonly push?: local.Command;
 }
 
-// Commands that carry the archive: it is secret on the way in and in the state.
+// Commands that carry secret files on stdin: secret on the way in and in the state.
 const SECRET_STDIN = {
   additionalSecretOutputs: ["stdin"],
   customTimeouts: { create: "30m", update: "30m" },
@@ -68,10 +71,11 @@ function plan(
   confirm: pulumi.Output<Route>,
 ): pulumi.Output<Record<string, string>> {
   return pulumi
-    .all([apply, confirm])
-    .apply(([applyRoute, confirmRoute]): Record<string, string> => {
+    .all([apply, confirm, a.bundle])
+    .apply(([applyRoute, confirmRoute, bundle]): Record<string, string> => {
       const p: PushPlan = {
         node: a.node.name,
+        bundle,
         mode,
         windowSeconds: a.settings.windowSeconds,
         apply: applyRoute,
@@ -82,12 +86,12 @@ function plan(
     });
 }
 
-/** The archive and, unless an agent holds it, the operator's key: stdin, never an argument. */
+/** The secret files and, unless an agent holds it, the operator's key: stdin, never an argument. */
 function secrets(a: PushArgs): pulumi.Output<string> {
   const key = "privateKey" in a.credentials ? a.credentials.privateKey : pulumi.output(undefined);
   return pulumi.secret(
-    pulumi.all([a.archive, key]).apply(([archive, privateKey]) => {
-      const s: PushSecrets = { archive, ...(privateKey && { privateKey }) };
+    pulumi.all([a.secretFiles, key]).apply(([files, privateKey]) => {
+      const s: PushSecrets = { files, ...(privateKey && { privateKey }) };
       return JSON.stringify(s);
     }),
   );
@@ -117,11 +121,11 @@ export function createPushes(a: PushArgs): Pushes {
     },
     {
       parent: a.parent,
-      dependsOn: pulumi
-        .output(a.meshReady)
-        .apply((ready) => [...a.host, ...ready, ...a.after]) as unknown as pulumi.Input<
-        pulumi.Resource[]
-      >,
+      // The first contacts arrive as a Promise inside the list, never as an Output (nor as a
+      // Promise of the whole list, which the SDK turns into one): an Output's value is searched
+      // for unknowns, and every node's list of every node's resources made the program
+      // quadratic. The SDK awaits a Promise element and takes the resources it gives.
+      dependsOn: [...a.host, ...a.after, a.meshReady as unknown as Promise<pulumi.Resource>],
       replaceOnChanges: ["triggers[*]"],
       ...SECRET_STDIN,
     },

@@ -1,11 +1,14 @@
 // The stack's program: index.ts exports what this returns. A function, so tests run the very
 // same code under Pulumi's mocks.
 import * as pulumi from "@pulumi/pulumi";
+import { pruneBundles } from "../core/push/bundleStore";
 import { readProgramConfig } from "./config";
 import { MeshFleet } from "./fleet";
 
 export function defineStack(config: pulumi.Config) {
   const { fleet, credentials, kumaPushUrls, push } = readProgramConfig(config);
+  // Bundles this program's pushes no longer need (the pushes load theirs by digest).
+  pruneBundles();
   const mesh = new MeshFleet(fleet.mesh.name, {
     fleet,
     credentials,

@@ -5,7 +5,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
 import type { Fleet } from "../core/fleet/fleet";
-import { planFleet } from "../core/plan/plan";
 import { managementRoute } from "../core/plan/route";
 import {
   pinnedSshDefaults,
@@ -13,7 +12,7 @@ import {
   renderSshConfig,
   strictSshConfig,
 } from "../core/render/sshConfig";
-import { deploymentOf, type FleetFacts, type SshCredentials } from "./context";
+import { fleetPlanOf, type FleetFacts, type SshCredentials } from "./context";
 import type { MeshNode } from "./meshNode";
 import { ROLLOUT_SCRIPT } from "../core/push/command";
 
@@ -37,7 +36,7 @@ export class VaultRollout extends pulumi.ComponentResource {
     // The operator's entries with the real addresses, insisting on the pinned host keys.
     const sshConfig = args.facts.apply((f) =>
       [
-        strictSshConfig(renderSshConfig(fleet, planFleet(fleet, deploymentOf(f)))),
+        strictSshConfig(renderSshConfig(fleet, fleetPlanOf(fleet, f))),
         pinnedSshDefaults({
           port: fleet.ssh.port,
           ...(usesKey && { identityFile: "@DIR@/key" }),

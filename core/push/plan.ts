@@ -5,6 +5,8 @@
 // next `up` pushes again — two resources (apply, then confirm) cannot promise that, because a
 // failure anywhere else stops the engine between them.
 
+import type { SecretFiles } from "../render/pushArchive";
+
 /** One SSH hop: where, as whom, and the host key it must show. */
 export interface Hop {
   readonly host: string;
@@ -20,6 +22,8 @@ export interface Route extends Hop {
 
 export interface PushPlan {
   readonly node: string;
+  /** The digest of the node's bundle (bundleHash): cli/push.ts loads the bundle by it. */
+  readonly bundle: string;
   /**
    * First contact (over the public address, public SSH kept), the regular push, or giving a
    * leaving host back (over the management path; confirmed the way first contact came in).
@@ -33,9 +37,12 @@ export interface PushPlan {
   readonly dial: { readonly attempts: number; readonly perDialTimeout: number };
 }
 
-/** What travels on stdin (a Pulumi secret): the archive, and the operator's key if not an agent. */
+/**
+ * What travels on stdin (a Pulumi secret): the node's secret files, and the operator's key if
+ * not an agent. The bundle does not: it is no secret, and the state keeps only its digest.
+ */
 export interface PushSecrets {
-  readonly archive: string;
+  readonly files: SecretFiles;
   readonly privateKey?: string;
 }
 

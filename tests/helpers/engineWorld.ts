@@ -25,7 +25,8 @@ import {
   PUSH_PLAN_VARIABLE,
   type PushSecrets,
 } from "../../core/push/plan";
-import { archiveDigest } from "../../core/render/pushArchive";
+import { loadBundle } from "../../core/push/bundleStore";
+import { archiveDigest, pushArchive } from "../../core/render/pushArchive";
 
 /** Where the operator's machine dials from. */
 export const OPERATOR_ADDRESS = "198.18.0.2";
@@ -166,8 +167,12 @@ export class StandInTransport implements CommandTransport {
       command: pushCommand({
         bootstrap,
         windowSeconds: plan.windowSeconds,
+        // The archive cli/push.ts would send: the stored bundle (it must be there) and stdin's files.
         archiveSha256: archiveDigest(
-          (JSON.parse(r.stdin ?? "{}") as Partial<PushSecrets>).archive ?? "",
+          pushArchive(
+            loadBundle(plan.bundle),
+            (JSON.parse(r.stdin ?? "{}") as Partial<PushSecrets>).files ?? {},
+          ),
         ),
       }),
     });

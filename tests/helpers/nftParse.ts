@@ -45,6 +45,9 @@ export function facts(
     const each = (set?: string) => (set === undefined ? [undefined] : ports(set));
     for (const src of each(m[1])) {
       for (const dst of each(m[2])) {
+        // A node in its own set of sources allows nothing: a hub never forwards a node's
+        // traffic to itself (core/plan/firewallSets.ts). Such facts are left out.
+        if (src !== undefined && src === dst) continue;
         const prefix = key(src, dst);
         if (m[3]) for (const p of ports(m[4] ?? "")) out.add(`${prefix}${m[3]}|${p}`);
         else out.add(`${prefix}icmp`);

@@ -4,6 +4,9 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { placeholderDeployment } from "../../core/plan/deployment";
+import { loadBundle } from "../../core/push/bundleStore";
+import { parsePushPlan, PUSH_PLAN_VARIABLE, type PushSecrets } from "../../core/push/plan";
+import { pushArchive } from "../../core/render/pushArchive";
 import { unwrap, valueOf } from "../helpers/mocks";
 import { byType, runStack, T } from "../helpers/program";
 import { requireTools, runOk, tempDir } from "../helpers/run";
@@ -52,7 +55,10 @@ describe.each(["prod", "clawd", "clavitor", "openclaw", "ollama-home"] as StackN
         const name = push.name.replace(/-push$/, "");
         const dir = join(tmp.path, stack, name);
         mkdirSync(dir, { recursive: true });
-        const { archive } = JSON.parse(unwrap(push.inputs.stdin)) as { archive: string };
+        // What cli/push.ts sends: the stored bundle the plan names, and the secret files on stdin.
+        const plan = parsePushPlan(push.inputs.environment[PUSH_PLAN_VARIABLE]);
+        const { files } = JSON.parse(unwrap(push.inputs.stdin)) as PushSecrets;
+        const archive = pushArchive(loadBundle(plan.bundle), files);
         writeFileSync(join(dir, "archive.tar"), Buffer.from(archive, "base64"));
         mkdirSync(join(dir, "x"));
         runOk("tar", ["-x", "-f", join(dir, "archive.tar"), "-C", join(dir, "x")]);

@@ -1,15 +1,20 @@
-// Large fleets for graph tests: every provider and role, hub-and-spoke on a /16.
-import {
-  HOST_KEY,
-  NIXPKGS,
-  OPERATOR_KEY,
-  OPERATOR_NETWORK,
-  PEER_KEY,
-  SHA,
-  type Raw,
-} from "./fleets";
+// Fleets of any size for the bench and the scale tests: every provider and role,
+// hub-and-spoke on a /16. Keys and hashes are of the right shape; nothing here is real.
+const OPERATOR_KEY =
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEXZOHGwGJeHtlDjlaFAMCM0/fzBcz7YbrD5Y/JrOiZX operator@example";
+/** Where the operator reaches new hosts from (TEST-NET-2). */
+const OPERATOR_NETWORK = "198.51.100.0/24";
+const PEER_KEY = "cTFvXm8z6TM4q8Qb8n4hRHB1ij8o9y/qIH+Z0sWWUS4=";
+const SHA = "a".repeat(64);
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGb5zPl6Cpc5I+0uqLo6bsdOAfJvl0hEKyJL3LAUcme9";
+const NIXPKGS = {
+  branch: "nixos-26.05",
+  rev: "0123456789abcdef0123456789abcdef01234567",
+  sha256: "1f1kg9s885kgzrgw2n6k7fgxidf4lfxg57f6rpgavh5sjkv48cdy",
+};
 
-export function generatedFleet(size: number): Raw {
+/** A raw fleet spec (what a stack file's clawd-mesh:fleet holds), `size` nodes. */
+export function generatedFleet(size: number): Record<string, unknown> {
   const vultrRegions = ["ams", "fra", "ewr", "nrt", "syd"];
   const awsRegions = ["us-east-1", "eu-central-1"];
   const nodes = Array.from({ length: size }, (_, i) => {
