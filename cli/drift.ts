@@ -19,7 +19,7 @@ import {
   pushUrn,
   renderDriftReport,
 } from "../core/drift/report";
-import { STATE_COMMAND } from "../core/push/command";
+import { STATE_COMMAND } from "../core/delivery/command";
 import { checkDrift, type Answer } from "../operator/drift";
 
 const HERE = resolve(__dirname, "..");

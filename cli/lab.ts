@@ -10,7 +10,7 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_ROLLBACK_WINDOW } from "../core/push/command";
+import { DEFAULT_ROLLBACK_WINDOW } from "../core/delivery/command";
 import { Lab, type EngineRun } from "../lab/lab";
 import { labDown } from "../lab/down";
 import { labDrift } from "../lab/drift";

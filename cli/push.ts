@@ -7,9 +7,9 @@
 // any failure the node goes back to its previous one by itself, and the run fails naming it.
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
-import { applyOutcome, confirmFor, pushCommand } from "../core/push/command";
-import { parsePushPlan, PUSH_PLAN_VARIABLE, type PushSecrets, type Route } from "../core/push/plan";
-import { loadBundle } from "../core/push/bundleStore";
+import { applyOutcome, confirmFor, pushCommand } from "../core/delivery/command";
+import { parsePushPlan, PUSH_PLAN_VARIABLE, type PushSecrets, type Route } from "../core/delivery/plan";
+import { loadBundle } from "../core/delivery/bundleStore";
 import { archiveDigest, pushArchive } from "../core/render/pushArchive";
 import { sshTransport, type SshConnection } from "../operator/ssh";
 

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Fleet } from "../core/fleet/fleet";
 import { validateFleet } from "../core/fleet/validate";
 import type { SshCredentials } from "./context";
-import { DEFAULT_ROLLBACK_WINDOW } from "../core/push/command";
+import { DEFAULT_ROLLBACK_WINDOW } from "../core/delivery/command";
 
 export interface ProgramConfig {
   readonly fleet: Fleet;

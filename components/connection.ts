@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { types } from "@pulumi/command";
 import type { Fleet, FleetNode } from "../core/fleet/fleet";
 import { managementRoute } from "../core/plan/route";
-import type { Hop, Route } from "../core/push/plan";
+import type { Hop, Route } from "../core/delivery/plan";
 import type { FleetFacts, SshCredentials } from "./context";
 
 type ConnectionArgs = types.input.remote.ConnectionArgs;

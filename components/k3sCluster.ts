@@ -7,7 +7,7 @@ import { remote } from "@pulumi/command";
 import type { Fleet } from "../core/fleet/fleet";
 import type { SecretFiles } from "../core/render/pushArchive";
 import { apiEndpoint } from "../core/plan/k3s";
-import { KUBECONFIG_COMMAND } from "../core/push/command";
+import { KUBECONFIG_COMMAND } from "../core/delivery/command";
 import type { CloudContext } from "./cloud";
 import { dnsRecords } from "./dns";
 import type { MeshNode } from "./meshNode";

@@ -8,7 +8,7 @@ import type { NodeModel } from "../core/plan/model";
 import { planFirewall } from "../core/plan/firewall";
 import { planNode } from "../core/plan/plan";
 import { renderBundle } from "../core/render/bundle";
-import { storeBundle } from "../core/push/bundleStore";
+import { storeBundle } from "../core/delivery/bundleStore";
 import { secretsFingerprint, type BundleFiles, type SecretFiles } from "../core/render/pushArchive";
 import type { HostIdentity } from "../core/render/userData";
 import { sshHostKeyFromSeed, wireguardPublicKey } from "../core/crypto/keys";

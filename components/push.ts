@@ -20,7 +20,7 @@ import {
   type PushPlan,
   type PushSecrets,
   type Route,
-} from "../core/push/plan";
+} from "../core/delivery/plan";
 import { firstContactRoute, managementHops, PER_DIAL_TIMEOUT } from "./connection";
 import type { PushSettings } from "./config";
 import type { SecretFiles } from "../core/render/pushArchive";
@@ -34,7 +34,7 @@ export interface PushArgs {
   readonly facts: pulumi.Output<FleetFacts>;
   readonly credentials: SshCredentials;
   readonly settings: PushSettings;
-  /** The digest of the node's bundle, kept in the bundle store (core/push/bundleStore.ts). */
+  /** The digest of the node's bundle, kept in the bundle store (core/delivery/bundleStore.ts). */
   readonly bundle: pulumi.Output<string>;
   /** The node's secret files (secret): they travel on stdin, and only there. */
   readonly secretFiles: pulumi.Output<SecretFiles>;

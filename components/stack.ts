@@ -1,7 +1,7 @@
 // The stack's program: index.ts exports what this returns. A function, so tests run the very
 // same code under Pulumi's mocks.
 import * as pulumi from "@pulumi/pulumi";
-import { pruneBundles } from "../core/push/bundleStore";
+import { pruneBundles } from "../core/delivery/bundleStore";
 import { readProgramConfig } from "./config";
 import { MeshFleet } from "./fleet";
 

@@ -14,7 +14,7 @@ import {
 } from "../core/render/sshConfig";
 import { fleetPlanOf, type FleetFacts, type SshCredentials } from "./context";
 import type { MeshNode } from "./meshNode";
-import { ROLLOUT_SCRIPT } from "../core/push/command";
+import { ROLLOUT_SCRIPT } from "../core/delivery/command";
 
 export interface VaultRolloutArgs {
   readonly fleet: Fleet;

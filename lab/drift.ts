@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import type { NodeDrift } from "../core/drift/compare";
 import { driftExitCode, pushUrn, renderDriftReport, type UpCommand } from "../core/drift/report";
 import { projectName } from "../core/fleet/load";
-import { STATE_COMMAND } from "../core/push/command";
+import { STATE_COMMAND } from "../core/delivery/command";
 import { checkDrift } from "../operator/drift";
 import type { Lab } from "./lab";
 

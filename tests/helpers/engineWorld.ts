@@ -18,14 +18,14 @@ import { pulumiPackage } from "../../lab/engine/providers/pulumi";
 import { emptyCheckpoint, type Checkpoint } from "../../lab/engine/state";
 import { contains, parseCidr, parseIpv4 } from "../../core/net/ipv4";
 import { KUBECONFIG, OPERATOR_PRIVATE_KEY } from "./mocks";
-import { applyOutcome, confirmFor, pushCommand } from "../../core/push/command";
+import { applyOutcome, confirmFor, pushCommand } from "../../core/delivery/command";
 import {
   parsePushPlan,
   PUSH_COMMAND,
   PUSH_PLAN_VARIABLE,
   type PushSecrets,
-} from "../../core/push/plan";
-import { loadBundle } from "../../core/push/bundleStore";
+} from "../../core/delivery/plan";
+import { loadBundle } from "../../core/delivery/bundleStore";
 import { archiveDigest, pushArchive } from "../../core/render/pushArchive";
 
 /** Where the operator's machine dials from. */

@@ -2,14 +2,14 @@
 // for one destination, and the push scripts name no destination of their own.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { RECEIVERS } from "../../core/push/command";
+import { RECEIVERS } from "../../core/delivery/command";
 import { MANIFEST_FILE, NODE_ENV_FILE, placeFiles, secretNames } from "../../core/plan/files";
 import { renderBundle } from "../../core/render/bundle";
 import { PUSH_DIR } from "../../core/render/pushArchive";
 import { allNodes, stackSynthesis } from "../helpers/stacks";
 
 // rollout.sh runs on the operator's machine, which does not know a node's OS: it tries each
-// place a receiver may be, as core/push/command.ts does (held equal below).
+// place a receiver may be, as core/delivery/command.ts does (held equal below).
 const scripts = readdirSync(PUSH_DIR)
   .filter((f) => f.endsWith(".sh") && f !== "rollout.sh")
   .map((f) => [f, readFileSync(join(PUSH_DIR, f), "utf8")] as const);
@@ -84,7 +84,7 @@ test("lib.sh starts from the same two files core names", () => {
   expect(lib).toContain(`\nMANIFEST_FILE=${MANIFEST_FILE}\n`);
 });
 
-test("rollout.sh tries the receivers where core/push/command.ts does", () => {
+test("rollout.sh tries the receivers where core/delivery/command.ts does", () => {
   const rollout = readFileSync(join(PUSH_DIR, "rollout.sh"), "utf8");
   expect(rollout).toContain(`for r in ${RECEIVERS}; do`);
 });

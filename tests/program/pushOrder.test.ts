@@ -1,7 +1,7 @@
 // The order and shape of pushes: first contact on the public side (or the address given for a
 // host behind NAT), once per machine; the push over the management path once every node had
 // its first contact; each one step that is kept only when confirmed; the nodes on its path first.
-import { parsePushPlan, type PushPlan } from "../../core/push/plan";
+import { parsePushPlan, type PushPlan } from "../../core/delivery/plan";
 import { isSecretInput, unwrap, valueOf } from "../helpers/mocks";
 import { named, runFleet, runStack, T, type StackRun } from "../helpers/program";
 import type { Registered } from "../helpers/mocks";

@@ -2,8 +2,8 @@
 // file, a node's own inputs are what they are at 16 nodes, and the longest chain of resources
 // that wait on one another is as long as at 16 nodes.
 import { generatedFleet } from "../../bench/fleet";
-import { loadBundle } from "../../core/push/bundleStore";
-import { parsePushPlan, PUSH_PLAN_VARIABLE } from "../../core/push/plan";
+import { loadBundle } from "../../core/delivery/bundleStore";
+import { parsePushPlan, PUSH_PLAN_VARIABLE } from "../../core/delivery/plan";
 import { graphDepth } from "../helpers/graph";
 import type { Registered } from "../helpers/mocks";
 import { runFleet, T, type StackRun } from "../helpers/program";

@@ -4,8 +4,8 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { placeholderDeployment } from "../../core/plan/deployment";
-import { loadBundle } from "../../core/push/bundleStore";
-import { parsePushPlan, PUSH_PLAN_VARIABLE, type PushSecrets } from "../../core/push/plan";
+import { loadBundle } from "../../core/delivery/bundleStore";
+import { parsePushPlan, PUSH_PLAN_VARIABLE, type PushSecrets } from "../../core/delivery/plan";
 import { pushArchive } from "../../core/render/pushArchive";
 import { unwrap, valueOf } from "../helpers/mocks";
 import { byType, runStack, T } from "../helpers/program";

@@ -2,7 +2,7 @@
 // saying why; bundles no program rendered for a week go.
 import { readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { KEEP_DAYS, loadBundle, pruneBundles, storeBundle } from "../../core/push/bundleStore";
+import { KEEP_DAYS, loadBundle, pruneBundles, storeBundle } from "../../core/delivery/bundleStore";
 import { bundleHash } from "../../core/render/pushArchive";
 import { tempDir } from "../helpers/run";
 

@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { pushCommand } from "../../core/push/command";
+import { pushCommand } from "../../core/delivery/command";
 import { tarArchive } from "../../core/render/archive";
 import { archiveDigest } from "../../core/render/pushArchive";
 import { run, tempDir } from "../helpers/run";

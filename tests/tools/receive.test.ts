@@ -2,7 +2,7 @@
 // its own with an empty /var/lib: it checks the archive's sha256 before it unpacks anything.
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pushCommand } from "../../core/push/command";
+import { pushCommand } from "../../core/delivery/command";
 import { tarArchive } from "../../core/render/archive";
 import { archiveDigest, PUSH_DIR } from "../../core/render/pushArchive";
 import { requireTools, run, tempDir } from "../helpers/run";
