@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds the Debian 12 root the lab's systemd hosts boot under systemd-nspawn, from Debian's own
+# packages, once: it lands in /var/cache/clawd-mesh/lab-image/<hash of this script>, so a
+# changed package list (or recipe) builds a new root and an unchanged one costs nothing.
+# Prints the root's path. Run it as root.
+set -euo pipefail
+
+cache=${CLAWD_MESH_IMAGE_CACHE:-/var/cache/clawd-mesh/lab-image}
+suite=bookworm
+# What a Debian node brings or the push installs: sshd, nft, wg-quick with wireguard-go (no
+# kernel module here), sudo, the roles' curl and sqlite3, fail2ban, unattended-upgrades.
+packages=(
+  systemd systemd-sysv dbus libpam-systemd openssh-server nftables wireguard-tools wireguard-go
+  sudo curl ca-certificates sqlite3 fail2ban python3-systemd unattended-upgrades iproute2
+  iputils-ping procps util-linux
+)
+key=$(sha256sum "$0" | cut -c1-16)
+root="$cache/$key"
+
+if [ ! -f "$root/.complete" ]; then
+  [ "$(id -u)" -eq 0 ] || { echo "lab-image: building needs root; run: sudo $0" >&2; exit 1; }
+  command -v mmdebstrap >/dev/null || { echo "lab-image: needs mmdebstrap" >&2; exit 1; }
+  rm -rf "$root" "$root.tmp"
+  mkdir -p "$cache"
+  started=$(date +%s)
+  # The machine's own sources (a mirror, a proxy) when it has them, else Debian's.
+  mmdebstrap --quiet --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
+    --components=main "$suite" "$root.tmp" \
+    "deb http://deb.debian.org/debian $suite main" \
+    "deb http://deb.debian.org/debian $suite-updates main" \
+    "deb http://deb.debian.org/debian-security $suite-security main" >&2
+  # A host is handed over as its image boots: no host keys (each host gets its own), no
+  # hostname (nspawn gives the machine's name), a machine id made at first boot.
+  rm -f "$root.tmp"/etc/ssh/ssh_host_*
+  : >"$root.tmp/etc/machine-id"
+  rm -f "$root.tmp/etc/hostname"
+  touch "$root.tmp/.complete"
+  mv "$root.tmp" "$root"
+  echo "lab-image: built $root in $(($(date +%s) - started)) s" >&2
+  # Older roots: another recipe, never used again.
+  find "$cache" -mindepth 1 -maxdepth 1 -not -name "$key" -exec rm -rf {} +
+fi
+echo "$root"
