@@ -140,6 +140,7 @@ record_installed() {
 activate_roles() {
   changed=$1
   touched() { [ "$changed" = all ] || grep -q "$1" "$changed" 2>/dev/null; }
+  loaded() { [ "$(systemctl show -p LoadState --value "$1.service")" = loaded ]; }
   if [ "$(init_system)" = systemd ]; then
     systemctl daemon-reload
     for timer in clavitor-integrity.timer k3s-snapshot.timer; do
@@ -151,9 +152,12 @@ activate_roles() {
         systemctl restart clavitor
       fi
     fi
-    touched 'ollama.service.d' && systemctl try-restart ollama
-    touched 'ollama-models' && systemctl start --no-block clawd-mesh-ollama-models
-    touched 'k3s' && systemctl try-restart k3s
+    # Ollama's and k3s' own units come with their software, which may not be installed yet:
+    # try-restart fails on a unit systemd cannot find, as does starting the models' unit that
+    # needs Ollama's, and either would fail the push.
+    touched 'ollama.service.d' && loaded ollama && systemctl try-restart ollama
+    touched 'ollama-models' && loaded ollama && systemctl start --no-block clawd-mesh-ollama-models
+    touched 'k3s' && loaded k3s && systemctl try-restart k3s
     touched 'fail2ban' && systemctl try-reload-or-restart fail2ban
   elif [ -f /etc/clawd-mesh/node.env ] && grep -q '^VAULT_BINARY=' /etc/clawd-mesh/node.env; then
     touched 'clavitor' && sh "$LIBEXEC/vault.sh" restart
