@@ -8,11 +8,12 @@ set -euo pipefail
 cache=${CLAWD_MESH_IMAGE_CACHE:-/var/cache/clawd-mesh/lab-image}
 suite=bookworm
 # What a Debian node brings or the push installs: sshd, nft, wg-quick with wireguard-go (no
-# kernel module here), sudo, the roles' curl and sqlite3, fail2ban, unattended-upgrades.
+# kernel module here), sudo, the roles' curl and sqlite3, fail2ban, unattended-upgrades; and
+# the host's own name resolving, as cloud images resolve it (sudo asks).
 packages=(
   systemd systemd-sysv dbus libpam-systemd openssh-server nftables wireguard-tools wireguard-go
-  sudo curl ca-certificates sqlite3 fail2ban python3-systemd unattended-upgrades iproute2
-  iputils-ping procps util-linux
+  sudo curl ca-certificates sqlite3 fail2ban unattended-upgrades iproute2
+  iputils-ping procps util-linux libnss-myhostname
 )
 key=$(sha256sum "$0" | cut -c1-16)
 root="$cache/$key"
