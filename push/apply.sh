@@ -55,7 +55,8 @@ ensure_packages() {
   needed="nftables wireguard-tools sudo"
   [ -d "$bundle/libexec" ] && needed="$needed sqlite3"
   grep -q '^VAULT_BINARY=' "$bundle/clawd-mesh.env" && needed="$needed curl"
-  [ -f "$bundle/fail2ban/clawd-mesh-sshd.local" ] && needed="$needed fail2ban"
+  # The jail reads the journal (backend = systemd) through python3-systemd, only a Recommends.
+  [ -f "$bundle/fail2ban/clawd-mesh-sshd.local" ] && needed="$needed fail2ban python3-systemd"
   [ -d "$bundle/apt" ] && needed="$needed unattended-upgrades"
   if command -v dpkg-query >/dev/null 2>&1; then
     missing=""

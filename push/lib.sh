@@ -158,7 +158,12 @@ activate_roles() {
     touched 'ollama.service.d' && loaded ollama && systemctl try-restart ollama
     touched 'ollama-models' && loaded ollama && systemctl start --no-block clawd-mesh-ollama-models
     touched 'k3s' && loaded k3s && systemctl try-restart k3s
-    touched 'fail2ban' && systemctl try-reload-or-restart fail2ban
+    # Not only a running fail2ban: Debian 12's starts failed at its install (its sshd jail
+    # finds no log file until ours says backend = systemd), and try- would leave it so.
+    if touched 'fail2ban' && [ -f /etc/fail2ban/jail.d/clawd-mesh-sshd.local ]; then
+      systemctl enable --quiet fail2ban
+      systemctl reload-or-restart fail2ban
+    fi
   elif [ -f /etc/clawd-mesh/node.env ] && grep -q '^VAULT_BINARY=' /etc/clawd-mesh/node.env; then
     touched 'clavitor' && sh "$LIBEXEC/vault.sh" restart
   fi

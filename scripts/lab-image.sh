@@ -12,7 +12,7 @@ suite=bookworm
 # the host's own name resolving, as cloud images resolve it (sudo asks).
 packages=(
   systemd systemd-sysv dbus libpam-systemd openssh-server nftables wireguard-tools wireguard-go
-  sudo curl ca-certificates sqlite3 fail2ban unattended-upgrades iproute2
+  sudo curl ca-certificates sqlite3 fail2ban python3-systemd unattended-upgrades iproute2
   iputils-ping procps util-linux libnss-myhostname
 )
 # Raise when the steps after mmdebstrap change: roots built before are then built again.
