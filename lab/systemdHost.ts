@@ -19,6 +19,15 @@ export function labImage(): string {
   return must(IMAGE_SCRIPT, []).trim();
 }
 
+/** A process that has not ended (a zombie has, though its parent has not reaped it yet). */
+function running(pid: string): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
 function commOf(pid: string): string | undefined {
   try {
     return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
@@ -141,6 +150,24 @@ export class SystemdHost extends LabHost {
       pause(100);
     }
     throw new Error(`lab host ${this.name} did not boot in ${BOOT_SECONDS} s:\n${this.console()}`);
+  }
+
+  /**
+   * Reboots the host as `systemctl reboot` does on a machine: systemd stops every service,
+   * nspawn ends (status 133), and the host boots again on its overlay, with a new /run and
+   * /tmp. Returns the seconds from the reboot to systemd's targets reached again.
+   */
+  reboot(): number {
+    const started = Date.now();
+    const nspawn = readFileSync(join(this.root, "nspawn"), "utf8").trim();
+    this.try("systemctl", ["reboot"]);
+    const deadline = Date.now() + BOOT_SECONDS * 1000;
+    while (running(nspawn)) {
+      if (Date.now() > deadline) throw new Error(`lab host ${this.name} did not stop to reboot`);
+      pause(50);
+    }
+    this.start();
+    return (Date.now() - started) / 1000;
   }
 
   private console(): string {

@@ -1,10 +1,11 @@
 // The push on a host that boots systemd (stack ollama-home, its Debian node on a SystemdHost):
 // the path production takes. The rollback is armed as a transient systemd timer and must fire
 // within a second of its window; the services a reboot relies on are enabled; the admin user
-// may run the receiver with sudo and nothing else.
+// may run the receiver with sudo and nothing else; after a reboot the node is back on the mesh.
 import { randomBytes } from "node:crypto";
 import { wireguardPublicKey } from "../../core/crypto/keys";
 import type { Lab } from "../../lab/lab";
+import type { SystemdHost } from "../../lab/systemdHost";
 import { LAB_WINDOW, mismatches, probeMatrix, startLab, stopLab, tail } from "../helpers/lab";
 
 let lab: Lab;
@@ -115,3 +116,27 @@ test("the rollback armed with systemd-run fires within one second of its window"
   }
   expect(mismatches(await probeMatrix(lab))).toEqual([]);
 }, 300_000);
+
+test("a reboot after a confirmed push: wg-quick@wg0 and nftables.service bring the node back on it", async () => {
+  const host = ai() as SystemdHost;
+  const ruleset = () => host.run("nft", ["-s", "list", "table", "inet", "clawd_mesh"]);
+  const before = { ruleset: ruleset(), key: host.run("wg", ["show", "wg0", "public-key"]) };
+  const seconds = host.reboot();
+  const started = Date.now();
+  let answered = false;
+  while (!answered && Date.now() - started < 60_000) {
+    answered = (await lab.ssh("ai", "true", "", 10_000)).status === 0;
+    if (!answered) await pause(500);
+  }
+  console.log(
+    `reboot: systemd's targets again ${seconds.toFixed(1)} s after systemctl reboot, ` +
+      `the operator in over the mesh ${((Date.now() - started) / 1000).toFixed(1)} s after that`,
+  );
+  expect(answered).toBe(true);
+  const active = host.try("systemctl", ["is-active", "wg-quick@wg0", "nftables", "ssh"]);
+  expect(active.stdout.trim().split("\n")).toEqual(["active", "active", "active"]);
+  expect({ ruleset: ruleset(), key: host.run("wg", ["show", "wg0", "public-key"]) }).toEqual(
+    before,
+  );
+  expect(mismatches(await probeMatrix(lab))).toEqual([]);
+}, 180_000);
