@@ -1,4 +1,5 @@
 // npm run lab -- [--stack <stack>] [--keep] [--out <dir>] [--window <seconds>]
+//                [--hosts systemd|plain]
 // npm run lab -- up|preview|refresh|destroy [--stack <stack>] [--out <dir>] [--window <seconds>]
 // npm run lab -- drift [--stack <stack>]     (up and preview also take --replace <urn>, repeated)
 // npm run lab -- down
@@ -7,10 +8,13 @@
 // booting hosts, its pushes over real SSH), then a reachability matrix checked against the
 // policy. With --keep the lab stays, and up/preview/refresh/destroy act on it as `pulumi` would
 // on the real fleet: edit the stack file, preview, up. Exits non-zero on any failure.
+// Nodes whose OS runs systemd boot it (a Debian 12 root under systemd-nspawn), so the push
+// takes production's path; --hosts plain gives them init-less hosts instead, which are faster.
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_ROLLBACK_WINDOW } from "../core/delivery/command";
+import type { HostInit } from "../lab/host";
 import { Lab, type EngineRun } from "../lab/lab";
 import { labDown } from "../lab/down";
 import { labDrift } from "../lab/drift";
@@ -31,6 +35,7 @@ async function main(): Promise<number> {
       out: { type: "string", default: "." },
       window: { type: "string" },
       replace: { type: "string", multiple: true },
+      hosts: { type: "string", default: "systemd" },
     },
   });
   const log = (line: string) => console.log(line);
@@ -40,11 +45,17 @@ async function main(): Promise<number> {
   }
   const command = positionals[0];
   if (command === "down") return labDown(log) ? 0 : 1;
+  const hosts = values.hosts;
+  if (hosts !== "systemd" && hosts !== "plain") {
+    console.error(`--hosts ${hosts}: use systemd or plain`);
+    return 2;
+  }
   const state = readState();
   const options = {
     stack: values.stack ?? state?.stack ?? "prod",
     // A kept lab keeps the window it was brought up with, unless told another.
     windowSeconds: Number(values.window ?? state?.windowSeconds ?? DEFAULT_ROLLBACK_WINDOW),
+    hosts: hosts as HostInit,
     log,
   };
   const out = resolve(values.out ?? ".");

@@ -11,7 +11,7 @@ import type { Internet, Link } from "./network";
 import { LAB_ROOT, type StateRecorder } from "./state";
 
 /** wireguard-go refuses to run where the kernel module is advertised, unless told to. */
-const WIREGUARD_GO_WRAPPER =
+export const WIREGUARD_GO_WRAPPER =
   '#!/bin/sh\n# Lab only: this machine has no WireGuard kernel module.\nWG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 exec /usr/bin/wireguard-go "$@"\n';
 
 const PRIVATE_DIRS: [string, string][] = [
@@ -31,8 +31,14 @@ const PRIVATE_DIRS: [string, string][] = [
   ["run", "/run"],
 ];
 
+/**
+ * What runs as a host's first process: nothing (`plain`: sshd started by hand, the push's
+ * init-less path) or systemd, booted under systemd-nspawn (lab/systemdHost.ts).
+ */
+export type HostInit = "plain" | "systemd";
+
 /** Blocks the thread for `ms`, between synchronous steps. */
-function pause(ms: number): void {
+export function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
@@ -46,8 +52,8 @@ export function unusedNetns(prefix: string): string {
 
 export class LabHost {
   readonly root: string;
-  private readonly mountFile: string;
-  private readonly links: Link[] = [];
+  protected readonly mountFile: string;
+  protected readonly links: Link[] = [];
 
   /** A host an earlier process made, with its link to the internet, to run in or destroy. */
   static open(name: string, netns: string, state: StateRecorder, links: Link[] = []): LabHost {
@@ -60,7 +66,7 @@ export class LabHost {
   constructor(
     readonly name: string,
     readonly netns: string,
-    private readonly state: StateRecorder,
+    protected readonly state: StateRecorder,
   ) {
     // By namespace, not by name: a replacement may boot under the same name before the old
     // host is destroyed.
@@ -103,6 +109,10 @@ export class LabHost {
     writeFileSync(this.path("/usr/local/sbin/wireguard-go"), WIREGUARD_GO_WRAPPER, { mode: 0o755 });
   }
 
+  get init(): HostInit {
+    return "plain";
+  }
+
   /** Its links to the internet (one, unless a test plugged more). */
   get ports(): readonly Link[] {
     return this.links;
@@ -121,6 +131,16 @@ export class LabHost {
    */
   destroy(): void {
     for (const link of this.links.splice(0)) link.detach();
+    this.killAll();
+    must("umount", [this.mountFile]);
+    must("umount", [this.root]);
+    must("ip", ["netns", "del", this.netns]);
+    rmSync(this.root, { recursive: true, force: true });
+    this.state.forget(this.netns, this.mountFile, this.root);
+  }
+
+  /** Ends every process in the host's network namespace. */
+  protected killAll(): void {
     for (let i = 0; ; i++) {
       const pids = must("ip", ["netns", "pids", this.netns]).split("\n").filter(Boolean);
       if (pids.length === 0) break;
@@ -128,11 +148,6 @@ export class LabHost {
       exec("kill", ["-KILL", ...pids]);
       pause(50);
     }
-    must("umount", [this.mountFile]);
-    must("umount", [this.root]);
-    must("ip", ["netns", "del", this.netns]);
-    rmSync(this.root, { recursive: true, force: true });
-    this.state.forget(this.netns, this.mountFile, this.root);
   }
 
   /** Runs a command inside the host: its network and its mounts. */
@@ -158,7 +173,7 @@ export class LabHost {
     throw new Error(`${inside} is not private to lab host ${this.name}`);
   }
 
-  private enter(command: string, args: readonly string[]): string[] {
+  protected enter(command: string, args: readonly string[]): string[] {
     return [`--mount=${this.mountFile}`, `--net=/run/netns/${this.netns}`, command, ...args];
   }
 }

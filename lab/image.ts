@@ -14,9 +14,10 @@ import {
 import { dirname } from "node:path";
 import { sshHostKeyFromSeed, type SshHostKey } from "../core/crypto/keys";
 import { GENERATED_KEY_TYPES, readUserData, type FirstBoot } from "./cloudInit";
-import { LabHost, unusedNetns } from "./host";
+import { LabHost, unusedNetns, type HostInit } from "./host";
 import type { EdgeRule, Internet, Link } from "./network";
 import type { StateRecorder } from "./state";
+import { SystemdHost } from "./systemdHost";
 
 export interface LabSite {
   readonly internet: Internet;
@@ -34,6 +35,8 @@ export interface ImageBoot {
   readonly address: string;
   /** The provider's firewall, in force before anything listens; none when absent. */
   readonly edge?: readonly EdgeRule[];
+  /** A host that boots systemd, or the init-less one (the default). */
+  readonly init?: HostInit;
 }
 
 export interface BootedHost {
@@ -46,7 +49,7 @@ const CLOUD_SSH_PORT = 22;
 /** Boots a cloud instance: a new host on the internet, as its image and cloud-init leave it. */
 export function bootImage(site: LabSite, boot: ImageBoot): BootedHost {
   const firstBoot = readUserData(boot.userData);
-  const host = new LabHost(boot.name, unusedNetns("cml-c"), site.state);
+  const host = newHost(boot.name, unusedNetns("cml-c"), site.state, boot.init ?? "plain");
   try {
     const link = host.plugInto(site.internet, boot.address);
     if (boot.edge) link.setEdge(boot.edge);
@@ -84,6 +87,18 @@ export function handOver(host: LabHost, handover: Handover): void {
   addLoginUser(host, loginUser, handover.authorizedKeys, `owner-${loginUser}`);
   writeHostKey(host, "ed25519", handover.hostKey.privateKey, handover.hostKey.publicKey);
   startSshd(host, handover.sshPort, loginUser === "root" ? "prohibit-password" : "no");
+}
+
+/** A host of either kind: systemd boots before the image's files are written, as on a cloud. */
+export function newHost(
+  name: string,
+  netns: string,
+  state: StateRecorder,
+  init: HostInit,
+): LabHost {
+  return init === "systemd"
+    ? SystemdHost.boot(name, netns, state)
+    : new LabHost(name, netns, state);
 }
 
 /** The account the key logs in as; others than root get passwordless sudo, as images give. */
@@ -134,7 +149,9 @@ function startSshd(host: LabHost, port: number, rootLogin: "prohibit-password" |
     "",
   ];
   writeAs(host, "/etc/ssh/sshd_config", config.join("\n"), 0o644);
-  host.run("/usr/sbin/sshd", ["-f", "/etc/ssh/sshd_config"]);
+  // systemd started the image's ssh service at boot, before the host had keys: it failed.
+  if (host.init === "systemd") host.run("systemctl", ["restart", "ssh.service"]);
+  else host.run("/usr/sbin/sshd", ["-f", "/etc/ssh/sshd_config"]);
 }
 
 /** cloud-init's ssh module: delete the image's keys, then write the given ones or generate. */

@@ -18,7 +18,7 @@ import { checkpointFile } from "./engine/stacks";
 import { reveal, type Props } from "./engine/values";
 import { must, type Ran } from "./exec";
 import { LAB_ROOT } from "./state";
-import type { LabHost } from "./host";
+import type { HostInit, LabHost } from "./host";
 import { INTERNET_NETNS, OPERATOR_IP } from "./network";
 import { OPERATOR_NETNS, Site } from "./site";
 import { vaultBinary } from "./standins";
@@ -45,6 +45,8 @@ export interface LabOptions {
   readonly windowSeconds: number;
   /** clawd-mesh:connectAttempts for the runs (the program's default when absent). */
   readonly connectAttempts?: number;
+  /** What a node whose OS runs systemd boots (a new lab only): "plain" unless told. */
+  readonly hosts?: HostInit;
   readonly log: (line: string) => void;
 }
 
@@ -77,7 +79,7 @@ export class Lab {
 
   /** A new lab for the stack: the internet, the operator, and what exists before the program. */
   static create(options: LabOptions): Lab {
-    const site = Site.create(options.stack);
+    const site = Site.create(options.stack, options.hosts);
     const lab = new Lab(site, options);
     lab.provide();
     return lab;

@@ -6,8 +6,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ApiStore, type BootSpec, type Cloud, type DnsRecord } from "./engine/providers/cloud";
 import { removeLabFiles } from "./down";
-import { LabHost } from "./host";
-import { bootImage, handOver } from "./image";
+import type { Os } from "../core/fleet/catalog";
+import { LabHost, type HostInit } from "./host";
+import { bootImage, handOver, newHost } from "./image";
+import { SystemdHost } from "./systemdHost";
 import { installRoleSoftware } from "./standins";
 import { Internet, labAddress, Link, OPERATOR_IP, type EdgeRule, type LinkRecord } from "./network";
 import { LAB_ROOT, StateRecorder } from "./state";
@@ -22,6 +24,7 @@ export interface HostRecord {
   readonly links: readonly LinkRecord[];
   /** Its own address, which an Elastic IP stands in for while it is assigned. */
   readonly ownAddress?: string;
+  readonly init?: HostInit;
 }
 
 export interface SiteRecord {
@@ -29,7 +32,17 @@ export interface SiteRecord {
   readonly hosts: Record<string, HostRecord>;
   /** Next free cloud and elastic address numbers. */
   readonly next: { cloud: number; elastic: number };
+  /** What nodes whose OS runs systemd boot: systemd, or the init-less host (faster). */
+  readonly nodeInit?: HostInit;
 }
+
+/** Whether an OS runs systemd: its nodes' lab hosts boot it unless the lab is all plain. */
+const OS_HAS_SYSTEMD: Record<Os, boolean> = {
+  nixos: true,
+  ubuntu: true,
+  debian: true,
+  alpine: false,
+};
 
 const FILE = join(LAB_ROOT, "site.json");
 export const OPERATOR_NETNS = "cml-operator";
@@ -43,13 +56,13 @@ export class Site {
   ) {}
 
   /** A new lab: the internet and the operator's machine; hosts come with `provide`. */
-  static create(stack: string): Site {
+  static create(stack: string, nodeInit: HostInit = "plain"): Site {
     // No lab is up (the caller checked): files an interrupted one left behind belong to none.
     removeLabFiles();
     const state = new StateRecorder({ stack, netns: [], mounts: [], dirs: [] });
     const internet = new Internet(state);
     const site = new Site(
-      { stack, hosts: {}, next: { cloud: 0, elastic: 0 } },
+      { stack, hosts: {}, next: { cloud: 0, elastic: 0 }, nodeInit },
       state,
       internet,
       loadAssignments(),
@@ -78,7 +91,8 @@ export class Site {
     for (const name of made.hosts) {
       const a = this.assignments.existing[name];
       if (!a) continue;
-      const host = new LabHost(name, `cml-n${a.index}`, this.state);
+      const node = (raw.nodes as RawFleet[]).find((n) => n.name === name);
+      const host = newHost(name, `cml-n${a.index}`, this.state, this.initOf(node?.os as Os));
       if (a.address) this.keep(host, "existing", [host.plugInto(this.internet, a.address)]);
       else {
         this.internet.natRouter(a.index, host.netns, sshPort);
@@ -90,7 +104,6 @@ export class Site {
         hostKey: a.hostKey,
         sshPort,
       });
-      const node = (raw.nodes as RawFleet[]).find((n) => n.name === name);
       installRoleSoftware(host, node?.roles ?? []);
       log(`  ${name}: an existing host, at ${a.address ?? `NAT behind ${a.router}`}`);
     }
@@ -102,10 +115,15 @@ export class Site {
     }
   }
 
+  /** The init a node's host boots, by the node's OS. */
+  initOf(os: Os): HostInit {
+    return this.record.nodeInit === "systemd" && OS_HAS_SYSTEMD[os] ? "systemd" : "plain";
+  }
+
   host(id: string): LabHost {
     const r = this.record.hosts[id];
     if (!r) throw new Error(`the lab has no host ${id}`);
-    return LabHost.open(
+    return (r.init === "systemd" ? SystemdHost : LabHost).open(
       r.name,
       r.netns,
       this.state,
@@ -138,6 +156,7 @@ export class Site {
       kind,
       links: links.map((l) => l.record()),
       ...(own && { ownAddress: own }),
+      ...(host.init === "systemd" && { init: host.init }),
     };
     this.save();
   }
@@ -178,6 +197,7 @@ class LabCloud implements Cloud {
         userData: spec.userData,
         address,
         ...(spec.edge && { edge: spec.edge }),
+        init: this.site.initOf(spec.image.os),
       },
     );
     this.site.keep(host, "cloud", [link]);

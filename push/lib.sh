@@ -152,11 +152,14 @@ unit_action() {
     fi
     return 0
   fi
+  # Ollama's and k3s' own units come with their software, which may not be installed yet:
+  # nothing to restart then.
+  case $2 in try-*) [ "$(systemctl show -p LoadState --value "$1")" = loaded ] || return 0 ;; esac
   case $2 in
     enable) systemctl enable --quiet "$1" ;;
     enable-now) systemctl enable --now --quiet "$1" ;;
     start-no-block) systemctl start --no-block "$1" ;;
-    restart | try-restart | try-reload-or-restart) systemctl "$2" "$1" ;;
+    restart | try-restart | reload-or-restart) systemctl "$2" "$1" ;;
     *) false ;;
   esac || log "systemctl $2 $1 failed"
 }

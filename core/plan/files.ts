@@ -55,7 +55,7 @@ export type EntryKind = "file" | "secret" | "dir" | "access";
 export type FileCheck = "sshd" | "nft" | "wg" | "sudoers" | "hostkey";
 /** systemd verbs run on a unit when its file changed (or after a rollback). */
 export type UnitAction =
-  "enable" | "enable-now" | "restart" | "try-restart" | "start-no-block" | "try-reload-or-restart";
+  "enable" | "enable-now" | "restart" | "try-restart" | "start-no-block" | "reload-or-restart";
 
 export interface PlacedFile {
   readonly phase: Phase;
@@ -227,7 +227,12 @@ function genericRows(node: NodeModel, os: OsProfile, bundlePaths: readonly strin
     ),
     ...under("fail2ban/").map((p) =>
       row(`bundle/${p}`, `/etc/fail2ban/jail.d/${p.slice("fail2ban/".length)}`, "644", {
-        onChange: [["fail2ban.service", "try-reload-or-restart"]],
+        // Not only a running fail2ban: Debian 12's failed at its install (its sshd jail finds no
+        // log file until ours says backend = systemd), and a try- verb would leave it so.
+        onChange: [
+          ["fail2ban.service", "enable"],
+          ["fail2ban.service", "reload-or-restart"],
+        ],
       }),
     ),
     ...(os.apt

@@ -14,7 +14,7 @@ export interface OsProfile {
     readonly base: readonly string[];
     readonly sqlite: string;
     readonly curl: string;
-    readonly fail2ban: string;
+    readonly fail2ban: readonly string[];
     readonly unattendedUpgrades: string | null;
   };
 }
@@ -23,7 +23,8 @@ const DEBIAN_PACKAGES: OsProfile["packages"] = {
   base: ["nftables", "wireguard-tools", "sudo"],
   sqlite: "sqlite3",
   curl: "curl",
-  fail2ban: "fail2ban",
+  // The jail reads the journal (backend = systemd) through python3-systemd, only a Recommends.
+  fail2ban: ["fail2ban", "python3-systemd"],
   unattendedUpgrades: "unattended-upgrades",
 };
 
@@ -38,7 +39,7 @@ export const OS_PROFILES: Record<Exclude<Os, "nixos">, OsProfile> = {
       base: ["nftables", "wireguard-tools", "sudo"],
       sqlite: "sqlite",
       curl: "curl",
-      fail2ban: "fail2ban",
+      fail2ban: ["fail2ban"],
       unattendedUpgrades: null,
     },
   },
@@ -54,7 +55,7 @@ export function packagesOf(node: NodeModel): string[] {
     // role's health endpoint before a push is kept.
     ...(node.vault ? [p.sqlite] : []),
     ...(node.vault || node.ollama || node.k3s?.role === "server" ? [p.curl] : []),
-    ...(node.hardening.fail2ban ? [p.fail2ban] : []),
+    ...(node.hardening.fail2ban ? p.fail2ban : []),
     ...(node.hardening.unattendedUpgrades && p.unattendedUpgrades ? [p.unattendedUpgrades] : []),
   ];
 }

@@ -141,6 +141,8 @@ export function renderRoleFiles(node: NodeModel): Map<string, string> {
         "enabled = true",
         `port = ${f2b.port}`,
         "backend = systemd",
+        // The node's firewall is nftables; Debian's default action needs iptables, absent here.
+        "banaction = nftables-multiport",
         `maxretry = ${f2b.maxretry}`,
         `findtime = ${f2b.findtime}`,
         `bantime = ${f2b.bantime}`,

@@ -1,5 +1,6 @@
 // Bringing a stack's lab up for a test — through the engine, as `npm run lab` does — and always
 // down again.
+import type { HostInit } from "../../lab/host";
 import { Lab, type EngineRun } from "../../lab/lab";
 import { labDown } from "../../lab/down";
 import { readState } from "../../lab/state";
@@ -20,6 +21,8 @@ export interface StartOptions {
   readonly connectAttempts?: number;
   /** Converge with the operator's key in an ssh-agent instead of the config. */
   readonly agent?: boolean;
+  /** Hosts that boot systemd where the node's OS runs it; init-less ("plain") unless told. */
+  readonly hosts?: HostInit;
 }
 
 export async function startLab(stack: string, o: StartOptions = {}): Promise<Lab> {
@@ -28,6 +31,7 @@ export async function startLab(stack: string, o: StartOptions = {}): Promise<Lab
   const lab = Lab.create({
     stack,
     windowSeconds: LAB_WINDOW,
+    hosts: o.hosts ?? "plain",
     log: (l) => labLog.push(l),
     ...(o.connectAttempts && { connectAttempts: o.connectAttempts }),
   });

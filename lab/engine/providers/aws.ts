@@ -16,15 +16,31 @@ const EIP = "aws:ec2/eip:Eip";
 
 /** The official images the lab's AWS carries: publisher account, name, and login user. */
 export const IMAGES = [
-  { owner: "427812963091", name: "nixos/24.11.719113.50ab793786d9-x86_64-linux", user: "root" },
-  { owner: "427812963091", name: "nixos/26.05.1042.0b6ae4ac2f1a-x86_64-linux", user: "root" },
+  {
+    owner: "427812963091",
+    name: "nixos/24.11.719113.50ab793786d9-x86_64-linux",
+    user: "root",
+    os: "nixos",
+  },
+  {
+    owner: "427812963091",
+    name: "nixos/26.05.1042.0b6ae4ac2f1a-x86_64-linux",
+    user: "root",
+    os: "nixos",
+  },
   {
     owner: "099720109477",
     name: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261101",
     user: "ubuntu",
+    os: "ubuntu",
   },
-  { owner: "136693071363", name: "debian-12-amd64-20261110-2231", user: "admin" },
-  { owner: "538276064493", name: "alpine-3.22.2-x86_64-bios-cloudinit-r0", user: "alpine" },
+  { owner: "136693071363", name: "debian-12-amd64-20261110-2231", user: "admin", os: "debian" },
+  {
+    owner: "538276064493",
+    name: "alpine-3.22.2-x86_64-bios-cloudinit-r0",
+    user: "alpine",
+    os: "alpine",
+  },
 ] as const;
 
 const amiOf = (i: (typeof IMAGES)[number]) =>
@@ -187,7 +203,7 @@ export function awsPackage(cloud: Cloud): Package {
           const groups = (reveal(r.inputs.vpcSecurityGroupIds ?? []) as string[]) ?? [];
           const host = await cloud.boot({
             name: r.name,
-            image: { loginUser: image.user, description: image.name },
+            image: { loginUser: image.user, description: image.name, os: image.os },
             authorizedKeys: [key.publicKey],
             userData: str(r.inputs.userData),
             edge: edgeOf(groups),

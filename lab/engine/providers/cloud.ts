@@ -4,6 +4,7 @@
 // namespaces (lab/cloud.ts); the engine's unit tests with a stand-in.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import type { Os } from "../../../core/fleet/catalog";
 
 /** One rule of a provider firewall: inbound traffic it accepts. */
 export interface EdgeRule {
@@ -13,10 +14,11 @@ export interface EdgeRule {
   readonly cidr: string;
 }
 
-/** How an image hands a host over: the account the registered keys log in to. */
+/** How an image hands a host over: the account the registered keys log in to, and its OS. */
 export interface Image {
   readonly loginUser: string;
   readonly description: string;
+  readonly os: Os;
 }
 
 export interface BootSpec {

@@ -163,7 +163,7 @@ export function vultrPackage(cloud: Cloud): Package {
           const edge = edgeFor(firewallGroupId);
           const host = await cloud.boot({
             name: str(r.inputs.hostname) || r.name,
-            image: { loginUser: "root", description: os.name },
+            image: { loginUser: "root", description: os.name, os: os.family },
             authorizedKeys: keys,
             userData: str(r.inputs.userData),
             ...(edge && { edge }),

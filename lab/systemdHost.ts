@@ -1,0 +1,200 @@
+// A lab host that boots real systemd: the Debian 12 root scripts/lab-image.sh builds, under
+// systemd-nspawn in the host's network namespace, on an overlay of its own (in memory) so hosts
+// share nothing writable. The push then takes the path production takes: systemd-run's
+// rollback timer, wg-quick@wg0, nftables.service, the ssh service's reload, the role units.
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { exec, must } from "./exec";
+import { LabHost, pause, WIREGUARD_GO_WRAPPER, type HostInit } from "./host";
+import type { Link } from "./network";
+import { LAB_ROOT, type StateRecorder } from "./state";
+
+const IMAGE_SCRIPT = resolve(__dirname, "..", "scripts", "lab-image.sh");
+const BOOT_SECONDS = 60;
+
+/** The image's root: built on first use (about 25 s), then taken from the cache. */
+export function labImage(): string {
+  return must(IMAGE_SCRIPT, []).trim();
+}
+
+/** A process that has not ended (a zombie has, though its parent has not reaped it yet). */
+function running(pid: string): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+function commOf(pid: string): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return undefined; // it ended meanwhile
+  }
+}
+
+export class SystemdHost extends LabHost {
+  override get init(): HostInit {
+    return "systemd";
+  }
+
+  /** The host's root as its processes see it. */
+  get top(): string {
+    return join(this.root, "top");
+  }
+
+  /** The pid (in this machine's view) of the host's systemd. */
+  get leader(): string {
+    return readFileSync(join(this.root, "leader"), "utf8").trim();
+  }
+
+  /** A host an earlier process booted, to run in or destroy. */
+  static override open(
+    name: string,
+    netns: string,
+    state: StateRecorder,
+    links: Link[] = [],
+  ): SystemdHost {
+    const host = Object.create(SystemdHost.prototype) as SystemdHost;
+    const root = join(LAB_ROOT, "hosts", netns);
+    Object.assign(host, { name, netns, state, root, mountFile: "", links });
+    return host;
+  }
+
+  /** Boots a new host and waits (up to a minute) until systemd has reached its targets. */
+  static boot(name: string, netns: string, state: StateRecorder): SystemdHost {
+    const image = labImage();
+    const host = SystemdHost.open(name, netns, state);
+    must("ip", ["netns", "add", netns]);
+    state.netns(netns);
+    try {
+      host.mountRoot(image, state);
+      host.start();
+    } catch (error) {
+      host.destroy(); // a failed boot leaves nothing behind
+      throw error;
+    }
+    return host;
+  }
+
+  private mountRoot(image: string, state: StateRecorder): void {
+    mkdirSync(this.root, { recursive: true });
+    state.dir(this.root);
+    // The upper layer in memory, as the plain hosts' files: made and removed at once.
+    must("mount", ["-t", "tmpfs", "-o", "size=1g,mode=755", "cml-host", this.root]);
+    state.mount(this.root);
+    for (const dir of ["upper", "work", "top"]) mkdirSync(join(this.root, dir));
+    const layers = `lowerdir=${image},upperdir=${join(this.root, "upper")},workdir=${join(this.root, "work")}`;
+    must("mount", ["-t", "overlay", "-o", layers, "cml-overlay", this.top]);
+    state.mount(this.top);
+    writeFileSync(this.path("/usr/local/sbin/wireguard-go"), WIREGUARD_GO_WRAPPER, {
+      mode: 0o755,
+    });
+  }
+
+  private start(): void {
+    const standins = join(LAB_ROOT, "standins");
+    mkdirSync(standins, { recursive: true });
+    const console = openSync(join(this.root, "console.log"), "a");
+    const nspawn = spawn(
+      "systemd-nspawn",
+      [
+        "--quiet",
+        // This machine runs no systemd to register with, nor a unit to put the host in.
+        "--register=no",
+        "--keep-unit",
+        `--directory=${this.top}`,
+        `--network-namespace-path=/run/netns/${this.netns}`,
+        `--machine=${this.name}`,
+        // nspawn keeps CAP_NET_ADMIN only for a network it made itself (--private-network):
+        // without it, nothing systemd starts (sshd, wg-quick, nftables) may touch the network.
+        "--capability=CAP_NET_ADMIN",
+        // wireguard-go's tun device; Node and the stand-ins' servers, as the plain hosts see them.
+        "--bind=/dev/net/tun",
+        `--bind-ro=${realpathSync(process.execPath)}`,
+        `--bind-ro=${standins}`,
+        "--boot",
+      ],
+      {
+        detached: true,
+        stdio: ["ignore", console, console],
+        // The same for /proc/sys/net (the push's sysctls): read-only unless nspawn made the
+        // network, though the namespace is the host's own either way.
+        env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: "network" },
+      },
+    );
+    closeSync(console);
+    nspawn.unref();
+    writeFileSync(join(this.root, "nspawn"), `${nspawn.pid}\n`);
+    const deadline = Date.now() + BOOT_SECONDS * 1000;
+    // nspawn's first child sets up the mounts and exits; the one that execs systemd stays.
+    let leader: string | undefined;
+    while (!leader && Date.now() < deadline) {
+      const children = join("/proc", String(nspawn.pid), "task", String(nspawn.pid), "children");
+      if (!existsSync(children)) {
+        throw new Error(`systemd-nspawn for ${this.name} ended:\n${this.console()}`);
+      }
+      leader = readFileSync(children, "utf8")
+        .split(/\s+/)
+        .find((pid) => pid !== "" && commOf(pid) === "systemd");
+      if (!leader) pause(50);
+    }
+    if (!leader) throw new Error(`lab host ${this.name} started no systemd:\n${this.console()}`);
+    writeFileSync(join(this.root, "leader"), `${leader}\n`);
+    while (Date.now() < deadline) {
+      const state = this.try("systemctl", ["is-system-running"]).stdout.trim();
+      if (state === "running" || state === "degraded") return;
+      pause(100);
+    }
+    throw new Error(`lab host ${this.name} did not boot in ${BOOT_SECONDS} s:\n${this.console()}`);
+  }
+
+  /**
+   * Reboots the host as `systemctl reboot` does on a machine: systemd stops every service,
+   * nspawn ends (status 133), and the host boots again on its overlay, with a new /run and
+   * /tmp. Returns the seconds from the reboot to systemd's targets reached again.
+   */
+  reboot(): number {
+    const started = Date.now();
+    const nspawn = readFileSync(join(this.root, "nspawn"), "utf8").trim();
+    this.try("systemctl", ["reboot"]);
+    const deadline = Date.now() + BOOT_SECONDS * 1000;
+    while (running(nspawn)) {
+      if (Date.now() > deadline) throw new Error(`lab host ${this.name} did not stop to reboot`);
+      pause(50);
+    }
+    this.start();
+    return (Date.now() - started) / 1000;
+  }
+
+  private console(): string {
+    const file = join(this.root, "console.log");
+    return existsSync(file) ? readFileSync(file, "utf8").split("\n").slice(-20).join("\n") : "";
+  }
+
+  override destroy(): void {
+    for (const link of this.links.splice(0)) link.detach();
+    const nspawn = join(this.root, "nspawn");
+    if (existsSync(nspawn)) exec("kill", ["-KILL", readFileSync(nspawn, "utf8").trim()]);
+    this.killAll();
+    for (const mount of [this.top, this.root]) {
+      if (exec("mountpoint", ["-q", mount]).status === 0) must("umount", [mount]);
+    }
+    must("ip", ["netns", "del", this.netns]);
+    rmSync(this.root, { recursive: true, force: true });
+    this.state.forget(this.netns, this.top, this.root);
+  }
+
+  override path(inside: string): string {
+    if (!inside.startsWith("/")) throw new Error(`${inside} is not an absolute path`);
+    return join(this.top, inside);
+  }
+
+  /** Into every namespace of the host's systemd: its mounts, its network, its cgroups. */
+  protected override enter(command: string, args: readonly string[]): string[] {
+    return ["-t", this.leader, "-a", command, ...args];
+  }
+}
