@@ -8,7 +8,12 @@
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { applyOutcome, confirmFor, pushCommand } from "../core/delivery/command";
-import { parsePushPlan, PUSH_PLAN_VARIABLE, type PushSecrets, type Route } from "../core/delivery/plan";
+import {
+  parsePushPlan,
+  PUSH_PLAN_VARIABLE,
+  type PushSecrets,
+  type Route,
+} from "../core/delivery/plan";
 import { loadBundle } from "../core/delivery/bundleStore";
 import { archiveDigest, pushArchive } from "../core/render/pushArchive";
 import { sshTransport, type SshConnection } from "../operator/ssh";
