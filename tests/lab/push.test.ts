@@ -267,7 +267,8 @@ describe("faults, each recovering by itself", () => {
 /**
  * A push made on the node from what it runs (the lab's own apply.sh run by hand, not through
  * the engine): every file one `mark` line longer, a fresh WireGuard key, the scripts as this
- * checkout has them; `manifest` may rewrite the manifest. Returns its directory.
+ * checkout has them; `manifest`, a shell command, may rewrite the manifest. Returns its
+ * directory.
  */
 function pushOnNode(mark: string, manifest = "cat"): string {
   return ai()
@@ -288,7 +289,7 @@ grep -v '^#' "$2" | while read -r phase kind source destination _; do
     *) { cat "$destination"; echo "# $3"; } >"$d/$source" ;;
   esac
 done
-$4 <"$2" >"$d/bundle/manifest"
+sh -c "$4" <"$2" >"$d/bundle/manifest"
 echo "# $3" >>"$d/bundle/manifest"
 echo "$d"`,
       "sh",
@@ -320,7 +321,7 @@ describe("the manifest", () => {
     // fresh WireGuard key), the scripts as this checkout has them, one row more, one less.
     const dir = pushOnNode(
       "changed by a test",
-      `sh -c 'grep -v " bundle/sysctl.conf "; echo "any file bundle/added ${added} 600 - -"'`,
+      `grep -v " bundle/sysctl.conf "; echo "any file bundle/added ${added} 600 - -"`,
     );
     ai().run("sh", ["-c", `echo added >${dir}/bundle/added`]);
     const armed = (await apply(dir)).stdout;
