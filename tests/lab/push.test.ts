@@ -275,6 +275,7 @@ function pushOnNode(mark: string, manifest = "cat"): string {
     .run("sh", [
       "-c",
       `set -eu
+umask 077
 d=$(mktemp -d /tmp/push.XXXXXX)
 mkdir -p "$d/scripts"
 for f in "$1"/*.sh; do { cat "$f"; echo "# $3"; } >"$d/scripts/$(basename "$f")"; done
