@@ -2,15 +2,15 @@
 # Installs what clawd-mesh needs on a fresh Debian or Ubuntu machine: the real tools its
 # tests and lab run (sshd, nft, wg, wireguard-go, nix-instantiate, shellcheck, ssh-audit,
 # iproute2, ping, sudo, systemd-analyze, openssl to hash a test password, and the lab nodes'
-# fail2ban, sqlite3, curl, unattended-upgrades), systemd-nspawn and mmdebstrap with the Debian
-# 12 root the lab's systemd hosts boot (scripts/lab-image.sh, built once and cached), and the
-# npm packages pinned in package-lock.json. Run it as root.
+# fail2ban with python3-systemd, sqlite3, curl, unattended-upgrades), systemd-nspawn and
+# mmdebstrap with the Debian 12 root the lab's systemd hosts boot (scripts/lab-image.sh, built
+# once and cached), and the npm packages pinned in package-lock.json. Run it as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
   openssh-server openssh-client nftables wireguard-tools wireguard-go nix-bin
-  shellcheck ssh-audit iproute2 iputils-ping util-linux procps sudo fail2ban sqlite3 curl
+  shellcheck ssh-audit iproute2 iputils-ping util-linux procps sudo fail2ban python3-systemd sqlite3 curl
   unattended-upgrades systemd openssl systemd-container mmdebstrap
 )
 missing=()

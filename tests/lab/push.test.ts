@@ -3,6 +3,7 @@
 // the node back on its previous configuration by itself, the run failing with a clear message
 // naming the node, and the next up — once the cause is gone — converging with no manual step.
 import { randomBytes } from "node:crypto";
+import { cpSync } from "node:fs";
 import { wireguardPublicKey } from "../../core/crypto/keys";
 import type { Lab } from "../../lab/lab";
 import { startOllama } from "../../lab/standins";
@@ -271,6 +272,9 @@ describe("faults, each recovering by itself", () => {
  * directory.
  */
 function pushOnNode(mark: string, manifest = "cat"): string {
+  // The checkout may live where the host has a folder of its own (/tmp): hand it the scripts.
+  const scripts = "/tmp/clawd-mesh-scripts";
+  cpSync(PUSH_DIR, ai().path(scripts), { recursive: true });
   return ai()
     .run("sh", [
       "-c",
@@ -294,7 +298,7 @@ sh -c "$4" <"$2" >"$d/bundle/manifest"
 echo "# $3" >>"$d/bundle/manifest"
 echo "$d"`,
       "sh",
-      PUSH_DIR,
+      scripts,
       MANIFEST_FILE,
       mark,
       manifest,
