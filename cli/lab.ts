@@ -8,8 +8,9 @@
 // booting hosts, its pushes over real SSH), then a reachability matrix checked against the
 // policy. With --keep the lab stays, and up/preview/refresh/destroy act on it as `pulumi` would
 // on the real fleet: edit the stack file, preview, up. Exits non-zero on any failure.
-// Nodes whose OS runs systemd boot it (a Debian 12 root under systemd-nspawn), so the push
-// takes production's path; --hosts plain gives them init-less hosts instead, which are faster.
+// Hosts are init-less by default; --hosts systemd boots systemd on the nodes whose OS runs it
+// (a Debian 12 root under systemd-nspawn), so the push takes production's path. prod does not
+// yet converge on systemd hosts (see the README), so the main job keeps the plain ones.
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -35,7 +36,7 @@ async function main(): Promise<number> {
       out: { type: "string", default: "." },
       window: { type: "string" },
       replace: { type: "string", multiple: true },
-      hosts: { type: "string", default: "systemd" },
+      hosts: { type: "string", default: "plain" },
     },
   });
   const log = (line: string) => console.log(line);
