@@ -15,13 +15,20 @@ function triggers(run: StackRun): Map<string, string> {
   );
 }
 
+// The unchanged stack's run, once per stack: each test compares its edit against it.
+const baseRuns = new Map<string, Promise<Map<string, string>>>();
+function baseTriggers(stack: string, base: Raw): Promise<Map<string, string>> {
+  if (!baseRuns.has(stack)) baseRuns.set(stack, runFleet(base).then(triggers));
+  return baseRuns.get(stack) as Promise<Map<string, string>>;
+}
+
 async function changed(
   stack: string,
   mutate: (f: Raw) => void,
   rotate: string[] = [],
 ): Promise<string[]> {
   const base = loadStackFleet(PROJECT_DIR, stack) as Raw;
-  const before = triggers(await runFleet(base));
+  const before = await baseTriggers(stack, base);
   const edited = structuredClone(base);
   mutate(edited);
   rotate.forEach((r) => rotated.add(r));
