@@ -7,7 +7,7 @@
 // any failure the node goes back to its previous one by itself, and the run fails naming it.
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
-import { applyOutcome, confirmFor, pushCommand } from "../core/delivery/command";
+import { applyOutcome, confirmFor, followCommand, pushCommand } from "../core/delivery/command";
 import {
   parsePushPlan,
   PUSH_PLAN_VARIABLE,
@@ -49,6 +49,7 @@ async function main(): Promise<number> {
       `this machine has no route to ${plan.apply.host}: it reaches ${plan.node} over the mesh, as a WireGuard peer. Fix: bring up this machine's peer from the stack output "peers" (on a first deployment, run once with clawd-mesh:firstContactOnly=true to get it), then run up again.`,
     );
   }
+  if (plan.follow) await follow(plan, ssh, secrets.privateKey, say);
   const applied = await ssh
     .remote({
       connection: connection(plan.apply, plan, secrets.privateKey),
@@ -95,6 +96,33 @@ async function main(): Promise<number> {
       : "clawd-mesh: unchanged";
   process.stdout.write(`${result}\n`);
   return 0;
+}
+
+/**
+ * A rotated key: the node the push goes through learns to follow this one from its previous
+ * key to its new one, long enough for the dial, the apply and the confirmation.
+ */
+async function follow(
+  plan: ReturnType<typeof parsePushPlan>,
+  ssh: ReturnType<typeof sshTransport>,
+  key: string | undefined,
+  say: (line: string) => void,
+): Promise<void> {
+  const f = plan.follow;
+  if (!f) return;
+  const dialing = plan.dial.attempts * plan.dial.perDialTimeout;
+  const seconds = Math.min(9999, 2 * dialing + plan.windowSeconds + 60);
+  say(`${f.node} follows ${plan.node}'s WireGuard key to its new one for up to ${seconds} s`);
+  await ssh
+    .remote({
+      connection: connection(f.route, plan, key),
+      command: followCommand({ ...f, seconds }),
+    })
+    .catch((error: unknown) => {
+      throw new Error(
+        `${plan.node}: ${f.node}, which it is reached through, could not follow its new WireGuard key: ${text(error)}. Nothing was changed on ${plan.node}; run up again once ${f.node} answers.`,
+      );
+    });
 }
 
 /** Whether the kernel has no route to the host at all (ENETUNREACH), as opposed to no answer. */

@@ -11,10 +11,15 @@ import { renderBundle } from "../core/render/bundle";
 import { storeBundle } from "../core/delivery/bundleStore";
 import { secretsFingerprint, type BundleFiles, type SecretFiles } from "../core/render/pushArchive";
 import type { HostIdentity } from "../core/render/userData";
-import { sshHostKeyFromSeed, wireguardPublicKey } from "../core/crypto/keys";
+import {
+  sshHostKeyFromSeed,
+  wireguardKeyOfGeneration,
+  wireguardPublicKey,
+} from "../core/crypto/keys";
+import { keyFollower } from "../core/plan/rotation";
 import type { CloudContext } from "./cloud";
 import type { PushSettings } from "./config";
-import { managementConnection } from "./connection";
+import { managementConnection, managementHops } from "./connection";
 import { createPushes } from "./push";
 import { deploymentOf, type FleetFacts, type SshCredentials } from "./context";
 import { dnsRecords } from "./dns";
@@ -64,10 +69,31 @@ export class MeshNode extends pulumi.ComponentResource {
     this.meshIp = node.meshIp;
     this.fqdn = node.dnsName;
 
-    // WireGuard: 32 random bytes are the private key; Node's X25519 derives the public one.
-    const wgKey = new random.RandomBytes(`${name}-wg-key`, { length: 32 }, { parent: this });
-    const wgPrivateKey = pulumi.secret(wgKey.base64);
+    // WireGuard: 32 random bytes are the seed of the node's keys, the key itself until it is
+    // first rotated; Node's X25519 derives the public one.
+    const wgSeed = new random.RandomBytes(`${name}-wg-key`, { length: 32 }, { parent: this });
+    const generation = node.wireguardKeyGeneration ?? 0;
+    const keyOf = (g: number) =>
+      pulumi.secret(wgSeed.base64.apply((seed) => wireguardKeyOfGeneration(seed, g)));
+    const wgPrivateKey = keyOf(generation);
     this.wgPublicKey = pulumi.unsecret(wgPrivateKey.apply(wireguardPublicKey));
+    const follower = keyFollower(fleet, node);
+    const followerSpec = fleet.nodes.find((n) => n.name === follower);
+    const follow =
+      followerSpec &&
+      pulumi
+        .all([
+          managementHops(fleet, followerSpec, args.facts),
+          this.wgPublicKey,
+          pulumi.unsecret(keyOf(generation - 1).apply(wireguardPublicKey)),
+        ])
+        .apply(([route, key, previousKey]) => ({
+          node: followerSpec.name,
+          route,
+          address: node.meshIp,
+          key,
+          previousKey,
+        }));
 
     // SSH host identity: made here for cloud hosts (and given to them at first boot), taken
     // from the stack file for existing ones. Every connection is pinned to it.
@@ -122,6 +148,7 @@ export class MeshNode extends pulumi.ComponentResource {
       bundle: this.bundleHash,
       secretFiles: secrets,
       // Re-run when the bundle or a secret changes; both values are safe to show in a diff.
+      ...(follow && { follow }),
       triggers: [
         this.bundleHash,
         pulumi.unsecret(

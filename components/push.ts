@@ -40,6 +40,8 @@ export interface PushArgs {
   readonly secretFiles: pulumi.Output<SecretFiles>;
   /** What re-runs the push when it changes: the bundle's digest and the secrets' HMAC. */
   readonly triggers: pulumi.Input<unknown>[];
+  /** A rotated WireGuard key: who follows the node to it, and its new and previous keys. */
+  readonly follow?: pulumi.Output<PushPlan["follow"]>;
   /** The machine (its instance id): a new one gets first contact and a push again. */
   readonly machine: pulumi.Output<string>;
   /** The host and its records: first contact waits for them. */
@@ -70,9 +72,10 @@ function plan(
   apply: pulumi.Output<Route>,
   confirm: pulumi.Output<Route>,
 ): pulumi.Output<Record<string, string>> {
+  const follow = mode === "push" && a.follow ? a.follow : pulumi.output(undefined);
   return pulumi
-    .all([apply, confirm, a.bundle])
-    .apply(([applyRoute, confirmRoute, bundle]): Record<string, string> => {
+    .all([apply, confirm, a.bundle, follow])
+    .apply(([applyRoute, confirmRoute, bundle, followed]): Record<string, string> => {
       const p: PushPlan = {
         node: a.node.name,
         bundle,
@@ -80,6 +83,7 @@ function plan(
         windowSeconds: a.settings.windowSeconds,
         apply: applyRoute,
         confirm: confirmRoute,
+        ...(followed && { follow: followed }),
         dial: { attempts: a.settings.connectAttempts, perDialTimeout: PER_DIAL_TIMEOUT },
       };
       return { [PUSH_PLAN_VARIABLE]: JSON.stringify(p) };

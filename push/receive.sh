@@ -50,6 +50,34 @@ case ${1:-apply} in
     live_state
     exit 0
     ;;
+  wg-follow)
+    # wg-follow ADDRESS SECONDS NEW PREVIOUS: while the peer at ADDRESS moves from its
+    # PREVIOUS WireGuard key to NEW (which this node's configuration names), its addresses
+    # follow the key it answers on; detached, for at most SECONDS (follow.sh).
+    installed=$state/installed/scripts
+    if [ ! -f "$installed/follow.sh" ] || [ ! -f "$installed/node.env" ]; then
+      echo "clawd-mesh-receive: no push was confirmed on this node by this version of clawd-mesh; push once, then ask again" >&2
+      exit 1
+    fi
+    key='^[A-Za-z0-9+/]\{42\}[AEIMQUYcgkosw048]=$'
+    if ! printf '%s\n' "${2:-}" | grep -q '^[0-9]\{1,3\}\(\.[0-9]\{1,3\}\)\{3\}$' ||
+      ! printf '%s\n' "${3:-}" | grep -q '^[1-9][0-9]\{0,3\}$' ||
+      ! printf '%s\n' "${4:-}" | grep -q "$key" || ! printf '%s\n' "${5:-}" | grep -q "$key"; then
+      echo "clawd-mesh-receive: wg-follow needs an IPv4 address, seconds (1-9999) and two WireGuard public keys" >&2
+      exit 2
+    fi
+    # shellcheck source=/dev/null
+    . "$installed/node.env"
+    given=$(wg show "$WG_INTERFACE" allowed-ips |
+      awk -v k="$4" -v a="$2/32" '$1 == k { for (i = 2; i <= NF; i++) if ($i == a) print "yes" }')
+    if [ "$given" != yes ]; then
+      echo "clawd-mesh-receive: this node's WireGuard does not give $2 to the key $4: push this node first" >&2
+      exit 1
+    fi
+    setsid sh "$installed/follow.sh" "$2" "$3" "$4" "$5" </dev/null >>"$state/follow.log" 2>&1 &
+    echo "clawd-mesh: following $2"
+    exit 0
+    ;;
   vault-install | vault-revert)
     # A new vault binary, checked against its sha256 before it replaces the running one.
     command=${1#vault-}
@@ -62,7 +90,7 @@ case ${1:-apply} in
     ;;
   apply) ;;
   *)
-    echo "clawd-mesh-receive: unknown command $1 (apply, confirm, state, kubeconfig, vault-install, vault-revert)" >&2
+    echo "clawd-mesh-receive: unknown command $1 (apply, confirm, state, kubeconfig, wg-follow, vault-install, vault-revert)" >&2
     exit 2
     ;;
 esac

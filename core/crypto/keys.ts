@@ -1,6 +1,6 @@
 // Key material derived inside the program from random bytes (a Pulumi secret), with Node's
 // own X25519 and Ed25519: no shelling out to `wg` or `ssh-keygen`, no hand-written curves.
-import { createHash, createPrivateKey, createPublicKey } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey, hkdfSync } from "node:crypto";
 
 // PKCS#8 DER headers for raw 32-byte private keys (RFC 8410).
 const X25519_PKCS8 = Buffer.from("302e020100300506032b656e04220420", "hex");
@@ -27,6 +27,23 @@ export function wireguardPublicKey(privateKeyBase64: string): string {
   return publicRaw(X25519_PKCS8, raw32(privateKeyBase64, "a WireGuard private key")).toString(
     "base64",
   );
+}
+
+/**
+ * The WireGuard private key (base64) of a node's key generation. Generation 0 is the node's
+ * random seed itself, the key every node had before keys could be rotated; a later one is
+ * derived from the seed (HKDF-SHA256). Derived rather than drawn anew, so the program can
+ * still name the public key of the generation before — the key the node holds until its
+ * rotation lands, which its WireGuard peer is offered while the node moves (cli/push.ts).
+ */
+export function wireguardKeyOfGeneration(seedBase64: string, generation: number): string {
+  if (!Number.isInteger(generation) || generation < 0) {
+    throw new Error(`a WireGuard key generation is a whole number from 0, not ${generation}`);
+  }
+  const seed = raw32(seedBase64, "a WireGuard key seed");
+  if (generation === 0) return seed.toString("base64");
+  const info = `clawd-mesh wireguard key generation ${generation}`;
+  return Buffer.from(hkdfSync("sha256", seed, Buffer.alloc(0), info, 32)).toString("base64");
 }
 
 /** SSH wire encoding: a uint32 length, then the bytes. */

@@ -85,6 +85,30 @@ export function confirmCommand(token: string): string {
   return throughReceiver(`confirm ${token}`);
 }
 
+const WG_PUBLIC_KEY = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+
+/**
+ * Has the node through which a rotating node is reached follow it from its previous key to
+ * its new one (core/plan/rotation.ts), for at most `seconds`; returns at once.
+ */
+export function followCommand(follow: {
+  readonly address: string;
+  readonly seconds: number;
+  readonly key: string;
+  readonly previousKey: string;
+}): string {
+  const { address, seconds, key, previousKey } = follow;
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(address))
+    throw new Error(`"${address}" is not an IPv4 address`);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 9999) {
+    throw new Error(`a follow of ${seconds} s is out of range: use 1 to 9999 seconds`);
+  }
+  for (const k of [key, previousKey]) {
+    if (!WG_PUBLIC_KEY.test(k)) throw new Error(`"${k}" is not a WireGuard public key`);
+  }
+  return throughReceiver(`wg-follow ${address} ${seconds} ${key} ${previousKey}`);
+}
+
 /** Reads a k3s server's kubeconfig through the receiver. */
 export const KUBECONFIG_COMMAND = throughReceiver("kubeconfig");
 

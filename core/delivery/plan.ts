@@ -33,6 +33,18 @@ export interface PushPlan {
   readonly apply: Route;
   /** Bootstrap: the admin account over the public address; a push: the management path. */
   readonly confirm: Route;
+  /**
+   * A node whose WireGuard key was rotated: the node it is reached through follows it from
+   * its previous key to its new one before the apply (core/plan/rotation.ts).
+   */
+  readonly follow?: {
+    readonly node: string;
+    readonly route: Route;
+    /** The rotating node's mesh address, and its new and previous public keys. */
+    readonly address: string;
+    readonly key: string;
+    readonly previousKey: string;
+  };
   /** Dial attempts and seconds per attempt, for hosts still booting or tunnels coming up. */
   readonly dial: { readonly attempts: number; readonly perDialTimeout: number };
 }

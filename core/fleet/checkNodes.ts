@@ -149,6 +149,15 @@ export function checkNode(
       "give the name the node had before the rename, or remove formerName once the rename is up",
     );
   }
+  const generation = n.wireguardKeyGeneration;
+  if (!Number.isInteger(generation) || generation < 0 || generation > 1_000_000) {
+    r.add(
+      `${path}.wireguardKeyGeneration`,
+      generation,
+      "is not a key generation",
+      "use a whole number from 0; raise it by one to rotate the node's WireGuard key",
+    );
+  }
   if (n.decommission) checkDecommission(r, path, n, roles);
   if (r.problems.length !== before || !address || meshIp === undefined) return undefined;
   return {
@@ -172,6 +181,7 @@ export function checkNode(
     ...(n.aws && { aws: n.aws }),
     nixosStateVersion: n.nixosStateVersion,
     ...(n.formerName !== undefined && { formerName: n.formerName }),
+    ...(generation > 0 && { wireguardKeyGeneration: generation }),
     allowReplace: n.allowReplace,
     decommission: n.decommission,
   };

@@ -49,6 +49,8 @@ export interface FleetNode {
   readonly nixosStateVersion: string;
   /** The name the node had before a rename (its resources are aliased to it). */
   readonly formerName?: string;
+  /** Its WireGuard key's generation, when rotated at least once (core/plan/rotation.ts). */
+  readonly wireguardKeyGeneration?: number;
   /** Whether a change may replace its server although it holds state. */
   readonly allowReplace: boolean;
   /** An existing host leaving the mesh (in `Fleet.leaving`, not `Fleet.nodes`). */

@@ -111,6 +111,8 @@ export const nodeSchema = z
     nixosStateVersion: z.string().default(NIXOS_RELEASE),
     /** The node's name before a rename: its server, keys and records carry over. */
     formerName: z.string().optional(),
+    /** Raised by one to rotate the node's WireGuard key (0: the key it was created with). */
+    wireguardKeyGeneration: z.number().default(0),
     /** Lets a change replace the server of a node that holds state (vault, k3s server). */
     allowReplace: z.boolean().default(false),
     /** An existing host leaving the mesh: given back as first contact found it. */

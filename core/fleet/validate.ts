@@ -36,6 +36,7 @@ import {
   sshSchema,
 } from "./schema";
 import { destinationsOf, sourcesOf } from "./selectors";
+import { rotationProblems } from "../plan/rotation";
 
 export function validateFleet(raw: unknown): Fleet {
   const problems = collectProblems(raw);
@@ -183,6 +184,12 @@ export function collectProblems(raw: unknown): { problems: Problem[]; fleet?: Fl
     peers: peers.sort(byName),
     access,
   };
+  // Rotations need the whole fleet: who reaches whom through whom.
+  for (const p of rotationProblems(fleet)) {
+    const path = nodes.find(({ node }) => node === p.node)?.path ?? "fleet.nodes";
+    r.add(`${path}.wireguardKeyGeneration`, p.node.wireguardKeyGeneration, p.message, p.fix);
+  }
+  if (r.problems.length > 0) return { problems: r.problems };
   return { problems: [], fleet };
 }
 

@@ -523,6 +523,26 @@ const cases: [string, (f: Raw) => void, string][] = [
     (f) => (f.nodes[1].vault.binaryUrl = url),
     `fleet.nodes[1].vault.binaryUrl = ${JSON.stringify(url)}: ${URL_PROBLEM}`,
   ]),
+  [
+    "a key generation that is not a whole number",
+    (f) => (f.nodes[1].wireguardKeyGeneration = 1.5),
+    "fleet.nodes[1].wireguardKeyGeneration = 1.5: is not a key generation. Fix: use a whole number from 0; raise it by one to rotate the node's WireGuard key.",
+  ],
+  [
+    "a rotated key on the hub, which every spoke is reached through",
+    (f) => (f.nodes[0].wireguardKeyGeneration = 1),
+    "fleet.nodes[0].wireguardKeyGeneration = 1: is on the management path of 2 node(s) (gpu, web): they would be unreachable from its switch until each had its new key, and each is pushed through it. Fix: leave wireguardKeyGeneration as it was: rotating a hub's or an entry node's key is not supported yet.",
+  ],
+  [
+    "a rotated key on a node this machine reaches over its own tunnel",
+    (f) => {
+      f.mesh.topology = "full-mesh";
+      f.nodes[0].roles = [];
+      f.nodes[2].publicIp = "198.51.100.30";
+      f.nodes[1].wireguardKeyGeneration = 2;
+    },
+    "fleet.nodes[1].wireguardKeyGeneration = 2: is reached over this machine's own tunnel to the mesh, which would lose it at its switch: the program cannot change this machine's peer during the push. Fix: give the fleet an \"entry\" node to manage it through, or leave wireguardKeyGeneration as it was.",
+  ],
 ];
 
 test.each(cases)("rejects %s", (_name, mutate, expected) => {
@@ -596,6 +616,14 @@ test("every problem is listed at once, in one error thrown before anything else"
   );
   expect(error.message).toMatch(/^The fleet spec has \d+ problems:\n {2}1\. /);
   expect(error.message.split("\n")).toHaveLength(error.problems.length + 1);
+});
+
+test("a spoke's key may be rotated: the hub follows it, and the generation is kept", () => {
+  const f = smallFleet();
+  f.nodes[1].wireguardKeyGeneration = 3;
+  const fleet = validateFleet(f);
+  expect(fleet.nodes.find((n) => n.name === "web")?.wireguardKeyGeneration).toBe(3);
+  expect(fleet.nodes.find((n) => n.name === "gpu")).not.toHaveProperty("wireguardKeyGeneration");
 });
 
 test("a leaving host is out of the mesh's nodes, and listed as leaving", () => {

@@ -4,7 +4,16 @@
 // keeps logging in to every node as the operator: the longest stretch a node did not answer
 // is reported per change.
 import type { Lab } from "../../lab/lab";
-import { changed, counts, mismatches, probeMatrix, startLab, stopLab, up } from "../helpers/lab";
+import {
+  changed,
+  counts,
+  mismatches,
+  NOTHING_CHANGED,
+  probeMatrix,
+  startLab,
+  stopLab,
+  up,
+} from "../helpers/lab";
 import { startOllama } from "../../lab/standins";
 import { loadAssignments, type RawFleet } from "../../lab/twin";
 import { randomBytes } from "node:crypto";
@@ -271,4 +280,75 @@ test("the operator's key rotated â€” add the new, switch to it, remove the old â
   } finally {
     lab.useFleet(undefined);
   }
+}, 600_000);
+
+/** The stack as it stands now (plutos gone), with these WireGuard key generations. */
+const withGenerations = (generations: Record<string, number>): RawFleet => {
+  const fleet = base();
+  return {
+    ...fleet,
+    nodes: fleet.nodes
+      .filter((n: RawFleet) => n.name !== "plutos")
+      .map((n: RawFleet) =>
+        generations[n.name] ? { ...n, wireguardKeyGeneration: generations[n.name] } : n,
+      ),
+  };
+};
+
+/** Each node's WireGuard key as its host runs it, and the keys its peers hold. */
+function keys(nodes: readonly string[]): { own: Record<string, string>; held: string } {
+  const own = Object.fromEntries(
+    nodes.map((n) => [n, lab.nodeHost(n)!.run("wg", ["show", "wg0", "public-key"]).trim()]),
+  );
+  const held = nodes.map((n) => lab.nodeHost(n)!.run("wg", ["show", "wg0", "peers"])).join("\n");
+  return { own, held };
+}
+
+test("a node's WireGuard key rotated: the node it is reached through follows it, every peer learns the new key", async () => {
+  const nodes = ["clawd", "brutus", "nexus"];
+  const before = keys(nodes);
+  const { run, gaps } = await change(
+    "rotate brutus's WireGuard key",
+    withGenerations({ brutus: 1 }),
+    nodes,
+  );
+  expect(counts(run)).toMatchObject({ created: 0, deleted: 0 });
+  expect(changed(run).filter((s) => !s.name.endsWith("-push"))).toEqual([]);
+  const after = keys(nodes);
+  const rotated = after.own.brutus as string;
+  expect(rotated).not.toBe(before.own.brutus);
+  expect(lab.facts().get("brutus")!.wgPublicKey).toBe(rotated);
+  expect({ clawd: after.own.clawd, nexus: after.own.nexus }).toEqual({
+    clawd: before.own.clawd,
+    nexus: before.own.nexus,
+  });
+  // No peer is left with the old key; each holds the new one.
+  expect(after.held).not.toContain(before.own.brutus);
+  for (const n of ["clawd", "nexus"]) {
+    expect([n, lab.nodeHost(n)!.run("wg", ["show", "wg0", "peers"])]).toEqual([
+      n,
+      expect.stringContaining(rotated),
+    ]);
+  }
+  for (const [node, s] of Object.entries(gaps)) expect([node, s < 30]).toEqual([node, true]);
+  // The follow ended by itself, and put clawd's own configuration back.
+  expect(lab.nodeHost("clawd")!.run("cat", ["/var/lib/clawd-mesh/follow.log"])).toBe("");
+  expect(counts(await up(lab))).toMatchObject(NOTHING_CHANGED);
+}, 600_000);
+
+test("two keys rotated in one up, one of them behind NAT: both converge, nothing is left stale", async () => {
+  const nodes = ["clawd", "brutus", "nexus"];
+  const before = keys(nodes);
+  const { run } = await change(
+    "rotate brutus's and nexus's WireGuard keys",
+    withGenerations({ brutus: 2, nexus: 1 }),
+    nodes,
+  );
+  expect(counts(run)).toMatchObject({ created: 0, deleted: 0 });
+  const after = keys(nodes);
+  expect(after.own.brutus).not.toBe(before.own.brutus);
+  expect(after.own.nexus).not.toBe(before.own.nexus);
+  expect(after.held).not.toContain(before.own.brutus);
+  expect(after.held).not.toContain(before.own.nexus);
+  expect(counts(await up(lab))).toMatchObject(NOTHING_CHANGED);
 }, 600_000);

@@ -3,8 +3,8 @@
 import { loadStackFleet } from "../../core/fleet/load";
 import { toNixBase32 } from "../../core/crypto/nixHash";
 import type { Raw } from "../helpers/fleets";
-import { rotated, unwrap } from "../helpers/mocks";
-import { byType, runFleet, T, type StackRun } from "../helpers/program";
+import { rotated, unwrap, valueOf } from "../helpers/mocks";
+import { byType, named, runFleet, T, type StackRun } from "../helpers/program";
 import { PROJECT_DIR } from "../helpers/stacks";
 
 function triggers(run: StackRun): Map<string, string> {
@@ -65,6 +65,41 @@ test("hub-spoke: a spoke's new public port re-pushes it and the hub, which forwa
 
 test("hub-spoke: a spoke's new WireGuard key re-pushes the spoke and the hub, no other spoke", async () => {
   expect(await changed("clavitor", () => undefined, ["tokyo-wg-key"])).toEqual(["tokyo", "zurich"]);
+});
+
+test("hub-spoke: a spoke's rotated key (its generation raised) re-pushes it and the hub, no other spoke, and replaces no resource", async () => {
+  const rotate = (f: Raw) => (node(f, "tokyo").wireguardKeyGeneration = 1);
+  expect(await changed("clavitor", rotate)).toEqual(["tokyo", "zurich"]);
+  const base = loadStackFleet(PROJECT_DIR, "clavitor") as Raw;
+  const edited = structuredClone(base);
+  rotate(edited);
+  const [before, after] = [await runFleet(base), await runFleet(edited)];
+  const inputsOf = (run: StackRun, type: string) =>
+    JSON.stringify(byType(run, type).map((r) => [r.name, unwrap(r.inputs)]));
+  // The key is derived from the same random seed: nothing random is drawn anew.
+  expect(inputsOf(after, T.bytes)).toBe(inputsOf(before, T.bytes));
+  // Tokyo's push has the hub follow it from the key it had to the new one; no other push.
+  const planOf = (run: StackRun, name: string) =>
+    JSON.parse(
+      (
+        unwrap(named(run, `${name}-push`, T.localCommand).inputs.environment) as Record<
+          string,
+          string
+        >
+      ).CLAWD_MESH_PUSH as string,
+    );
+  const keyOf = async (run: StackRun) =>
+    ((await valueOf(run.result.nodes)) as Record<string, { wgPublicKey: string }>).tokyo
+      ?.wgPublicKey;
+  const follow = planOf(after, "tokyo").follow;
+  expect(follow).toMatchObject({
+    node: "zurich",
+    address: node(base, "tokyo").meshIp ?? expect.any(String),
+  });
+  expect(follow.previousKey).toBe(await keyOf(before));
+  expect(follow.key).toBe(await keyOf(after));
+  expect(follow.key).not.toBe(follow.previousKey);
+  expect(planOf(after, "seoul")).not.toHaveProperty("follow");
 });
 
 test("a node's new mesh address reaches every firewall that lets it ping", async () => {
