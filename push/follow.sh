@@ -19,17 +19,17 @@ latest() {
   wg show "$WG_INTERFACE" latest-handshakes | awk -v k="$1" '$1 == k { print $2 }'
 }
 
-# The file's configuration back in force: the candidate goes, NEW keeps the addresses.
+# This node's own configuration back in force: the old key goes, NEW keeps the addresses.
+# Undone step by step rather than reloaded from a file: NixOS keeps no wg-quick file.
 restore() {
-  stripped=$(mktemp)
-  wg-quick strip "$WG_INTERFACE" >"$stripped" && wg syncconf "$WG_INTERFACE" "$stripped"
-  rm -f "$stripped"
+  wg set "$WG_INTERFACE" peer "$previous" remove 2>/dev/null || true
+  [ -n "$ips" ] && wg set "$WG_INTERFACE" peer "$new" allowed-ips "$ips"
 }
-trap restore EXIT
-
 # Every address the peer holds (its mesh address, and what the hub forwards to it).
 ips=$(wg show "$WG_INTERFACE" allowed-ips | awk -v k="$new" '$1 == k { $1 = ""; print }' |
   tr -s ' ' '\n' | grep -v '^$' | paste -sd, -)
+trap restore EXIT
+trap 'exit 1' INT TERM HUP
 give() {
   wg set "$WG_INTERFACE" peer "$1" allowed-ips "$ips"
   owner=$1
