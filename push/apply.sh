@@ -229,6 +229,7 @@ save_pending() {
     echo "$window" >"$1/window" &&
     echo $(($(date +%s) + window)) >"$1/deadline" &&
     wg_identity >"$1/wg-before" &&
+    { wg show "$WG_INTERFACE" peers >"$1/peers-before" 2>/dev/null || :; } &&
     answering_roles >"$1/roles-before" &&
     echo "$kind" >"$1/kind"
 }

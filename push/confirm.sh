@@ -28,6 +28,13 @@ deadline=$(($(cat "$PENDING/deadline") - 5))
 # wg syncconf keeps sessions, so a live one crossed the switch intact.
 wg_proven() {
   case $(cat "$PENDING/mode") in bootstrap | decommission) return 0 ;; esac
+  # A push that gave every peer this node knew a new key (their keys all rotated in this up)
+  # leaves none that can answer before their own pushes, which wait for this one: there is no
+  # handshake to prove yet, and waiting for one would roll back every such rotation.
+  if [ -z "$HANDSHAKE_PEER" ] && [ -s "$PENDING/peers-before" ] &&
+    ! wg show "$WG_INTERFACE" peers 2>/dev/null | grep -qFxf "$PENDING/peers-before"; then
+    return 0
+  fi
   same_identity=no
   [ "$(cat "$PENDING/wg-before")" = "$(cat "$PENDING/wg-after")" ] && same_identity=yes
   while :; do

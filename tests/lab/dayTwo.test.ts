@@ -295,6 +295,13 @@ const withGenerations = (generations: Record<string, number>): RawFleet => {
   };
 };
 
+/**
+ * What changed besides pushes; plutos's records are deleted here only when these tests run
+ * without the ones before them (which remove plutos first).
+ */
+const pushesOnly = (run: Awaited<ReturnType<typeof up>>) =>
+  changed(run).filter((s) => !s.name.endsWith("-push") && !s.name.startsWith("plutos"));
+
 /** Each node's WireGuard key as its host runs it, and the keys its peers hold. */
 function keys(nodes: readonly string[]): { own: Record<string, string>; held: string } {
   const own = Object.fromEntries(
@@ -312,8 +319,8 @@ test("a node's WireGuard key rotated: the node it is reached through follows it,
     withGenerations({ brutus: 1 }),
     nodes,
   );
-  expect(counts(run)).toMatchObject({ created: 0, deleted: 0 });
-  expect(changed(run).filter((s) => !s.name.endsWith("-push"))).toEqual([]);
+  expect(counts(run).created).toBe(0);
+  expect(pushesOnly(run)).toEqual([]);
   const after = keys(nodes);
   const rotated = after.own.brutus as string;
   expect(rotated).not.toBe(before.own.brutus);
@@ -344,7 +351,8 @@ test("two keys rotated in one up, one of them behind NAT: both converge, nothing
     withGenerations({ brutus: 2, nexus: 1 }),
     nodes,
   );
-  expect(counts(run)).toMatchObject({ created: 0, deleted: 0 });
+  expect(counts(run).created).toBe(0);
+  expect(pushesOnly(run)).toEqual([]);
   const after = keys(nodes);
   expect(after.own.brutus).not.toBe(before.own.brutus);
   expect(after.own.nexus).not.toBe(before.own.nexus);
