@@ -54,17 +54,17 @@ case ${1:-apply} in
     # wg-follow ADDRESS SECONDS NEW PREVIOUS: while the peer at ADDRESS moves from its
     # PREVIOUS WireGuard key to NEW (which this node's configuration names), its addresses
     # follow the key it answers on; detached, for at most SECONDS (follow.sh).
-    installed=$state/installed/scripts
-    if [ ! -f "$installed/follow.sh" ] || [ ! -f "$installed/node.env" ]; then
-      echo "clawd-mesh-receive: no push was confirmed on this node by this version of clawd-mesh; push once, then ask again" >&2
-      exit 1
-    fi
     key='^[A-Za-z0-9+/]\{42\}[AEIMQUYcgkosw048]=$'
     if ! printf '%s\n' "${2:-}" | grep -q '^[0-9]\{1,3\}\(\.[0-9]\{1,3\}\)\{3\}$' ||
       ! printf '%s\n' "${3:-}" | grep -q '^[1-9][0-9]\{0,3\}$' ||
       ! printf '%s\n' "${4:-}" | grep -q "$key" || ! printf '%s\n' "${5:-}" | grep -q "$key"; then
       echo "clawd-mesh-receive: wg-follow needs an IPv4 address, seconds (1-9999) and two WireGuard public keys" >&2
       exit 2
+    fi
+    installed=$state/installed/scripts
+    if [ ! -f "$installed/follow.sh" ] || [ ! -f "$installed/node.env" ]; then
+      echo "clawd-mesh-receive: no push was confirmed on this node by this version of clawd-mesh; push once, then ask again" >&2
+      exit 1
     fi
     # shellcheck source=/dev/null
     . "$installed/node.env"
