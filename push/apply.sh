@@ -230,8 +230,17 @@ save_pending() {
     echo $(($(date +%s) + window)) >"$1/deadline" &&
     wg_identity >"$1/wg-before" &&
     { wg show "$WG_INTERFACE" peers >"$1/peers-before" 2>/dev/null || :; } &&
+    save_endpoints &&
     answering_roles >"$1/roles-before" &&
     echo "$kind" >"$1/kind"
+}
+
+# Where each peer was last seen, before a push can drop it: a peer whose key is rotated in the
+# same up is found there again while it still holds its old key (follow.sh), even behind NAT,
+# where only its own packets had told this node its address.
+save_endpoints() {
+  wg show "$WG_INTERFACE" endpoints >"$STATE/endpoints.new" 2>/dev/null || :
+  mv -f "$STATE/endpoints.new" "$STATE/endpoints"
 }
 
 # The rollback is armed before anything changes, and runs without this session.

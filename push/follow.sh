@@ -12,6 +12,8 @@ address=$1
 seconds=$2
 new=$3
 previous=$4
+# shellcheck source=push/lib.sh
+. "$(dirname "$0")/lib.sh"
 # shellcheck source=/dev/null
 . "$(dirname "$0")/node.env"
 
@@ -35,8 +37,15 @@ give() {
   owner=$1
 }
 
-# Where the peer was last seen, for this node to start a handshake with the old key too.
-endpoint=$(wg show "$WG_INTERFACE" endpoints | awk -v k="$new" '$1 == k && $2 != "(none)" { print $2 }')
+# Where the peer was last seen on its old key (recorded by apply.sh before this node's own
+# push dropped that key), else where the configuration says: this node can then start the
+# handshake with the old key itself, also with a peer behind NAT.
+seen() {
+  awk -v k="$1" '$1 == k && $2 != "(none)" { print $2 }'
+}
+endpoint=
+[ -f "$STATE/endpoints" ] && endpoint=$(seen "$previous" <"$STATE/endpoints")
+[ -n "$endpoint" ] || endpoint=$(wg show "$WG_INTERFACE" endpoints | seen "$new")
 
 started=$(date +%s)
 # Alive on its new key already (a handshake within WireGuard's session lifetime, 180 s): the
