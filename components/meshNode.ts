@@ -57,11 +57,14 @@ export class MeshNode extends pulumi.ComponentResource {
   readonly bootstrapped: local.Command | undefined;
   /** The push, confirmed: what anything after this node waits for (none in first contact only). */
   readonly push: local.Command | undefined;
+  private readonly args: MeshNodeArgs;
+  private managed: ReturnType<typeof managementConnection> | undefined;
 
   constructor(name: string, args: MeshNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clawd-mesh:mesh:MeshNode", name, {}, opts);
     const { fleet, node } = args;
     this.spec = node;
+    this.args = args;
     this.meshIp = node.meshIp;
     this.fqdn = node.dnsName;
 
@@ -113,7 +116,6 @@ export class MeshNode extends pulumi.ComponentResource {
         ...(id && { ssh_host_ed25519_key: id.privateKey }),
         ...role,
       }));
-    this.args = args;
     const pushes = createPushes({
       name,
       fleet,
@@ -147,9 +149,6 @@ export class MeshNode extends pulumi.ComponentResource {
       bundleHash: this.bundleHash,
     });
   }
-
-  private readonly args: MeshNodeArgs;
-  private managed: ReturnType<typeof managementConnection> | undefined;
 
   /**
    * A remote.Command connection along the node's management path. Made when first asked for:
