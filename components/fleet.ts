@@ -8,13 +8,7 @@ import { renderPeerConf } from "../core/render/peerConf";
 import type { SecretFiles } from "../core/render/pushArchive";
 import { CloudContext } from "./cloud";
 import type { PushSettings } from "./config";
-import {
-  deploymentOf,
-  fleetPlanOf,
-  type FleetFacts,
-  type NodeFacts,
-  type SshCredentials,
-} from "./context";
+import { deploymentOf, fleetPlanOf, type FleetFacts, type SshCredentials } from "./context";
 import { Deferred } from "./deferred";
 import { K3sCluster } from "./k3sCluster";
 import { MeshNode } from "./meshNode";
@@ -315,21 +309,10 @@ export class MeshFleet extends pulumi.ComponentResource {
   }
 }
 
-/** What the pushes read of every node (keys, addresses), as one value for the plan. */
+/** What the pushes read of these nodes (keys, addresses), as one value for the plan. */
 function fleetFactsOf(nodes: ReadonlyMap<string, MeshNode>): pulumi.Output<FleetFacts> {
   return pulumi.all(
-    Object.fromEntries(
-      [...nodes].map(([name, n]) => [
-        name,
-        pulumi
-          .all([n.wgPublicKey, n.publicIpv4, n.hostKey])
-          .apply(([wgPublicKey, publicIpv4, hostKey]): NodeFacts => ({
-            wgPublicKey,
-            publicIpv4,
-            hostKey,
-          })),
-      ]),
-    ),
+    Object.fromEntries([...nodes].map(([name, n]) => [name, n.facts])),
   ) as pulumi.Output<FleetFacts>;
 }
 

@@ -54,7 +54,7 @@ export class K3sCluster extends pulumi.ComponentResource {
       ? new remote.Command(
           `${name}-kubeconfig`,
           {
-            connection: server.connection,
+            connection: server.connection(),
             create: KUBECONFIG_COMMAND,
             // Read again whenever the server's configuration was pushed again.
             triggers: [server.bundleHash],

@@ -4,12 +4,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { local } from "@pulumi/command";
 import type { Fleet, FleetNode } from "../core/fleet/fleet";
-import type { NodeModel } from "../core/plan/model";
 import { planFirewall } from "../core/plan/firewall";
 import { planNode } from "../core/plan/plan";
 import { renderBundle } from "../core/render/bundle";
 import { storeBundle } from "../core/delivery/bundleStore";
-import { secretsFingerprint, type BundleFiles, type SecretFiles } from "../core/render/pushArchive";
+import { secretsFingerprint, type SecretFiles } from "../core/render/pushArchive";
 import type { HostIdentity } from "../core/render/userData";
 import {
   sshHostKeyFromSeed,
@@ -21,7 +20,7 @@ import type { CloudContext } from "./cloud";
 import type { PushSettings } from "./config";
 import { managementConnection, managementHops } from "./connection";
 import { createPushes } from "./push";
-import { deploymentOf, type FleetFacts, type SshCredentials } from "./context";
+import { deploymentOf, type FleetFacts, type NodeFacts, type SshCredentials } from "./context";
 import { dnsRecords } from "./dns";
 import { awsHost } from "./hosts/aws";
 import type { Host, HostArgs } from "./hosts/types";
@@ -51,21 +50,26 @@ export class MeshNode extends pulumi.ComponentResource {
   readonly hostKey: pulumi.Output<string>;
   readonly publicIpv4: pulumi.Output<string | null>;
   readonly publicIpv6: pulumi.Output<string | null>;
-  /** The node as planned with the real keys and addresses. */
-  readonly model: pulumi.Output<NodeModel>;
-  /** The files of the node's bundle, exactly what synth writes for it. */
-  readonly bundle: pulumi.Output<BundleFiles>;
+  /** What others read of it: one Output, shared by every node whose bundle names it. */
+  readonly facts: pulumi.Output<NodeFacts>;
+  /**
+   * The digest of the node's bundle (exactly what synth writes for it), kept in the bundle
+   * store. Only the digest stays in memory: the model and the files are rendered, stored and
+   * let go, or 254 bundles would be held until the program ends.
+   */
   readonly bundleHash: pulumi.Output<string>;
-  readonly connection: ReturnType<typeof managementConnection>;
   /** First contact, confirmed (hosts reached before the mesh exists). */
   readonly bootstrapped: local.Command | undefined;
   /** The push, confirmed: what anything after this node waits for (none in first contact only). */
   readonly push: local.Command | undefined;
+  private readonly args: MeshNodeArgs;
+  private managed: ReturnType<typeof managementConnection> | undefined;
 
   constructor(name: string, args: MeshNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clawd-mesh:mesh:MeshNode", name, {}, opts);
     const { fleet, node } = args;
     this.spec = node;
+    this.args = args;
     this.meshIp = node.meshIp;
     this.fqdn = node.dnsName;
 
@@ -105,6 +109,13 @@ export class MeshNode extends pulumi.ComponentResource {
     const host = this.createHost(name, args, identity);
     this.publicIpv4 = host.publicIpv4;
     this.publicIpv6 = host.publicIpv6;
+    this.facts = pulumi
+      .all([this.wgPublicKey, this.publicIpv4, this.hostKey])
+      .apply(([wgPublicKey, publicIpv4, hostKey]): NodeFacts => ({
+        wgPublicKey,
+        publicIpv4,
+        hostKey,
+      }));
     const records = node.dnsName
       ? dnsRecords(
           name,
@@ -119,11 +130,11 @@ export class MeshNode extends pulumi.ComponentResource {
         )
       : [];
 
-    this.model = args.facts.apply((f) => planNode(fleet, node, deploymentOf(f)));
-    const bundle = this.model.apply((m): BundleFiles => Object.fromEntries(renderBundle(m)));
-    this.bundle = bundle;
     // Kept by its digest on this machine for the push to load: the state holds the digest only.
-    this.bundleHash = bundle.apply((b) => storeBundle(b));
+    this.bundleHash = args.facts.apply((f) => {
+      const model = planNode(fleet, node, deploymentOf(f));
+      return storeBundle(Object.fromEntries(renderBundle(model)));
+    });
     const secrets = pulumi
       .all([wgPrivateKey, identity ?? pulumi.output(undefined), args.roleSecrets])
       .apply(([wg, id, role]): SecretFiles => ({
@@ -131,13 +142,6 @@ export class MeshNode extends pulumi.ComponentResource {
         ...(id && { ssh_host_ed25519_key: id.privateKey }),
         ...role,
       }));
-    this.connection = managementConnection(
-      fleet,
-      node,
-      args.facts,
-      args.credentials,
-      args.push.connectAttempts,
-    );
     const pushes = createPushes({
       name,
       fleet,
@@ -171,6 +175,23 @@ export class MeshNode extends pulumi.ComponentResource {
       publicIpv6: this.publicIpv6,
       bundleHash: this.bundleHash,
     });
+  }
+
+  /**
+   * A remote.Command connection along the node's management path. Made when first asked for:
+   * only the k3s server's kubeconfig read uses one, and an Output per node is work and memory
+   * the program's size multiplies.
+   */
+  connection(): ReturnType<typeof managementConnection> {
+    const { fleet, facts, credentials, push } = this.args;
+    this.managed ??= managementConnection(
+      fleet,
+      this.spec,
+      facts,
+      credentials,
+      push.connectAttempts,
+    );
+    return this.managed;
   }
 
   private hostIdentity(name: string): pulumi.Output<HostIdentity> {

@@ -102,7 +102,9 @@ function secrets(a: PushArgs): pulumi.Output<string> {
 }
 
 export function createPushes(a: PushArgs): Pushes {
-  const bootstrapped = needsBootstrap(a.node) ? bootstrap(a) : undefined;
+  // One Output for both commands: the same files, and one less chain per node to resolve.
+  const stdin = secrets(a);
+  const bootstrapped = needsBootstrap(a.node) ? bootstrap(a, stdin) : undefined;
   if (a.settings.firstContactOnly) return { ...(bootstrapped && { bootstrapped }) };
   const route = managementHops(a.fleet, a.node, a.facts);
   // A leaving host is reached the way it is managed now, and confirmed the way first contact
@@ -120,7 +122,7 @@ export function createPushes(a: PushArgs): Pushes {
             firstContactRoute(a.node, a.fleet.ssh.adminUser, a.fleet.ssh.port, a.facts),
           )
         : plan(a, "push", route, route),
-      stdin: secrets(a),
+      stdin,
       triggers: [...a.triggers, a.machine, ...(leaving ? ["decommission"] : [])],
     },
     {
@@ -137,7 +139,7 @@ export function createPushes(a: PushArgs): Pushes {
   return { ...(bootstrapped && { bootstrapped }), push };
 }
 
-function bootstrap(a: PushArgs): local.Command {
+function bootstrap(a: PushArgs, stdin: pulumi.Output<string>): local.Command {
   const port = a.fleet.ssh.port;
   const user = initialUser(a.node, a.fleet.ssh.adminUser);
   return new local.Command(
@@ -151,7 +153,7 @@ function bootstrap(a: PushArgs): local.Command {
         // From here on only the admin user may log in: the confirmation proves it can.
         firstContactRoute(a.node, a.fleet.ssh.adminUser, port, a.facts),
       ),
-      stdin: secrets(a),
+      stdin,
       triggers: [a.machine],
     },
     {

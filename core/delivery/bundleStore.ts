@@ -10,6 +10,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -29,6 +30,16 @@ export const KEEP_DAYS = 7;
 /** Keeps the bundle under its digest and returns the digest. */
 export function storeBundle(bundle: BundleFiles, dir: string = BUNDLE_STORE): string {
   const digest = bundleHash(bundle);
+  // Kept by an earlier run: a file only ever lands under its digest whole (below), and one that
+  // no longer matches is removed when a push refuses it, so it is only marked as rendered now.
+  // Writing every bundle again on each run was most of the program's file work.
+  try {
+    const now = new Date();
+    utimesSync(join(dir, `${digest}.json`), now, now);
+    return digest;
+  } catch {
+    // Not kept yet.
+  }
   mkdirSync(dir, { recursive: true });
   // Written whole, then renamed: programs running at once may store the same bundle, and a
   // push never reads half a file.
@@ -74,6 +85,8 @@ export function loadBundle(digest: string, dir: string = BUNDLE_STORE): BundleFi
   const bundle = JSON.parse(text) as BundleFiles;
   const got = bundleHash(bundle);
   if (got !== digest) {
+    // Removed, so that the next run stores the bundle again instead of trusting this copy.
+    rmSync(join(dir, `${digest}.json`), { force: true });
     throw new Error(
       `the bundle kept as ${digest} now hashes to ${got} (a file or a push script changed since the program rendered it). Fix: run up again`,
     );

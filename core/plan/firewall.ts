@@ -7,7 +7,8 @@ import { publicSsh, type Fleet, type FleetNode } from "../fleet/fleet";
 import { destinationsOf, sourcesOf, type Source } from "../fleet/selectors";
 import { sortByIpv4 } from "../net/ipv4";
 import { uniqueSorted } from "../fleet/report";
-import type { FirewallPolicy, ForwardRule, MeshAccess } from "./model";
+import { forwardSets, type ForwardDestination } from "./firewallSets";
+import type { FirewallPolicy, MeshAccess, SetRule } from "./model";
 import { breakGlassCidrsOf } from "./sshd";
 import { hubOf, listensPublicly } from "./wireguard";
 
@@ -32,8 +33,27 @@ interface Grant {
   ping: boolean;
 }
 
+/**
+ * A node's policy depends on the fleet alone, and each is asked for several times: the
+ * program's cloud firewall, the node's bundle and the fleet's plan, and the hub's forwarding
+ * reads every member's. Kept per fleet and node object (both are never changed once
+ * validated), so a fleet is planned once, not once per reader.
+ */
+function memoized<T>(plan: (fleet: Fleet, node: FleetNode) => T) {
+  const byFleet = new WeakMap<Fleet, WeakMap<FleetNode, T>>();
+  return (fleet: Fleet, node: FleetNode): T => {
+    const byNode = byFleet.get(fleet) ?? new WeakMap<FleetNode, T>();
+    byFleet.set(fleet, byNode);
+    if (!byNode.has(node)) byNode.set(node, plan(fleet, node));
+    return byNode.get(node) as T;
+  };
+}
+
 /** Per-source allowances on a node's mesh interface, sorted by source address. */
-export function meshAccessFor(fleet: Fleet, node: FleetNode): MeshAccess[] {
+export const meshAccessFor = memoized(function meshAccessFor(
+  fleet: Fleet,
+  node: FleetNode,
+): readonly MeshAccess[] {
   const grants = new Map<string, Grant>();
   const grant = (source: Source, tcp: readonly number[], udp: readonly number[], ping: boolean) => {
     if (source.name === node.name) return;
@@ -74,7 +94,7 @@ export function meshAccessFor(fleet: Fleet, node: FleetNode): MeshAccess[] {
     })),
     (a) => a.fromIp,
   );
-}
+});
 
 /** What k3s members need from each other: API on the server, kubelet, flannel's VXLAN. */
 function k3sTraffic(
@@ -101,46 +121,36 @@ export function isK3s(node: FleetNode): boolean {
 /**
  * On the hub: the traffic it may route between members, mirroring each destination — its
  * public ports from anyone on the mesh (they are open on every interface of the node, as in
- * a full mesh), and what its mesh access grants each source.
+ * a full mesh), and what its mesh access grants each source — as set rules. Every member may
+ * reach every other, so a list per pair would grow with the square of the fleet.
  */
-export function forwardRulesFor(fleet: Fleet, node: FleetNode): ForwardRule[] {
+export function meshForwardFor(fleet: Fleet, node: FleetNode): SetRule[] {
   const hub = hubOf(fleet);
   if (!hub || hub.name !== node.name) return [];
-  return fleet.nodes
-    .filter((d) => d.name !== hub.name)
-    .flatMap((d) => [
-      ...publicToMesh(fleet, d),
-      ...meshAccessFor(fleet, d)
-        .filter((a) => a.from !== hub.name)
-        .map((a) => ({
-          from: a.from,
-          fromIp: a.fromIp,
-          to: d.name,
-          toIp: d.meshIp,
-          tcpPorts: a.tcpPorts,
-          udpPorts: a.udpPorts,
-          ping: a.ping,
-        })),
-    ]);
+  return forwardSets(
+    fleet.nodes
+      .filter((d) => d.name !== hub.name)
+      .map((d): ForwardDestination => ({
+        toIp: d.meshIp,
+        access: [
+          ...publicToMesh(fleet, d),
+          ...meshAccessFor(fleet, d).filter((a) => a.from !== hub.name),
+        ],
+      })),
+  );
 }
 
-function publicToMesh(fleet: Fleet, d: FleetNode): ForwardRule[] {
+/** A member's public ports, from the whole mesh. */
+function publicToMesh(fleet: Fleet, d: FleetNode): ForwardDestination["access"] {
   const ports = publicPorts(fleet, d);
   if (ports.tcp.length + ports.udp.length === 0) return [];
-  return [
-    {
-      from: "mesh",
-      fromIp: fleet.mesh.cidr,
-      to: d.name,
-      toIp: d.meshIp,
-      tcpPorts: ports.tcp,
-      udpPorts: ports.udp,
-      ping: false,
-    },
-  ];
+  return [{ fromIp: fleet.mesh.cidr, tcpPorts: ports.tcp, udpPorts: ports.udp, ping: false }];
 }
 
-export function planFirewall(fleet: Fleet, node: FleetNode): FirewallPolicy {
+export const planFirewall = memoized(function planFirewall(
+  fleet: Fleet,
+  node: FleetNode,
+): FirewallPolicy {
   const ports = publicPorts(fleet, node);
   return {
     publicTcpPorts: ports.tcp,
@@ -151,8 +161,8 @@ export function planFirewall(fleet: Fleet, node: FleetNode): FirewallPolicy {
     })),
     firstContact: { cidrs: fleet.ssh.firstContactFrom, tcpPorts: [fleet.ssh.port] },
     meshAccess: meshAccessFor(fleet, node),
-    forward: forwardRulesFor(fleet, node),
+    meshForward: meshForwardFor(fleet, node),
     trustedInterfaces: isK3s(node) ? ["cni0", "flannel.1"] : [],
     metadataRootOnly: node.provider !== "existing",
   };
-}
+});

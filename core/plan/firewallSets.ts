@@ -1,21 +1,12 @@
 // The firewall policy as nftables sets: one accept rule per port group, with the set of its
 // sources (and, on a hub, of its destinations), so a node's ruleset grows by a set element
-// when the fleet grows, not by a rule. The policy itself stays per source (node.json carries
-// it so); this only regroups it, and allows exactly what it allows.
+// when the fleet grows, not by a rule. The mesh input policy itself stays per source (the
+// plan's meshAccess); this only regroups it, and allows exactly what it allows. A hub's
+// forwarding is planned as these sets directly (firewall.ts), never as a list of pairs.
 import { sortByIpv4 } from "../net/ipv4";
-import type { FirewallPolicy } from "./model";
+import type { FirewallPolicy, PortGroup, SetRule } from "./model";
 
-/** What a rule matches besides addresses: TCP or UDP ports, or an echo request. */
-export type PortGroup =
-  { readonly kind: "tcp" | "udp"; readonly ports: readonly number[] } | { readonly kind: "ping" };
-
-export interface SetRule {
-  readonly match: PortGroup;
-  /** Source addresses or networks (one or more). */
-  readonly from: readonly string[];
-  /** Forwarded traffic only: destination addresses. */
-  readonly to?: readonly string[];
-}
+export type { PortGroup, SetRule } from "./model";
 
 interface Grant {
   readonly tcpPorts: readonly number[];
@@ -65,6 +56,13 @@ export function meshInputSets(fw: FirewallPolicy): SetRule[] {
     .sort(byPortGroup);
 }
 
+/** A member the hub forwards to, and what each source may reach on it. */
+export interface ForwardDestination {
+  readonly toIp: string;
+  /** Per source address (a member's, or the mesh's CIDR for a member's public ports). */
+  readonly access: readonly (Grant & { readonly fromIp: string })[];
+}
+
 /**
  * What a hub forwards: per port group, destinations with the same sources share one rule. A
  * destination may also stand in its own set of sources: the hub never forwards a node's
@@ -74,16 +72,18 @@ export function meshInputSets(fw: FirewallPolicy): SetRule[] {
  * Networks (the whole mesh, to a member's public ports) stay in sets of their own: a set may
  * not hold a network and an address inside it.
  */
-export function forwardSets(fw: FirewallPolicy): SetRule[] {
+export function forwardSets(destinations: readonly ForwardDestination[]): SetRule[] {
   const groups = new Map<string, { match: PortGroup; to: Map<string, Set<string>> }>();
-  for (const f of fw.forward) {
-    for (const match of portGroups(f)) {
-      const key = `${keyOf(match)}${f.fromIp.includes("/") ? " network" : ""}`;
-      const g = groups.get(key) ?? { match, to: new Map<string, Set<string>>() };
-      const from = g.to.get(f.toIp) ?? new Set<string>();
-      if (f.fromIp !== f.toIp) from.add(f.fromIp);
-      g.to.set(f.toIp, from);
-      groups.set(key, g);
+  for (const d of destinations) {
+    for (const a of d.access) {
+      for (const match of portGroups(a)) {
+        const key = `${keyOf(match)}${a.fromIp.includes("/") ? " network" : ""}`;
+        const g = groups.get(key) ?? { match, to: new Map<string, Set<string>>() };
+        const from = g.to.get(d.toIp) ?? new Set<string>();
+        if (a.fromIp !== d.toIp) from.add(a.fromIp);
+        g.to.set(d.toIp, from);
+        groups.set(key, g);
+      }
     }
   }
   return [...groups.values()]

@@ -38,15 +38,17 @@ export interface MeshAccess {
   readonly ping: boolean;
 }
 
-/** Traffic a hub forwards between two mesh members (hub-spoke only). */
-export interface ForwardRule {
-  readonly from: string;
-  readonly fromIp: string;
-  readonly to: string;
-  readonly toIp: string;
-  readonly tcpPorts: readonly number[];
-  readonly udpPorts: readonly number[];
-  readonly ping: boolean;
+/** What a set rule matches besides addresses: TCP or UDP ports, or an echo request. */
+export type PortGroup =
+  { readonly kind: "tcp" | "udp"; readonly ports: readonly number[] } | { readonly kind: "ping" };
+
+/** One nftables accept rule over sets of addresses (core/plan/firewallSets.ts). */
+export interface SetRule {
+  readonly match: PortGroup;
+  /** Source addresses or networks (one or more). */
+  readonly from: readonly string[];
+  /** Forwarded traffic only: destination addresses. */
+  readonly to?: readonly string[];
 }
 
 export interface FirewallPolicy {
@@ -65,8 +67,12 @@ export interface FirewallPolicy {
   };
   /** Per-source allowances on the WireGuard interface; nothing else is open there. */
   readonly meshAccess: readonly MeshAccess[];
-  /** Empty unless the node is a hub. */
-  readonly forward: readonly ForwardRule[];
+  /**
+   * What a hub routes between members, as set rules: a rule per port group and set of sources,
+   * never one per pair of members, so it grows with the fleet by set elements. Empty unless
+   * the node is a hub.
+   */
+  readonly meshForward: readonly SetRule[];
   /** Interfaces whose traffic is accepted wholesale (k3s pod networks). */
   readonly trustedInterfaces: readonly string[];
   /**

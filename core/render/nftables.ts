@@ -1,7 +1,7 @@
 // nftables.conf for hosts that are not NixOS. It replaces only its own table, so rules of
 // other software (Docker, k3s) stay; a drop in any table is final, so ours still holds.
 // The chains mirror the NixOS firewall (networking.nftables) so both mean the same thing.
-import { forwardSets, meshInputSets, type SetRule } from "../plan/firewallSets";
+import { meshInputSets, type SetRule } from "../plan/firewallSets";
 import type { FirewallPolicy, NodeModel } from "../plan/model";
 import { header } from "./header";
 
@@ -70,7 +70,7 @@ export function meshInputLines(fw: FirewallPolicy): string[] {
 }
 
 export function meshForwardLines(fw: FirewallPolicy): string[] {
-  return forwardSets(fw).map(setRuleLine);
+  return fw.meshForward.map(setRuleLine);
 }
 
 /** The provider's metadata service (user data, credentials) answers root alone. */

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { NIXOS_RELEASES, PROVIDERS, ROLES, TOPOLOGIES } from "../fleet/catalog";
-import { forwardSets, meshInputSets } from "../plan/firewallSets";
+import { meshInputSets } from "../plan/firewallSets";
 import type { NodeModel } from "../plan/model";
 
 export const NIX_DIR = join(__dirname, "..", "..", "nix");
@@ -12,17 +12,14 @@ export const NIX_DIR = join(__dirname, "..", "..", "nix");
 /**
  * node.json: the model, with its tables (sshd settings, unit directives, k3s settings, kernel
  * settings) as attribute sets, and the firewall's rules as the generic nftables.conf groups
- * them (core/plan/firewallSets.ts), so NixOS writes the same sets and decides nothing. Every
+ * them (core/plan/firewallSets.ts; a hub's forwarding is planned so), so NixOS writes the same
+ * sets and decides nothing. Every
  * field is an option in nix/clawd-mesh/options.nix.
  */
 export function nixosNodeDocument(node: NodeModel): unknown {
   return {
     ...node,
-    firewall: {
-      ...node.firewall,
-      meshInput: meshInputSets(node.firewall),
-      meshForward: forwardSets(node.firewall),
-    },
+    firewall: { ...node.firewall, meshInput: meshInputSets(node.firewall) },
     ssh: { ...node.ssh, settings: Object.fromEntries(node.ssh.settings) },
     vault: node.vault && {
       ...node.vault,

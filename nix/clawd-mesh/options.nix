@@ -47,18 +47,6 @@ let
     };
   };
 
-  forwardOpts = {
-    options = {
-      from = option label "The source's name, or `mesh` for every member.";
-      fromIp = option (types.either ip cidr) "The source's mesh address, or the mesh's CIDR.";
-      to = option label "The destination node's name.";
-      toIp = option ip "The destination's mesh address.";
-      tcpPorts = ports "TCP ports forwarded to the destination.";
-      udpPorts = ports "UDP ports forwarded to the destination.";
-      ping = option types.bool "Whether pings are forwarded.";
-    };
-  };
-
   # core/plan/firewallSets.ts's rules: what they match, and from (and, forwarded, to) whom.
   setRuleOpts = {
     options = {
@@ -125,8 +113,7 @@ let
       }) "SSH over the public address, only until a push over the mesh is proven (bootstrap.nix).";
       meshAccess = option (types.listOf (types.submodule meshAccessOpts)) "Per-source allowances on the mesh interface (meshInput is the same, as rules).";
       meshInput = option (types.listOf (types.submodule setRuleOpts)) "The rules accepted on the mesh interface (meshAccess, grouped); nothing else is open there.";
-      forward = option (types.listOf (types.submodule forwardOpts)) "Per source and destination, what a hub forwards (meshForward is the same, as rules).";
-      meshForward = option (types.listOf (types.submodule forwardSetRuleOpts)) "The rules a hub forwards between members (forward, grouped); empty elsewhere.";
+      meshForward = option (types.listOf (types.submodule forwardSetRuleOpts)) "The rules a hub forwards between members, one per port group and set of sources; empty elsewhere.";
       trustedInterfaces = option (types.listOf types.str) "Interfaces whose traffic is accepted wholesale (k3s pod networks).";
       metadataRootOnly = option types.bool "Whether only root may reach the cloud's metadata service.";
     };

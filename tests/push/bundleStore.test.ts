@@ -25,6 +25,9 @@ test("a bundle changed since it was stored, or missing, is refused", () => {
   const digest = storeBundle(bundle, dir);
   writeFileSync(join(dir, `${digest}.json`), JSON.stringify({ ...bundle, sshd_config: "" }));
   expect(() => loadBundle(digest, dir)).toThrow(`the bundle kept as ${digest} now hashes to`);
+  // The next run, told to run again, stores it anew rather than keeping the changed copy.
+  expect(storeBundle(bundle, dir)).toBe(digest);
+  expect(loadBundle(digest, dir)).toEqual(bundle);
   expect(() => loadBundle("f".repeat(64), dir)).toThrow(`no bundle ${"f".repeat(64)} in ${dir}`);
   expect(() => loadBundle("../etc/passwd", dir)).toThrow("is not a bundle digest");
 });
@@ -39,4 +42,15 @@ test(`bundles not rendered for ${KEEP_DAYS} days are removed, newer ones kept`, 
   expect(pruneBundles(dir, now)).toEqual([`${old}.json`]);
   expect(readdirSync(dir)).toEqual([`${fresh}.json`]);
   expect(pruneBundles(join(tmp.path, "none"), now)).toEqual([]);
+});
+
+test("a bundle rendered again counts as new, though it is not written again", () => {
+  const dir = join(tmp.path, "again");
+  const digest = storeBundle(bundle, dir);
+  const now = Date.now();
+  const longAgo = (now - (KEEP_DAYS + 1) * 24 * 3600 * 1000) / 1000;
+  utimesSync(join(dir, `${digest}.json`), longAgo, longAgo);
+  expect(storeBundle(bundle, dir)).toBe(digest);
+  expect(pruneBundles(dir, now)).toEqual([]);
+  expect(loadBundle(digest, dir)).toEqual(bundle);
 });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { NIXOS_RELEASES, OSES, PROVIDERS, ROLES, TOPOLOGIES } from "../../core/fleet/catalog";
 import { WG_KEY } from "../../core/fleet/checkAccess";
 import { DNS_LABEL } from "../../core/fleet/report";
-import { forwardSets, meshInputSets } from "../../core/plan/firewallSets";
+import { meshInputSets } from "../../core/plan/firewallSets";
 import { nixosNodeDocument, renderNixos } from "../../core/render/nixos";
 import { K3S_NODE_ROLES, type NodeModel } from "../../core/plan/model";
 import { requireTools, runOk, tempDir } from "../helpers/run";
@@ -230,7 +230,7 @@ test("the options' enums are the vocabularies of core/fleet/catalog.ts and the p
   // What firewallSets.ts's rules match: its PortGroup is a type only, so the kinds the stacks'
   // rules use stand for it (the documents above are checked against the enum).
   const kinds = nixosNodes.flatMap(([, n]) =>
-    [...meshInputSets(n.firewall), ...forwardSets(n.firewall)].map((r) => r.match.kind),
+    [...meshInputSets(n.firewall), ...n.firewall.meshForward].map((r) => r.match.kind),
   );
   for (const path of [
     "node.firewall.meshInput[].match.kind",
