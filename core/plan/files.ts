@@ -18,6 +18,8 @@ export const NIXOS_RECEIVER = "/run/current-system/sw/bin/clawd-mesh-receive";
 export const PENDING_DIR = `${STATE_DIR}/pending`;
 /** The service that rolls back, at boot, a push a restart caught unconfirmed (systemd and OpenRC). */
 export const BOOT_ROLLBACK = "clawd-mesh-boot-rollback";
+/** What it runs: the pending push's own rollback, the one its timer would have run. */
+export const BOOT_ROLLBACK_SCRIPT = `${PENDING_DIR}/scripts/rollback.sh`;
 
 /** The files the scripts act on by name (node.env carries them), beside the manifest's rows. */
 export interface NodePaths {

@@ -4,12 +4,12 @@
 // and sshd read the unconfirmed one. The pending push's own rollback.sh does the work (the
 // same lock, the same record as its timer); these files only start it early enough.
 import type { NodeModel } from "../plan/model";
-import { PENDING_DIR } from "../plan/files";
+import { BOOT_ROLLBACK_SCRIPT } from "../plan/files";
 import { header } from "./header";
 
 const WHAT = "The boot rollback";
 // Through sh, not run directly: /var may be mounted noexec.
-const ROLLBACK = `${PENDING_DIR}/scripts/rollback.sh`;
+const ROLLBACK = BOOT_ROLLBACK_SCRIPT;
 
 /** systemd: a oneshot in early boot, before the units that read what it restores. */
 export function renderBootRollbackUnit(node: NodeModel): string {
