@@ -50,7 +50,8 @@ if [ -d "$PENDING" ]; then
   if [ "$(date +%s)" -le $((pending_deadline + 5)) ]; then
     fail "push $pending_token is still waiting for confirmation; it is kept or rolled back by $pending_deadline, try again after"
   fi
-  # Its deadline is past and nothing rolled it back: its timer did not survive (a reboot).
+  # Its deadline is past and nothing rolled it back: its timer died with a reboot that the
+  # boot rollback did not see (a host without it yet, or a boot it failed in).
   log "push $pending_token was neither kept nor rolled back by its deadline: rolling it back first"
   "$PENDING/scripts/rollback.sh" "$pending_token" now 9>&- ||
     fail "the stale push $pending_token could not be rolled back (see $STATE/rolled-back); nothing else was changed"

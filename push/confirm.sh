@@ -9,6 +9,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 take_lock
 if [ ! -f "$PENDING/token" ]; then
+  if grep -qx "by=boot" "$STATE/rolled-back/$token" 2>/dev/null; then
+    fail "push $token was rolled back when the node restarted before it was confirmed; run up again to push it anew"
+  fi
   if [ -f "$STATE/rolled-back/$token" ]; then
     fail "push $token was already rolled back: confirmation came too late"
   fi

@@ -146,6 +146,10 @@ activate_roles() {
 }
 
 unit_action() {
+  if [ "$(init_system)" = openrc ] && [ "$2" = enable-boot ]; then
+    rc-update add "$1" boot >/dev/null || log "rc-update add $1 boot failed"
+    return 0
+  fi
   if [ "$(init_system)" != systemd ]; then
     if [ "$1" = "${VAULT_UNIT:-}" ] && [ "$2" = restart ]; then
       sh "$(dirname "$0")/vault.sh" restart || log "could not restart the vault"
@@ -156,7 +160,7 @@ unit_action() {
   # nothing to restart then.
   case $2 in try-*) [ "$(systemctl show -p LoadState --value "$1")" = loaded ] || return 0 ;; esac
   case $2 in
-    enable) systemctl enable --quiet "$1" ;;
+    enable | enable-boot) systemctl enable --quiet "$1" ;;
     enable-now) systemctl enable --now --quiet "$1" ;;
     start-no-block) systemctl start --no-block "$1" ;;
     restart | try-restart | reload-or-restart) systemctl "$2" "$1" ;;
@@ -287,9 +291,14 @@ sshd_reload() {
   esac
 }
 
+# The kernel settings file's values, now (a removed file's values stay until the next boot).
+apply_sysctl() {
+  [ ! -f "$SYSCTL_FILE" ] || sysctl -q -p "$SYSCTL_FILE" >/dev/null
+}
+
 # Brings the running node in line with the files under /etc (the new ones, or restored ones).
 activate_generic() {
-  [ -f "$SYSCTL_FILE" ] && sysctl -q -p "$SYSCTL_FILE" >/dev/null
+  apply_sysctl
   if [ -f "$NFT_FILE" ]; then
     nft -f "$NFT_FILE"
   else

@@ -19,7 +19,9 @@ case ${1:-apply} in
     # Keeps a switched configuration; the scripts are the ones the push brought.
     token=${2:?confirm needs the push token}
     if [ ! -x "$state/pending/scripts/confirm.sh" ]; then
-      if [ -f "$state/rolled-back/$token" ]; then
+      if grep -qx "by=boot" "$state/rolled-back/$token" 2>/dev/null; then
+        echo "clawd-mesh-receive: push $token was rolled back when the node restarted before it was confirmed; run up again to push it anew" >&2
+      elif [ -f "$state/rolled-back/$token" ]; then
         echo "clawd-mesh-receive: push $token was already rolled back: confirmation came too late" >&2
       else
         echo "clawd-mesh-receive: no push is waiting for confirmation" >&2

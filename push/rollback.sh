@@ -2,6 +2,8 @@
 # rollback.sh TOKEN [now]: puts back the configuration a push replaced, unless the push was
 # confirmed in time. Armed by apply.sh before the switch; runs on its own when the window
 # closes, with no SSH session needed. `now`: run by apply.sh, which holds the lock already.
+# rollback.sh boot: run at boot by the boot rollback service (core/render/bootRollback.ts),
+# before the firewall, the mesh and sshd start, on whichever push is pending.
 # Once started it always completes: each step runs even when one before it failed, and the
 # record in rolled-back/ says which failed.
 set -u
@@ -9,11 +11,25 @@ token=$1
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=push/lib.sh
 . "$here/lib.sh"
-[ "${2:-}" = now ] || take_lock
+by=timer
+if [ "${2:-}" = now ]; then by=apply; else take_lock; fi
+if [ "$token" = boot ]; then
+  # Every pending push is rolled back at boot, inside its window or past it: its timer went
+  # with the old boot, so nothing else would before the next apply, and what the node runs
+  # from now on must be a configuration someone confirmed. A confirmation that comes later
+  # is refused (the record says the restart rolled it back) and the next `up` pushes again.
+  by=boot
+  [ -f "$PENDING/token" ] || exit 0
+  token=$(cat "$PENDING/token")
+fi
 [ -f "$PENDING/token" ] && [ "$(cat "$PENDING/token")" = "$token" ] || exit 0
 # shellcheck source=/dev/null
 . "$PENDING/node.env"
-log "push $token was not confirmed in $(cat "$PENDING/window")s: restoring the previous configuration"
+if [ "$by" = boot ]; then
+  log "push $token was not confirmed before the node restarted (its timer went with the restart): restoring the previous configuration before the firewall, the mesh and sshd start"
+else
+  log "push $token was not confirmed in $(cat "$PENDING/window")s: restoring the previous configuration"
+fi
 failed=""
 step() {
   name=$1
@@ -21,7 +37,15 @@ step() {
   "$@" || failed="$failed $name"
 }
 step restore restore "$PENDING/previous"
-if [ "$(cat "$PENDING/kind")" = nixos ]; then
+if [ "$by" = boot ]; then
+  # Nothing that reads the restored files runs yet: the units ordered after this one read them
+  # as they start. Starting or restarting a unit from here would wait for the boot that waits
+  # for this script. NixOS booted its boot entry, which only a confirmation makes.
+  if [ "$(cat "$PENDING/kind")" != nixos ]; then
+    step sysctl apply_sysctl
+    if [ "$(init_system)" = systemd ]; then step units systemctl daemon-reload; fi
+  fi
+elif [ "$(cat "$PENDING/kind")" = nixos ]; then
   # nixos-rebuild test never touched the system profile: switching to it is going back.
   step switch /nix/var/nix/profiles/system/bin/switch-to-configuration test 9>&-
 else
@@ -33,6 +57,7 @@ mkdir -p "$STATE/rolled-back"
   echo "token=$token"
   echo "at=$(date +%s)"
   echo "activated=$(cat "$PENDING/activated" 2>/dev/null || echo none)"
+  echo "by=$by"
   echo "failed=${failed# }"
 } >"$STATE/rolled-back/$token"
 rm -rf "$PENDING"

@@ -3,7 +3,7 @@
 // changes. The push scripts loop over this table (rendered as the bundle's `manifest`) to
 // install, snapshot, roll back, tell "unchanged" and report drift; no destination, mode or
 // unit is written in shell, so a file added here is one a rollback also puts back.
-import { LIBEXEC, SECRETS_DIR } from "../fleet/catalog";
+import { LIBEXEC, SECRETS_DIR, STATE_DIR } from "../fleet/catalog";
 import type { NodeModel } from "./model";
 import { OS_PROFILES, type OsProfile } from "./osProfile";
 import { HOST_KEY } from "./sshd";
@@ -14,6 +14,12 @@ export const MANIFEST_FILE = `${SECRETS_DIR}/manifest`;
 /** The receiver on hosts that are not NixOS (NixOS puts it in the system profile). */
 export const RECEIVER = "/usr/local/sbin/clawd-mesh-receive";
 export const NIXOS_RECEIVER = "/run/current-system/sw/bin/clawd-mesh-receive";
+/** A push armed and not yet confirmed or rolled back (lib.sh's PENDING; a test holds them equal). */
+export const PENDING_DIR = `${STATE_DIR}/pending`;
+/** The service that rolls back, at boot, a push a restart caught unconfirmed (systemd and OpenRC). */
+export const BOOT_ROLLBACK = "clawd-mesh-boot-rollback";
+/** What it runs: the pending push's own rollback, the one its timer would have run. */
+export const BOOT_ROLLBACK_SCRIPT = `${PENDING_DIR}/scripts/rollback.sh`;
 
 /** The files the scripts act on by name (node.env carries them), beside the manifest's rows. */
 export interface NodePaths {
@@ -55,7 +61,14 @@ export type EntryKind = "file" | "secret" | "dir" | "access";
 export type FileCheck = "sshd" | "nft" | "wg" | "sudoers" | "hostkey";
 /** systemd verbs run on a unit when its file changed (or after a rollback). */
 export type UnitAction =
-  "enable" | "enable-now" | "restart" | "try-restart" | "start-no-block" | "reload-or-restart";
+  | "enable"
+  | "enable-now"
+  | "restart"
+  | "try-restart"
+  | "start-no-block"
+  | "reload-or-restart"
+  /** Started in early boot: systemd by the unit's [Install], OpenRC in its boot runlevel. */
+  | "enable-boot";
 
 export interface PlacedFile {
   readonly phase: Phase;
@@ -97,6 +110,8 @@ export function secretNames(node: NodeModel): SecretName[] {
 
 /** The openrc start script's place in the bundle (rendered by core/render/bundle.ts). */
 export const OPENRC_WG_START = "openrc/clawd-mesh-wireguard.start";
+/** The boot rollback's OpenRC service in the bundle (core/render/bootRollback.ts). */
+export const OPENRC_BOOT_ROLLBACK = `openrc/${BOOT_ROLLBACK}`;
 
 const row = (
   source: string,
@@ -123,6 +138,8 @@ export const VAULT_UNIT = "clavitor.service";
 /** The services that read a role file, by the unit file's name. */
 function unitActions(unitFile: string): PlacedFile["onChange"] {
   if (unitFile.endsWith(".timer")) return [[unitFile, "enable-now"]];
+  // Enabled, never started: it runs at boot, and only a boot finds a push without its timer.
+  if (unitFile === `${BOOT_ROLLBACK}.service`) return [[unitFile, "enable-boot"]];
   if (unitFile === VAULT_UNIT)
     return [
       [VAULT_UNIT, "enable"],
@@ -199,7 +216,12 @@ function genericRows(node: NodeModel, os: OsProfile, bundlePaths: readonly strin
     row("scripts/receive.sh", paths.receiver, "755", { kind: "access" }),
     row("bundle/sudoers", "/etc/sudoers.d/clawd-mesh", "440", { kind: "access", check: "sudoers" }),
     ...(os.openrc
-      ? [row(`bundle/${OPENRC_WG_START}`, "/etc/local.d/clawd-mesh-wireguard.start", "755")]
+      ? [
+          row(`bundle/${OPENRC_WG_START}`, "/etc/local.d/clawd-mesh-wireguard.start", "755"),
+          row(`bundle/${OPENRC_BOOT_ROLLBACK}`, `/etc/init.d/${BOOT_ROLLBACK}`, "755", {
+            onChange: [[BOOT_ROLLBACK, "enable-boot"]],
+          }),
+        ]
       : []),
     dir(LIBEXEC, "755"),
     ...under("libexec/").map((p) =>

@@ -5,7 +5,8 @@ import type { NodeModel } from "../plan/model";
 import { renderNftables } from "./nftables";
 import { renderNodeEnv } from "./nodeEnv";
 import { renderManifest } from "./manifest";
-import { OPENRC_WG_START, RECEIVER } from "../plan/files";
+import { BOOT_ROLLBACK, OPENRC_BOOT_ROLLBACK, OPENRC_WG_START, RECEIVER } from "../plan/files";
+import { renderBootRollbackOpenrc, renderBootRollbackUnit } from "./bootRollback";
 import { renderRoleFiles } from "./roles";
 import { renderNixos } from "./nixos";
 import { renderAuthorizedKeys, renderSshdConfig } from "./sshd";
@@ -37,7 +38,10 @@ export function renderBundle(node: NodeModel): Bundle {
   return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-/** Hosts that are not NixOS: the admin account's one sudo rule, and OpenRC's WireGuard start. */
+/**
+ * Hosts that are not NixOS: the admin account's one sudo rule, OpenRC's WireGuard start, and
+ * the boot rollback for the init the OS runs.
+ */
 function accessFiles(node: NodeModel): [string, string][] {
   return [
     [
@@ -50,7 +54,8 @@ function accessFiles(node: NodeModel): [string, string][] {
             OPENRC_WG_START,
             `#!/bin/sh\n${header(node, "WireGuard at boot")}\nwg-quick up ${node.wireguard.interface}\n`,
           ] as [string, string],
+          [OPENRC_BOOT_ROLLBACK, renderBootRollbackOpenrc(node)] as [string, string],
         ]
-      : []),
+      : [[`systemd/${BOOT_ROLLBACK}.service`, renderBootRollbackUnit(node)] as [string, string]]),
   ];
 }

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { NIXOS_RELEASES, PROVIDERS, ROLES, TOPOLOGIES } from "../fleet/catalog";
 import { meshInputSets } from "../plan/firewallSets";
 import type { NodeModel } from "../plan/model";
+import { BOOT_ROLLBACK, BOOT_ROLLBACK_SCRIPT } from "../plan/files";
 
 export const NIX_DIR = join(__dirname, "..", "..", "nix");
 
@@ -31,13 +32,17 @@ export function nixosNodeDocument(node: NodeModel): unknown {
   };
 }
 
-/** The catalog's vocabularies that options.nix makes enums of, so they are written once. */
+/**
+ * The catalog's vocabularies that options.nix makes enums of, and the boot rollback's unit and
+ * script (boot-rollback.nix), so they are written once.
+ */
 export function nixCatalog(): string {
   const catalog = {
     providers: PROVIDERS,
     roles: ROLES,
     topologies: TOPOLOGIES,
     nixosReleases: Object.keys(NIXOS_RELEASES).sort(),
+    bootRollback: { unit: BOOT_ROLLBACK, script: BOOT_ROLLBACK_SCRIPT },
   };
   return `${JSON.stringify(catalog, null, 2)}\n`;
 }

@@ -9,5 +9,6 @@
     ./ollama.nix
     ./vault.nix
     ./k3s.nix
+    ./boot-rollback.nix
   ];
 }

@@ -21,6 +21,15 @@ import {
   up,
   NOTHING_CHANGED,
 } from "../helpers/lab";
+import {
+  digests as digestsOf,
+  installed as installedOn,
+  manifestRows as manifestRowsOf,
+  rolledBack as backOn,
+  sshdRefusesNewConfig,
+  sshFromClientsOnly,
+  withRule as ruleFor,
+} from "../helpers/labPush";
 
 let lab: Lab;
 beforeAll(async () => {
@@ -31,58 +40,13 @@ afterAll(() => stopLab());
 
 const ai = () => lab.nodeHost("ai")!;
 
-/** The node's installed manifest, one row of words a line (core/render/manifest.ts). */
-function manifestRows(): string[][] {
-  return ai()
-    .run("cat", [MANIFEST_FILE])
-    .split("\n")
-    .filter((l) => l !== "" && !l.startsWith("#"))
-    .map((l) => l.split(" "));
-}
-
-/** Each file by its sha256, or "absent". */
-function digests(files: readonly string[]): Record<string, string> {
-  return Object.fromEntries(
-    [...new Set(files)]
-      .sort()
-      .map((f) => [f, ai().try("sha256sum", [f]).stdout.split(" ")[0] || "absent"]),
-  );
-}
-
-/** Every file the node's manifest places (and `extra` ones), by its sha256 or "absent". */
-function installed(extra: readonly string[] = []): Record<string, string> {
-  const files = manifestRows()
-    .filter(([, kind]) => kind !== "dir")
-    .map(([, , , destination]) => destination as string);
-  return digests([...files, ...extra]);
-}
-
-/**
- * Waits until the node has put its previous configuration back and answers over its
- * management path again; returns how long that took since `since`.
- */
-async function rolledBack(since: number): Promise<number> {
-  const deadline = Date.now() + (LAB_WINDOW + 40) * 1000;
-  while (Date.now() < deadline) {
-    const pending = ai().try("test", ["-e", "/var/lib/clawd-mesh/pending"]).status === 0;
-    if (!pending && (await lab.ssh("ai", "true", "", 15_000)).status === 0) {
-      return (Date.now() - since) / 1000;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`ai did not come back within ${LAB_WINDOW + 40} s`);
-}
+const manifestRows = () => manifestRowsOf(ai());
+const digests = (files: readonly string[]) => digestsOf(ai(), files);
+const installed = (extra: readonly string[] = []) => installedOn(ai(), extra);
+const rolledBack = (since: number) => backOn(lab, "ai", since);
+const withRule = (tcp: number) => ruleFor(lab, "ai", tcp);
 
 const recovery: Record<string, number> = {};
-
-/** The stack file's fleet with one more rule, so the next up pushes ai. */
-function withRule(tcp: number) {
-  const raw = lab.raw();
-  return {
-    ...raw,
-    access: [...raw.access, { from: ["group:clients"], to: ["node:ai"], tcp: [tcp] }],
-  };
-}
 
 /** The node runs what it ran before, and the stack as it was holds on the wire again. */
 async function expectBackAsBefore(before: ReturnType<typeof installed>): Promise<void> {
@@ -145,7 +109,7 @@ describe("faults, each recovering by itself", () => {
       `printf '%s' '${grant}' >/etc/sudoers.d/owner && chmod 440 /etc/sudoers.d/owner`,
     ]);
     try {
-      lab.useFleet({ ...raw, ssh: { ...raw.ssh, allowFrom: ["group:clients"] } });
+      lab.useFleet(sshFromClientsOnly(lab));
       const started = Date.now();
       const run = await lab.engine("up");
       expect(run.ok).toBe(false);
@@ -163,11 +127,7 @@ describe("faults, each recovering by itself", () => {
 
   test("a node whose sshd refuses the new configuration: nothing changes", async () => {
     const before = installed();
-    // An older OpenSSH on the node, say: its sshd -t refuses what the bundle asks for.
-    ai().run("sh", [
-      "-c",
-      `printf '%s\\n' '#!/bin/sh' 'case " $* " in *" -t "*) echo "sshd: unsupported option" >&2; exit 1;; esac' 'exec /usr/sbin/sshd "$@"' >/usr/local/sbin/sshd && chmod 755 /usr/local/sbin/sshd`,
-    ]);
+    const undo = sshdRefusesNewConfig(ai());
     lab.useFleet(withRule(8080));
     const started = Date.now();
     try {
@@ -181,7 +141,7 @@ describe("faults, each recovering by itself", () => {
       recovery["sshd refuses the configuration"] = (Date.now() - started) / 1000;
       expect(installed()).toEqual(before);
     } finally {
-      ai().run("rm", ["-f", "/usr/local/sbin/sshd"]);
+      undo();
     }
     // Once the node's sshd accepts it, the same change lands by a plain up.
     const run = await up(lab);

@@ -1,12 +1,31 @@
 // The push on a host that boots systemd (stack ollama-home, its Debian node on a SystemdHost):
 // the path production takes. The rollback is armed as a transient systemd timer and must fire
-// within a second of its window; the services a reboot relies on are enabled; the admin user
-// may run the receiver with sudo and nothing else; after a reboot the node is back on the mesh.
+// within a second of its window, in each of the four faults that push.test.ts runs on init-less
+// hosts; the services a reboot relies on are enabled; the admin user may run the receiver with
+// sudo and nothing else; after a reboot the node is back on the mesh.
 import { randomBytes } from "node:crypto";
 import { wireguardPublicKey } from "../../core/crypto/keys";
 import type { Lab } from "../../lab/lab";
 import type { SystemdHost } from "../../lab/systemdHost";
-import { LAB_WINDOW, mismatches, probeMatrix, startLab, stopLab, tail } from "../helpers/lab";
+import {
+  counts,
+  LAB_WINDOW,
+  mismatches,
+  probeMatrix,
+  startLab,
+  stopLab,
+  tail,
+  up,
+} from "../helpers/lab";
+import {
+  installed,
+  pending,
+  rollbackTimer,
+  rolledBack,
+  sshdRefusesNewConfig,
+  sshFromClientsOnly,
+  withRule,
+} from "../helpers/labPush";
 
 let lab: Lab;
 beforeAll(async () => {
@@ -16,15 +35,6 @@ afterAll(() => stopLab());
 
 const ai = () => lab.nodeHost("ai")!;
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The journal's lines matching `pattern`, each with its time (seconds, microsecond precision). */
-function journal(pattern: RegExp): { at: number; line: string }[] {
-  const text = ai().run("journalctl", ["--no-pager", "-o", "short-unix", "-q"]);
-  return text.split("\n").flatMap((line) => {
-    const m = /^(\d+\.\d+) (.*)$/.exec(line);
-    return m && pattern.test(m[2] as string) ? [{ at: Number(m[1]), line: m[2] as string }] : [];
-  });
-}
 
 test("a systemd host: ai's host boots systemd, and the push enabled what a reboot relies on", () => {
   expect(ai().init).toBe("systemd");
@@ -59,18 +69,27 @@ test("the admin user may run clawd-mesh-receive with sudo, and nothing else", as
   }
 }, 120_000);
 
-test("the rollback armed with systemd-run fires within one second of its window", async () => {
-  const before = ai().run("cat", ["/etc/wireguard/wg0.conf"]);
-  const twin = lab.twin();
-  const wrong = wireguardPublicKey(randomBytes(32).toString("base64"));
-  // The operator's own peer key mistyped: the switch loses the operator, nothing confirms.
-  lab.useTwin({
-    ...twin,
-    peers: twin.peers.map((p: { name: string }) =>
-      p.name === "admin" ? { ...p, publicKey: wrong } : p,
-    ),
-  });
-  try {
+describe("the four faults, each recovering by itself", () => {
+  const recovery: Record<string, string> = {};
+  afterEach(() => lab.useFleet(undefined));
+  afterAll(async () => {
+    console.log(
+      `systemd host, rollback window ${LAB_WINDOW} s:\n${Object.entries(recovery)
+        .map(([fault, what]) => `  ${fault}: ${what}`)
+        .join("\n")}`,
+    );
+    // The stack as it is, for the tests after these.
+    lab.useFleet(undefined);
+    await up(lab);
+  }, 120_000);
+
+  /**
+   * The up whose switch nobody confirms (the fleet is already changed): it fails with
+   * `message`, the timer alone rolls the node back within a second of its window, every step
+   * of the rollback succeeding, and the node runs what it ran before.
+   */
+  async function rolledBackByTheTimer(fault: string, message: RegExp): Promise<void> {
+    const before = installed(ai());
     const started = Date.now();
     const running = lab.engine("up");
     let window: number | undefined;
@@ -83,39 +102,89 @@ test("the rollback armed with systemd-run fires within one second of its window"
     expect(window).toBe(LAB_WINDOW);
     const run = await running;
     expect(run.ok).toBe(false);
-    expect(tail(run)).toMatch(/ai: the switch was not confirmed/);
-    // Rolled back by the timer alone, every step of it succeeding.
-    const backBy = Date.now() + (LAB_WINDOW + 20) * 1000;
-    while (ai().try("test", ["-e", "/var/lib/clawd-mesh/pending"]).status === 0) {
-      if (Date.now() > backBy) throw new Error(`no rollback within ${LAB_WINDOW + 20} s`);
-      await pause(200);
-    }
-    const recovery = (Date.now() - started) / 1000;
-    const armed = journal(/Started clawd-mesh-rollback-.*\.timer/).at(-1);
-    const token = /clawd-mesh-rollback-(\S+)\.timer/.exec(armed?.line ?? "")?.[1] ?? "?";
-    // The timer's own moment (its service started), and the rollback's first word.
-    const fired = journal(new RegExp(`Started clawd-mesh-rollback-${token}\\.service`)).at(-1);
-    const spoke = journal(new RegExp(`push ${token} was not confirmed in \\d+s`)).at(-1);
-    expect({ armed, fired, spoke }).toEqual({
-      armed: expect.anything(),
-      fired: expect.anything(),
-      spoke: expect.anything(),
-    });
-    const lateness = fired!.at - armed!.at - LAB_WINDOW;
-    console.log(
-      `systemd rollback timer: window ${LAB_WINDOW} s; fired ${lateness.toFixed(3)} s after it, ` +
-        `the rollback began ${(spoke!.at - armed!.at - LAB_WINDOW).toFixed(3)} s after it; ` +
-        `node back ${recovery.toFixed(1)} s after the up started`,
+    expect(tail(run)).toMatch(message);
+    const back = await rolledBack(lab, "ai", started);
+    const timer = rollbackTimer(ai(), LAB_WINDOW);
+    recovery[fault] =
+      `back ${back.toFixed(1)} s after the up started; the timer fired ` +
+      `${timer.lateness.toFixed(3)} s after the window, the rollback began ${timer.began.toFixed(3)} s after it`;
+    expect(timer.lateness).toBeGreaterThanOrEqual(0);
+    expect(timer.lateness).toBeLessThan(1);
+    expect(ai().run("cat", [`/var/lib/clawd-mesh/rolled-back/${timer.token}`])).toMatch(
+      /^failed=$/m,
     );
-    expect(lateness).toBeGreaterThanOrEqual(0);
-    expect(lateness).toBeLessThan(1);
-    expect(ai().run("cat", [`/var/lib/clawd-mesh/rolled-back/${token}`])).toMatch(/^failed=$/m);
-    expect(ai().run("cat", ["/etc/wireguard/wg0.conf"])).toBe(before);
-  } finally {
+    expect(installed(ai())).toEqual(before);
     lab.useFleet(undefined);
+    expect(mismatches(await probeMatrix(lab))).toEqual([]);
   }
-  expect(mismatches(await probeMatrix(lab))).toEqual([]);
-}, 300_000);
+
+  test("the operator's peer key mistyped: the switch loses the operator", async () => {
+    const twin = lab.twin();
+    const wrong = wireguardPublicKey(randomBytes(32).toString("base64"));
+    lab.useTwin({
+      ...twin,
+      peers: twin.peers.map((p: { name: string }) =>
+        p.name === "admin" ? { ...p, publicKey: wrong } : p,
+      ),
+    });
+    await rolledBackByTheTimer("wrong peer key", /ai: the switch was not confirmed/);
+  }, 300_000);
+
+  test("SSH allowed only from the clients: the new firewall drops the management path", async () => {
+    lab.useFleet(sshFromClientsOnly(lab));
+    await rolledBackByTheTimer(
+      "firewall drops the management path",
+      /ai: the switch was not confirmed: no connection over admin@10\.10\.10\.1:22 within 30 s of the switch/,
+    );
+  }, 300_000);
+
+  test("a node whose sshd refuses the new configuration: nothing is armed, nothing changes", async () => {
+    const before = installed(ai());
+    const undo = sshdRefusesNewConfig(ai());
+    lab.useFleet(withRule(lab, "ai", 8091));
+    const started = Date.now();
+    try {
+      const run = await lab.engine("up");
+      expect(run.ok).toBe(false);
+      expect(tail(run)).toContain(
+        "sshd -t rejected the new /etc/ssh/sshd_config; nothing was changed",
+      );
+      // Refused before the switch: no timer was armed, nothing is left to roll back.
+      expect(pending(ai())).toBe(false);
+      expect(ai().run("systemctl", ["list-timers", "--all", "--no-legend"])).not.toMatch(
+        /clawd-mesh-rollback-/,
+      );
+      recovery["sshd refuses the configuration"] =
+        `refused ${((Date.now() - started) / 1000).toFixed(1)} s after the up started, before anything was armed (no timer)`;
+      expect(installed(ai())).toEqual(before);
+    } finally {
+      undo();
+    }
+    // Once the node's sshd accepts it, the same change lands by a plain up.
+    expect(counts(await up(lab))).toMatchObject({ commands: 1 });
+    expect(ai().run("cat", ["/etc/nftables.conf"])).toContain("8091");
+  }, 300_000);
+
+  test("a node that does not answer: the push fails, and the next up lands it", async () => {
+    lab.useFleet(withRule(lab, "ai", 8092));
+    ai().run("ip", ["link", "set", "eth0", "down"]);
+    const started = Date.now();
+    let run;
+    try {
+      run = await lab.engine("up");
+    } finally {
+      ai().run("ip", ["link", "set", "eth0", "up"]);
+    }
+    expect(run.ok).toBe(false);
+    expect(tail(run)).toMatch(/ai: the push failed: after \d+ failed attempts/);
+    expect(pending(ai())).toBe(false);
+    recovery["node does not answer"] =
+      `the up failed ${((Date.now() - started) / 1000).toFixed(1)} s after it started, before anything was armed (no timer)`;
+    const again = await up(lab);
+    expect(counts(again)).toMatchObject({ commands: 1 });
+    expect(ai().run("cat", ["/etc/nftables.conf"])).toContain("8092");
+  }, 300_000);
+});
 
 test("a reboot after a confirmed push: wg-quick@wg0 and nftables.service bring the node back on it", async () => {
   const host = ai() as SystemdHost;

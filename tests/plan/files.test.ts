@@ -1,9 +1,16 @@
 // The manifest (core/plan/files.ts): every file a push brings has a place, no two rows race
 // for one destination, and the push scripts name no destination of their own.
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { RECEIVERS } from "../../core/delivery/command";
-import { MANIFEST_FILE, NODE_ENV_FILE, placeFiles, secretNames } from "../../core/plan/files";
+import {
+  BOOT_ROLLBACK,
+  MANIFEST_FILE,
+  NODE_ENV_FILE,
+  PENDING_DIR,
+  placeFiles,
+  secretNames,
+} from "../../core/plan/files";
 import { renderBundle } from "../../core/render/bundle";
 import { PUSH_DIR } from "../../core/render/pushArchive";
 import { allNodes, stackSynthesis } from "../helpers/stacks";
@@ -68,6 +75,22 @@ describe.each(allNodes())("%s/%s", (stack, name) => {
     }
   });
 
+  test("a host that is not NixOS gets the boot rollback, enabled for early boot", () => {
+    const boot = rows.filter((r) => r.onChange.some(([, action]) => action === "enable-boot"));
+    if (node.os === "nixos") {
+      expect(boot).toEqual([]);
+      return;
+    }
+    expect(boot.map((r) => [r.destination, r.onChange])).toEqual([
+      node.os === "alpine"
+        ? [`/etc/init.d/${BOOT_ROLLBACK}`, [[BOOT_ROLLBACK, "enable-boot"]]]
+        : [
+            `/etc/systemd/system/${BOOT_ROLLBACK}.service`,
+            [[`${BOOT_ROLLBACK}.service`, "enable-boot"]],
+          ],
+    ]);
+  });
+
   test("the push scripts name none of its destinations", () => {
     const anchors = new Set([NODE_ENV_FILE, MANIFEST_FILE]);
     for (const r of rows) {
@@ -82,6 +105,10 @@ test("lib.sh starts from the same two files core names", () => {
   const lib = readFileSync(join(PUSH_DIR, "lib.sh"), "utf8");
   expect(lib).toContain(`\nNODE_ENV_FILE=${NODE_ENV_FILE}\n`);
   expect(lib).toContain(`\nMANIFEST_FILE=${MANIFEST_FILE}\n`);
+  // Where the boot rollback looks for a pending push's rollback.sh.
+  expect(lib).toContain(
+    `\nSTATE=${dirname(PENDING_DIR)}\nPENDING=$STATE/${basename(PENDING_DIR)}\n`,
+  );
 });
 
 test("rollout.sh tries the receivers where core/delivery/command.ts does", () => {

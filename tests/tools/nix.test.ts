@@ -16,6 +16,8 @@ import { sshValue } from "../../core/render/sshd";
 import { NIX_DIR } from "../../core/render/nixos";
 import { ICMPV6_ECHO_DROP } from "../../core/render/nftables";
 import type { NodeModel } from "../../core/plan/model";
+import { BOOT_ROLLBACK } from "../../core/plan/files";
+import { renderBootRollbackUnit } from "../../core/render/bootRollback";
 
 requireTools("nix-instantiate", "nft", "sshd", "ssh-keygen");
 const tmp = tempDir("nix");
@@ -69,6 +71,17 @@ interface NixValues {
   k3s: { role: string; tokenFile: string; serverAddr: string; extraFlags: string[] } | null;
   fail2ban: { port: string; maxretry: number; findtime: number; bantime: number } | null;
   nixpkgs: unknown;
+  bootRollback: Record<
+    string,
+    {
+      description: string;
+      unitConfig: { DefaultDependencies: boolean; ConditionPathExists: string };
+      after: string[];
+      before: string[];
+      wantedBy: string[];
+      serviceConfig: { Type: string; ExecStart: string };
+    }
+  >;
 }
 
 /** Where the pinned tree would sit in the store (nixpkgs.nix passes fetchTarball's result). */
@@ -124,6 +137,13 @@ beforeAll(() => {
               k3s = if node.k3s != null then lib.k3s node else null;
               fail2ban = if node.hardening.fail2ban != null then lib.fail2ban node else null;
               nixpkgs = lib.nixpkgs node.nixos.nixpkgs ${JSON.stringify(PINNED_TREE)};
+              # The module alone, with packages named by stand-in paths.
+              bootRollback =
+                let
+                  pkgs = builtins.listToAttrs (map (p: { name = p; value = "/pkgs/" + p; })
+                    [ "bash" "util-linux" "gnutar" "gawk" "diffutils" ]);
+                  module = import (here + "/clawd-mesh/boot-rollback.nix");
+                in (module { config.clawdMesh.node = node; inherit pkgs; }).systemd.services;
             };
           };
       in builtins.listToAttrs (map one ${JSON.stringify(names).replace(/,/g, " ")})`;
@@ -179,6 +199,32 @@ describe.each(nixosCases)("%s/%s on NixOS", (stack, name) => {
       "clawd-mesh",
       ...(node().provider === "aws" ? ["clawd-mesh/aws.nix"] : []),
     ]);
+  });
+
+  test("the boot rollback runs what other hosts' unit runs, before the firewall, WireGuard and sshd", () => {
+    const generic = renderBootRollbackUnit(node());
+    const ours = { unit: section(generic, "Unit"), service: section(generic, "Service") };
+    const theirs = nix().bootRollback[BOOT_ROLLBACK];
+    expect(Object.keys(nix().bootRollback)).toEqual([BOOT_ROLLBACK]);
+    expect(theirs?.unitConfig).toEqual({
+      DefaultDependencies: false,
+      ConditionPathExists: ours.unit.ConditionPathExists,
+    });
+    expect(theirs?.description).toBe(ours.unit.Description);
+    expect(theirs?.after).toEqual(ours.unit.After?.split(" "));
+    expect(theirs?.before).toEqual(
+      expect.arrayContaining([
+        "sysinit.target",
+        "nftables.service",
+        `wireguard-${node().wireguard.interface}.service`,
+        "sshd.service",
+      ]),
+    );
+    expect(theirs?.wantedBy).toEqual([section(generic, "Install").WantedBy]);
+    expect(theirs?.serviceConfig).toEqual({
+      Type: ours.service.Type,
+      ExecStart: `/pkgs/bash${ours.service.ExecStart}`,
+    });
   });
 
   test("the firewall allows exactly what the generic nftables.conf allows", () => {
