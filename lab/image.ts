@@ -149,9 +149,14 @@ function startSshd(host: LabHost, port: number, rootLogin: "prohibit-password" |
     "",
   ];
   writeAs(host, "/etc/ssh/sshd_config", config.join("\n"), 0o644);
-  // systemd started the image's ssh service at boot, before the host had keys: it failed.
-  if (host.init === "systemd") host.run("systemctl", ["restart", "ssh.service"]);
-  else host.run("/usr/sbin/sshd", ["-f", "/etc/ssh/sshd_config"]);
+  // systemd started the image's ssh service at boot, before the host had keys: it failed, and
+  // restarted until its start limit (5 in 10 s) refused more, so a plain restart can be refused
+  // too ("Start request repeated too quickly"). On a cloud, cloud-init writes the keys before
+  // ssh starts; here the failures are forgotten first.
+  if (host.init === "systemd") {
+    host.run("systemctl", ["reset-failed", "ssh.service"]);
+    host.run("systemctl", ["restart", "ssh.service"]);
+  } else host.run("/usr/sbin/sshd", ["-f", "/etc/ssh/sshd_config"]);
 }
 
 /** cloud-init's ssh module: delete the image's keys, then write the given ones or generate. */
