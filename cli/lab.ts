@@ -92,7 +92,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   let ok = false;
   try {
-    const lab = Lab.create(options);
+    const lab = await Lab.create(options);
     lab.site.state.window(options.windowSeconds);
     log(
       `lab ${options.stack}: ${lab.fleet().nodes.length} nodes, ${lab.fleet().peers.length} peers`,

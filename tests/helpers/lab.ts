@@ -28,7 +28,7 @@ export interface StartOptions {
 export async function startLab(stack: string, o: StartOptions = {}): Promise<Lab> {
   requireTools("sshd", "ssh", "wg", "wg-quick", "wireguard-go", "nft", "ip", "sudo", "ping");
   if (readState()) labDown(() => undefined); // a lab left by an interrupted run
-  const lab = Lab.create({
+  const lab = await Lab.create({
     stack,
     windowSeconds: LAB_WINDOW,
     hosts: o.hosts ?? "plain",
