@@ -17,6 +17,16 @@ const IMAGE_SCRIPT = resolve(__dirname, "..", "scripts", "lab-image.sh");
  * alone, much longer while a whole fleet boots and pushes on two cores).
  */
 const BOOT_BOUND_SECONDS = 300;
+/**
+ * inotify instances are counted per user, machine-wide, and every host's systemd, journald,
+ * logind, dbus and path units run as this machine's root (no user namespace). Debian's default
+ * of 128 ran out at prod's 20th host: its systemd exited ("Failed to allocate manager object:
+ * Too many open files"), and `systemctl daemon-reload` failed on hosts already up, mid-push.
+ * Room for a few hundred hosts; raised when lower, never lowered.
+ */
+const INOTIFY_INSTANCES = 8192;
+const INOTIFY_LIMIT = "/proc/sys/fs/inotify/max_user_instances";
+
 /** What `systemctl is-system-running` says once startup is over; degraded: a unit failed. */
 const BOOTED = ["running", "degraded"];
 
@@ -39,6 +49,12 @@ function commOf(pid: string): string | undefined {
     return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
   } catch {
     return undefined; // it ended meanwhile
+  }
+}
+
+function allowInotify(): void {
+  if (Number(readFileSync(INOTIFY_LIMIT, "utf8")) < INOTIFY_INSTANCES) {
+    writeFileSync(INOTIFY_LIMIT, `${INOTIFY_INSTANCES}\n`);
   }
 }
 
@@ -80,6 +96,7 @@ export class SystemdHost extends LabHost {
     must("ip", ["netns", "add", netns]);
     state.netns(netns);
     try {
+      allowInotify();
       host.mountRoot(image, state);
       const deadline = Date.now() + BOOT_BOUND_SECONDS * 1000;
       host.launch(deadline);
