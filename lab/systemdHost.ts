@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync } from "node:fs";
 import { rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { hostCgroups, removeHostCgroups } from "./cgroups";
 import { exec, must } from "./exec";
 import { LabHost, pause, WIREGUARD_GO_WRAPPER, type HostInit } from "./host";
 import type { Link } from "./network";
@@ -128,9 +129,16 @@ export class SystemdHost extends LabHost {
     const standins = join(LAB_ROOT, "standins");
     mkdirSync(standins, { recursive: true });
     const console = openSync(join(this.root, "console.log"), "a");
+    // The shell moves itself into the host's own cgroup, then becomes nspawn (lab/cgroups.ts).
+    const enterCgroups =
+      'for g in $CML_CGROUPS; do echo $$ >"$g/cgroup.procs" || exit 1; done; exec "$@"';
     const nspawn = spawn(
-      "systemd-nspawn",
+      "sh",
       [
+        "-c",
+        enterCgroups,
+        "sh",
+        "systemd-nspawn",
         "--quiet",
         // This machine runs no systemd to register with, nor a unit to put the host in.
         "--register=no",
@@ -152,7 +160,11 @@ export class SystemdHost extends LabHost {
         stdio: ["ignore", console, console],
         // The same for /proc/sys/net (the push's sysctls): read-only unless nspawn made the
         // network, though the namespace is the host's own either way.
-        env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: "network" },
+        env: {
+          ...process.env,
+          SYSTEMD_NSPAWN_API_VFS_WRITABLE: "network",
+          CML_CGROUPS: hostCgroups(this.netns).join(" "),
+        },
       },
     );
     closeSync(console);
@@ -244,6 +256,7 @@ export class SystemdHost extends LabHost {
     const nspawn = join(this.root, "nspawn");
     if (existsSync(nspawn)) exec("kill", ["-KILL", readFileSync(nspawn, "utf8").trim()]);
     this.killAll();
+    removeHostCgroups(this.netns);
     for (const mount of [this.top, this.root]) {
       if (exec("mountpoint", ["-q", mount]).status === 0) must("umount", [mount]);
     }
