@@ -82,6 +82,18 @@ export function stopLab(): void {
   labDown(() => undefined);
 }
 
+/**
+ * Each node's host kind and, on a systemd host, what its systemd says of itself: "running" once
+ * every unit started ("degraded" names a failed one, as when the machine runs out of a limit).
+ */
+export function systemdStates(lab: Lab): [string, string, string][] {
+  return lab.fleet().nodes.map((n) => {
+    const host = lab.nodeHost(n.name);
+    if (host?.init !== "systemd") return [n.name, host?.init ?? "no host", "-"];
+    return [n.name, host.init, host.try("systemctl", ["is-system-running"]).stdout.trim()];
+  });
+}
+
 export function mismatches(m: Matrix): string[] {
   return m.cells
     .filter((c) => c.actual !== c.expected)
