@@ -17,7 +17,7 @@ export interface LabResult {
 
 export async function benchLab(size: number): Promise<LabResult> {
   const lines: string[] = [];
-  const lab = Lab.create({ stack: "prod", windowSeconds: 30, log: (l) => lines.push(l) });
+  const lab = await Lab.create({ stack: "prod", windowSeconds: 30, log: (l) => lines.push(l) });
   try {
     lab.useFleet(generatedFleet(size));
     const started = Date.now();

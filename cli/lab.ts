@@ -8,9 +8,8 @@
 // booting hosts, its pushes over real SSH), then a reachability matrix checked against the
 // policy. With --keep the lab stays, and up/preview/refresh/destroy act on it as `pulumi` would
 // on the real fleet: edit the stack file, preview, up. Exits non-zero on any failure.
-// Hosts are init-less by default; --hosts systemd boots systemd on the nodes whose OS runs it
-// (a Debian 12 root under systemd-nspawn), so the push takes production's path. prod does not
-// yet converge on systemd hosts (see the README), so the main job keeps the plain ones.
+// A node whose OS runs systemd boots it (a Debian 12 root under systemd-nspawn), so the push
+// takes production's path; --hosts plain gives every node an init-less host instead (faster).
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -36,7 +35,7 @@ async function main(): Promise<number> {
       out: { type: "string", default: "." },
       window: { type: "string" },
       replace: { type: "string", multiple: true },
-      hosts: { type: "string", default: "plain" },
+      hosts: { type: "string", default: "systemd" },
     },
   });
   const log = (line: string) => console.log(line);
@@ -92,7 +91,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   let ok = false;
   try {
-    const lab = Lab.create(options);
+    const lab = await Lab.create(options);
     lab.site.state.window(options.windowSeconds);
     log(
       `lab ${options.stack}: ${lab.fleet().nodes.length} nodes, ${lab.fleet().peers.length} peers`,

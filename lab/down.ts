@@ -1,6 +1,7 @@
 // Removes what the lab made, as its state file lists it: processes in its namespaces, the
 // namespaces, its mounts and its folders. Nothing it did not record is touched.
 import { existsSync, rmSync } from "node:fs";
+import { removeLabCgroups } from "./cgroups";
 import { exec } from "./exec";
 import { join } from "node:path";
 import { LAB_ROOT, readState, stateFile } from "./state";
@@ -31,6 +32,7 @@ export function labDown(log: (line: string) => void): boolean {
     const pids = exec("ip", ["netns", "pids", ns]).stdout.split("\n").filter(Boolean);
     if (pids.length > 0) exec("kill", ["-KILL", ...pids]);
   }
+  removeLabCgroups();
   for (const ns of [...state.netns].reverse()) exec("ip", ["netns", "del", ns]);
   for (const mount of [...state.mounts].reverse()) exec("umount", ["-l", mount]);
   for (const dir of state.dirs) if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });

@@ -47,9 +47,9 @@ export interface BootedHost {
 const CLOUD_SSH_PORT = 22;
 
 /** Boots a cloud instance: a new host on the internet, as its image and cloud-init leave it. */
-export function bootImage(site: LabSite, boot: ImageBoot): BootedHost {
+export async function bootImage(site: LabSite, boot: ImageBoot): Promise<BootedHost> {
   const firstBoot = readUserData(boot.userData);
-  const host = newHost(boot.name, unusedNetns("cml-c"), site.state, boot.init ?? "plain");
+  const host = await newHost(boot.name, unusedNetns("cml-c"), site.state, boot.init ?? "plain");
   try {
     const link = host.plugInto(site.internet, boot.address);
     if (boot.edge) link.setEdge(boot.edge);
@@ -90,12 +90,12 @@ export function handOver(host: LabHost, handover: Handover): void {
 }
 
 /** A host of either kind: systemd boots before the image's files are written, as on a cloud. */
-export function newHost(
+export async function newHost(
   name: string,
   netns: string,
   state: StateRecorder,
   init: HostInit,
-): LabHost {
+): Promise<LabHost> {
   return init === "systemd"
     ? SystemdHost.boot(name, netns, state)
     : new LabHost(name, netns, state);
@@ -149,9 +149,14 @@ function startSshd(host: LabHost, port: number, rootLogin: "prohibit-password" |
     "",
   ];
   writeAs(host, "/etc/ssh/sshd_config", config.join("\n"), 0o644);
-  // systemd started the image's ssh service at boot, before the host had keys: it failed.
-  if (host.init === "systemd") host.run("systemctl", ["restart", "ssh.service"]);
-  else host.run("/usr/sbin/sshd", ["-f", "/etc/ssh/sshd_config"]);
+  // systemd started the image's ssh service at boot, before the host had keys: it failed, and
+  // restarted until its start limit (5 in 10 s) refused more, so a plain restart can be refused
+  // too ("Start request repeated too quickly"). On a cloud, cloud-init writes the keys before
+  // ssh starts; here the failures are forgotten first.
+  if (host.init === "systemd") {
+    host.run("systemctl", ["reset-failed", "ssh.service"]);
+    host.run("systemctl", ["restart", "ssh.service"]);
+  } else host.run("/usr/sbin/sshd", ["-f", "/etc/ssh/sshd_config"]);
 }
 
 /** cloud-init's ssh module: delete the image's keys, then write the given ones or generate. */

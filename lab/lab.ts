@@ -78,10 +78,10 @@ export class Lab {
   }
 
   /** A new lab for the stack: the internet, the operator, and what exists before the program. */
-  static create(options: LabOptions): Lab {
+  static async create(options: LabOptions): Promise<Lab> {
     const site = Site.create(options.stack, options.hosts);
     const lab = new Lab(site, options);
-    lab.provide();
+    await lab.provide();
     return lab;
   }
 
@@ -136,9 +136,9 @@ export class Lab {
    * Makes what the stack names and the lab does not have yet: existing hosts, peers' machines,
    * the stand-in vault binary. Before every `up`, as the stack file may have changed.
    */
-  provide(): void {
+  async provide(): Promise<void> {
     const raw = this.raw();
-    this.site.provide(raw, this.options.log);
+    await this.site.provide(raw, this.options.log);
     const vaults = (raw.nodes as RawFleet[]).some((n) => n.vault);
     if (vaults && !this.site.assignments.vault) {
       const v = vaultBinary("v1");
@@ -148,7 +148,7 @@ export class Lab {
   }
 
   /** One engine operation, in a process of its own as `pulumi up` is. */
-  engine(
+  async engine(
     operation: "up" | "preview" | "refresh" | "destroy",
     extra: {
       firstContactOnly?: boolean;
@@ -158,7 +158,7 @@ export class Lab {
       replace?: readonly string[];
     } = {},
   ): Promise<EngineRun> {
-    if (operation === "up" || operation === "preview") this.provide();
+    if (operation === "up" || operation === "preview") await this.provide();
     const started = Date.now();
     const args = [ENGINE, operation, "--stack", this.options.stack];
     args.push("--window", String(this.options.windowSeconds));

@@ -84,29 +84,35 @@ export class Site {
    * as their owners left them (the admin account with the operator's key and sudo), and its
    * peers' machines. Called again after the stack file changes: names already here are kept.
    */
-  provide(raw: RawFleet, log: (line: string) => void): void {
+  async provide(raw: RawFleet, log: (line: string) => void): Promise<void> {
     const made = assign(raw, this.assignments);
     saveAssignments(this.assignments);
     const sshPort = raw.ssh?.port ?? 22;
-    for (const name of made.hosts) {
-      const a = this.assignments.existing[name];
-      if (!a) continue;
-      const node = (raw.nodes as RawFleet[]).find((n) => n.name === name);
-      const host = newHost(name, `cml-n${a.index}`, this.state, this.initOf(node?.os as Os));
-      if (a.address) this.keep(host, "existing", [host.plugInto(this.internet, a.address)]);
-      else {
-        this.internet.natRouter(a.index, host.netns, sshPort);
-        this.keep(host, "existing", []);
-      }
-      handOver(host, {
-        loginUser: raw.ssh.adminUser,
-        authorizedKeys: [`${this.assignments.operatorKey.publicKey} lab-operator`],
-        hostKey: a.hostKey,
-        sshPort,
-      });
-      installRoleSoftware(host, node?.roles ?? []);
-      log(`  ${name}: an existing host, at ${a.address ?? `NAT behind ${a.router}`}`);
-    }
+    // Booted side by side, as machines of different owners are already running.
+    await Promise.all(
+      made.hosts.map(async (name) => {
+        const a = this.assignments.existing[name];
+        if (!a) return;
+        const node = (raw.nodes as RawFleet[]).find((n) => n.name === name);
+        const init = this.initOf(node?.os as Os);
+        const started = Date.now();
+        const host = await newHost(name, `cml-n${a.index}`, this.state, init);
+        if (a.address) this.keep(host, "existing", [host.plugInto(this.internet, a.address)]);
+        else {
+          this.internet.natRouter(a.index, host.netns, sshPort);
+          this.keep(host, "existing", []);
+        }
+        handOver(host, {
+          loginUser: raw.ssh.adminUser,
+          authorizedKeys: [`${this.assignments.operatorKey.publicKey} lab-operator`],
+          hostKey: a.hostKey,
+          sshPort,
+        });
+        installRoleSoftware(host, node?.roles ?? []);
+        const at = a.address ?? `NAT behind ${a.router}`;
+        log(`  ${name}: an existing host, at ${at} (${init}, up in ${since(started)} s)`);
+      }),
+    );
     for (const name of made.peers) {
       const p = this.assignments.peers[name];
       if (!p) continue;
@@ -188,7 +194,8 @@ class LabCloud implements Cloud {
 
   async boot(spec: BootSpec) {
     const address = labAddress("cloud", this.site.record.next.cloud++);
-    const { host, link } = bootImage(
+    const started = Date.now();
+    const { host, link } = await bootImage(
       { internet: this.site.internet, state: this.site.state, log: this.log },
       {
         name: spec.name,
@@ -202,7 +209,9 @@ class LabCloud implements Cloud {
     );
     this.site.keep(host, "cloud", [link]);
     this.booted(host);
-    this.log(`  ${spec.name}: booted ${spec.image.description} at ${address}`);
+    this.log(
+      `  ${spec.name}: booted ${spec.image.description} at ${address} (${host.init}, up in ${since(started)} s)`,
+    );
     return { hostId: host.netns, ipv4: address };
   }
 
@@ -235,4 +244,8 @@ class LabCloud implements Cloud {
   async publishRecords(records: readonly DnsRecord[]) {
     writeFileSync(join(LAB_ROOT, "dns.json"), `${JSON.stringify(records, null, 2)}\n`);
   }
+}
+
+function since(started: number): string {
+  return ((Date.now() - started) / 1000).toFixed(1);
 }

@@ -6,13 +6,30 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync } from "node:fs";
 import { rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { hostCgroups, removeHostCgroups } from "./cgroups";
 import { exec, must } from "./exec";
 import { LabHost, pause, WIREGUARD_GO_WRAPPER, type HostInit } from "./host";
 import type { Link } from "./network";
 import { LAB_ROOT, type StateRecorder } from "./state";
 
 const IMAGE_SCRIPT = resolve(__dirname, "..", "scripts", "lab-image.sh");
-const BOOT_SECONDS = 60;
+/**
+ * The most a boot may take: a bound for a stuck one, not the expected time (a second or two
+ * alone, much longer while a whole fleet boots and pushes on two cores).
+ */
+const BOOT_BOUND_SECONDS = 300;
+/**
+ * inotify instances are counted per user, machine-wide, and every host's systemd, journald,
+ * logind, dbus and path units run as this machine's root (no user namespace). Debian's default
+ * of 128 ran out at prod's 20th host: its systemd exited ("Failed to allocate manager object:
+ * Too many open files"), and `systemctl daemon-reload` failed on hosts already up, mid-push.
+ * Room for a few hundred hosts; raised when lower, never lowered.
+ */
+const INOTIFY_INSTANCES = 8192;
+const INOTIFY_LIMIT = "/proc/sys/fs/inotify/max_user_instances";
+
+/** What `systemctl is-system-running` says once startup is over; degraded: a unit failed. */
+const BOOTED = ["running", "degraded"];
 
 /** The image's root: built on first use (about 25 s), then taken from the cache. */
 export function labImage(): string {
@@ -33,6 +50,12 @@ function commOf(pid: string): string | undefined {
     return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
   } catch {
     return undefined; // it ended meanwhile
+  }
+}
+
+function allowInotify(): void {
+  if (Number(readFileSync(INOTIFY_LIMIT, "utf8")) < INOTIFY_INSTANCES) {
+    writeFileSync(INOTIFY_LIMIT, `${INOTIFY_INSTANCES}\n`);
   }
 }
 
@@ -64,15 +87,21 @@ export class SystemdHost extends LabHost {
     return host;
   }
 
-  /** Boots a new host and waits (up to a minute) until systemd has reached its targets. */
-  static boot(name: string, netns: string, state: StateRecorder): SystemdHost {
+  /**
+   * Boots a new host; resolves once its systemd reports the boot finished. Asynchronous, so an
+   * engine booting many instances at once keeps serving its other resources meanwhile.
+   */
+  static async boot(name: string, netns: string, state: StateRecorder): Promise<SystemdHost> {
     const image = labImage();
     const host = SystemdHost.open(name, netns, state);
     must("ip", ["netns", "add", netns]);
     state.netns(netns);
     try {
+      allowInotify();
       host.mountRoot(image, state);
-      host.start();
+      const deadline = Date.now() + BOOT_BOUND_SECONDS * 1000;
+      host.launch(deadline);
+      await host.booted(deadline);
     } catch (error) {
       host.destroy(); // a failed boot leaves nothing behind
       throw error;
@@ -95,13 +124,21 @@ export class SystemdHost extends LabHost {
     });
   }
 
-  private start(): void {
+  /** Starts systemd-nspawn on the host's root; returns once the host's systemd exists. */
+  private launch(deadline: number): void {
     const standins = join(LAB_ROOT, "standins");
     mkdirSync(standins, { recursive: true });
     const console = openSync(join(this.root, "console.log"), "a");
+    // The shell moves itself into the host's own cgroup, then becomes nspawn (lab/cgroups.ts).
+    const enterCgroups =
+      'for g in $CML_CGROUPS; do echo $$ >"$g/cgroup.procs" || exit 1; done; exec "$@"';
     const nspawn = spawn(
-      "systemd-nspawn",
+      "sh",
       [
+        "-c",
+        enterCgroups,
+        "sh",
+        "systemd-nspawn",
         "--quiet",
         // This machine runs no systemd to register with, nor a unit to put the host in.
         "--register=no",
@@ -123,13 +160,16 @@ export class SystemdHost extends LabHost {
         stdio: ["ignore", console, console],
         // The same for /proc/sys/net (the push's sysctls): read-only unless nspawn made the
         // network, though the namespace is the host's own either way.
-        env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: "network" },
+        env: {
+          ...process.env,
+          SYSTEMD_NSPAWN_API_VFS_WRITABLE: "network",
+          CML_CGROUPS: hostCgroups(this.netns).join(" "),
+        },
       },
     );
     closeSync(console);
     nspawn.unref();
     writeFileSync(join(this.root, "nspawn"), `${nspawn.pid}\n`);
-    const deadline = Date.now() + BOOT_SECONDS * 1000;
     // nspawn's first child sets up the mounts and exits; the one that execs systemd stays.
     let leader: string | undefined;
     while (!leader && Date.now() < deadline) {
@@ -144,12 +184,47 @@ export class SystemdHost extends LabHost {
     }
     if (!leader) throw new Error(`lab host ${this.name} started no systemd:\n${this.console()}`);
     writeFileSync(join(this.root, "leader"), `${leader}\n`);
-    while (Date.now() < deadline) {
-      const state = this.try("systemctl", ["is-system-running"]).stdout.trim();
-      if (state === "running" || state === "degraded") return;
-      pause(100);
+  }
+
+  /**
+   * Waits for systemd's own word that the boot is over (`is-system-running --wait` returns when
+   * startup has finished: every boot job done, successful or not), not for a fixed time: under
+   * load a boot takes longer, and the bound is only there so a stuck one ends.
+   */
+  private async booted(deadline: number): Promise<void> {
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      const r = await this.runAsync("systemctl", ["is-system-running", "--wait"], {
+        timeoutMs: left,
+      });
+      if (BOOTED.includes(r.stdout.trim())) return;
+      // Before systemd listens on its private bus, systemctl cannot ask it anything yet.
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    throw new Error(`lab host ${this.name} did not boot in ${BOOT_SECONDS} s:\n${this.console()}`);
+    throw this.notBooted();
+  }
+
+  /** The same wait, blocking: for a reboot, which a test asks for and waits on alone. */
+  private bootedSync(deadline: number): void {
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      const r = this.try("systemctl", ["is-system-running", "--wait"], { timeoutMs: left });
+      if (BOOTED.includes(r.stdout.trim())) return;
+      pause(200);
+    }
+    throw this.notBooted();
+  }
+
+  /** What the boot still waits on, and the console's last lines. */
+  private notBooted(): Error {
+    const jobs = this.try("systemctl", ["list-jobs", "--no-pager"]).stdout.trim();
+    return new Error(
+      `lab host ${this.name} did not finish booting in ${BOOT_BOUND_SECONDS} s ` +
+        `(load ${readFileSync("/proc/loadavg", "utf8").trim()}); jobs left:\n${jobs}\n` +
+        `console:\n${this.console()}`,
+    );
   }
 
   /**
@@ -161,12 +236,13 @@ export class SystemdHost extends LabHost {
     const started = Date.now();
     const nspawn = readFileSync(join(this.root, "nspawn"), "utf8").trim();
     this.try("systemctl", ["reboot"]);
-    const deadline = Date.now() + BOOT_SECONDS * 1000;
+    const deadline = Date.now() + BOOT_BOUND_SECONDS * 1000;
     while (running(nspawn)) {
       if (Date.now() > deadline) throw new Error(`lab host ${this.name} did not stop to reboot`);
       pause(50);
     }
-    this.start();
+    this.launch(deadline);
+    this.bootedSync(deadline);
     return (Date.now() - started) / 1000;
   }
 
@@ -180,6 +256,7 @@ export class SystemdHost extends LabHost {
     const nspawn = join(this.root, "nspawn");
     if (existsSync(nspawn)) exec("kill", ["-KILL", readFileSync(nspawn, "utf8").trim()]);
     this.killAll();
+    removeHostCgroups(this.netns);
     for (const mount of [this.top, this.root]) {
       if (exec("mountpoint", ["-q", mount]).status === 0) must("umount", [mount]);
     }

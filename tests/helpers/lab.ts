@@ -28,7 +28,7 @@ export interface StartOptions {
 export async function startLab(stack: string, o: StartOptions = {}): Promise<Lab> {
   requireTools("sshd", "ssh", "wg", "wg-quick", "wireguard-go", "nft", "ip", "sudo", "ping");
   if (readState()) labDown(() => undefined); // a lab left by an interrupted run
-  const lab = Lab.create({
+  const lab = await Lab.create({
     stack,
     windowSeconds: LAB_WINDOW,
     hosts: o.hosts ?? "plain",
@@ -80,6 +80,18 @@ export function changed(run: EngineRun): { op: string; type: string; name: strin
 
 export function stopLab(): void {
   labDown(() => undefined);
+}
+
+/**
+ * Each node's host kind and, on a systemd host, what its systemd says of itself: "running" once
+ * every unit started ("degraded" names a failed one, as when the machine runs out of a limit).
+ */
+export function systemdStates(lab: Lab): [string, string, string][] {
+  return lab.fleet().nodes.map((n) => {
+    const host = lab.nodeHost(n.name);
+    if (host?.init !== "systemd") return [n.name, host?.init ?? "no host", "-"];
+    return [n.name, host.init, host.try("systemctl", ["is-system-running"]).stdout.trim()];
+  });
 }
 
 export function mismatches(m: Matrix): string[] {

@@ -1,14 +1,23 @@
 // Seed 001 in the lab, all 16 nodes, brought up by the program through the engine — 13 Vultr
 // instances booted behind their firewall groups, 3 existing hosts: only 80 and 443 public, SSH
 // only on 10.84.0.x. Then one vault host is replaced (a new region) and configured in the same up.
+// Every node's OS runs systemd, so every host boots it, the new region's too.
 import type { Lab } from "../../lab/lab";
-import { changed, mismatches, probeMatrix, startLab, stopLab, up } from "../helpers/lab";
+import {
+  changed,
+  mismatches,
+  probeMatrix,
+  startLab,
+  stopLab,
+  systemdStates,
+  up,
+} from "../helpers/lab";
 
 let lab: Lab;
 let seconds = 0;
 beforeAll(async () => {
   const started = Date.now();
-  lab = await startLab("clavitor");
+  lab = await startLab("clavitor", { hosts: "systemd" });
   seconds = (Date.now() - started) / 1000;
 }, 900_000);
 afterAll(() => stopLab());
@@ -16,8 +25,9 @@ afterAll(() => stopLab());
 test("16 nodes converge through the program's own resources, and the matrix matches the policy", async () => {
   expect(lab.fleet().nodes).toHaveLength(16);
   console.log(
-    `clavitor lab: 16 nodes created and converged through the engine in ${seconds.toFixed(1)} s`,
+    `clavitor lab: 16 nodes on systemd hosts created and converged through the engine in ${seconds.toFixed(1)} s`,
   );
+  expect(systemdStates(lab)).toEqual(lab.fleet().nodes.map((n) => [n.name, "systemd", "running"]));
   const m = await probeMatrix(lab);
   expect(m.cells.length).toBe(1616);
   expect(mismatches(m)).toEqual([]);

@@ -40,9 +40,11 @@ afterAll(() => {
   console.log(`lab host boot times: ${bootSeconds.map((s) => `${s.toFixed(2)} s`).join(", ")}`);
 });
 
-function boot(b: Partial<ImageBoot> & Pick<ImageBoot, "name" | "address">): BootedHost {
+async function boot(
+  b: Partial<ImageBoot> & Pick<ImageBoot, "name" | "address">,
+): Promise<BootedHost> {
   const started = Date.now();
-  const booted = bootImage(site, {
+  const booted = await bootImage(site, {
     loginUser: "ubuntu",
     authorizedKeys: [operator.publicKey],
     userData: "#cloud-config\nssh_genkeytypes: [ed25519]\n",
@@ -101,9 +103,9 @@ function serve(netns: string, port: number, greeting: string): void {
 
 describe("the edge: a provider's firewall in front of a host", () => {
   let web: BootedHost;
-  beforeAll(() => {
+  beforeAll(async () => {
     // The group is in force from the first packet, before anything in the host listens.
-    web = boot({
+    web = await boot({
       name: "web",
       address: labAddress("cloud", 0),
       edge: [{ protocol: "tcp", ports: [80, 80], cidr: "0.0.0.0/0" }],
@@ -216,8 +218,8 @@ describe("booting from the user data the program sends", () => {
       .map((l) => l.split(" ").slice(1).join(" "))
       .sort();
 
-  test("a Debian image (login user admin): that host key only; admin in with sudo, root not", () => {
-    const host = boot({
+  test("a Debian image (login user admin): that host key only; admin in with sudo, root not", async () => {
+    const host = await boot({
       name: "debian",
       loginUser: "admin",
       address: labAddress("cloud", 1),
@@ -232,8 +234,8 @@ describe("booting from the user data the program sends", () => {
     host.host.destroy();
   });
 
-  test("a Vultr image becoming NixOS (login user root): root in, files written, runcmd skipped", () => {
-    const host = boot({
+  test("a Vultr image becoming NixOS (login user root): root in, files written, runcmd skipped", async () => {
+    const host = await boot({
       name: "nixos",
       loginUser: "root",
       address: labAddress("cloud", 2),
@@ -255,8 +257,8 @@ describe("booting from the user data the program sends", () => {
     host.host.destroy();
   });
 
-  test("a #! script (NixOS on AWS) is not run: the host keeps its image's key", () => {
-    const host = boot({
+  test("a #! script (NixOS on AWS) is not run: the host keeps its image's key", async () => {
+    const host = await boot({
       name: "nixos-ami",
       loginUser: "root",
       address: labAddress("cloud", 3),
