@@ -11,6 +11,7 @@ import { applyOutcome, confirmFor, followCommand, pushCommand } from "../core/de
 import {
   parsePushPlan,
   PUSH_PLAN_VARIABLE,
+  type PushPlan,
   type PushSecrets,
   type Route,
 } from "../core/delivery/plan";
@@ -49,7 +50,7 @@ async function main(): Promise<number> {
       `this machine has no route to ${plan.apply.host}: it reaches ${plan.node} over the mesh, as a WireGuard peer. Fix: bring up this machine's peer from the stack output "peers" (on a first deployment, run once with clawd-mesh:firstContactOnly=true to get it), then run up again.`,
     );
   }
-  if (plan.follow) await follow(plan, ssh, secrets.privateKey, say);
+  if (plan.follow) await follow(plan, plan.follow, ssh, secrets.privateKey, say);
   const applied = await ssh
     .remote({
       connection: connection(plan.apply, plan, secrets.privateKey),
@@ -104,12 +105,11 @@ async function main(): Promise<number> {
  */
 async function follow(
   plan: ReturnType<typeof parsePushPlan>,
+  f: NonNullable<PushPlan["follow"]>,
   ssh: ReturnType<typeof sshTransport>,
   key: string | undefined,
   say: (line: string) => void,
 ): Promise<void> {
-  const f = plan.follow;
-  if (!f) return;
   const dialing = plan.dial.attempts * plan.dial.perDialTimeout;
   const seconds = Math.min(9999, 2 * dialing + plan.windowSeconds + 60);
   say(`${f.node} follows ${plan.node}'s WireGuard key to its new one for up to ${seconds} s`);

@@ -4,6 +4,8 @@
 // or with the provider's initial sudo, the archive's own copy runs instead.
 
 import { join } from "node:path";
+import { WG_KEY } from "../fleet/checkAccess";
+import { isIpv4 } from "../net/ipv4";
 import { NIXOS_RECEIVER, RECEIVER } from "../plan/files";
 
 /** The vault rollout, run on the operator's machine (by the program and by the lab). */
@@ -85,8 +87,6 @@ export function confirmCommand(token: string): string {
   return throughReceiver(`confirm ${token}`);
 }
 
-const WG_PUBLIC_KEY = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
-
 /**
  * Has the node through which a rotating node is reached follow it from its previous key to
  * its new one (core/plan/rotation.ts), for at most `seconds`; returns at once.
@@ -98,13 +98,12 @@ export function followCommand(follow: {
   readonly previousKey: string;
 }): string {
   const { address, seconds, key, previousKey } = follow;
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(address))
-    throw new Error(`"${address}" is not an IPv4 address`);
+  if (!isIpv4(address)) throw new Error(`"${address}" is not an IPv4 address`);
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > 9999) {
     throw new Error(`a follow of ${seconds} s is out of range: use 1 to 9999 seconds`);
   }
   for (const k of [key, previousKey]) {
-    if (!WG_PUBLIC_KEY.test(k)) throw new Error(`"${k}" is not a WireGuard public key`);
+    if (!WG_KEY.test(k)) throw new Error(`"${k}" is not a WireGuard public key`);
   }
   return throughReceiver(`wg-follow ${address} ${seconds} ${key} ${previousKey}`);
 }
