@@ -411,20 +411,28 @@ describe("remote.Command", () => {
       slow({ host: PROXY, port: 2300, hostKey: passwordHost.hostKey, password: PASSWORD }),
       slow({ ...direct(target), proxy: direct(proxy) }),
     ]);
-    // Wait until all three sessions are running, then look at every process.
+    // Wait until all three sessions are running and every process of ours has started (a
+    // remote sleep can be seen a moment before the last client of its run), then look at
+    // every process.
     let seen: ReturnType<typeof processes> = [];
-    for (let i = 0; i < 60; i++) {
-      seen = processes();
-      if (seen.filter((p) => p.cmdline.includes("sleep 2; echo slept")).length >= 3) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const ours = seen.filter((p) => p.cmdline.includes(runs));
-    // Per run a master (two through the proxy) and a session client, and the -W helper.
-    expect(ours.length).toBeGreaterThanOrEqual(7);
-    for (const p of seen) {
-      for (const s of secrets) {
-        expect([p.pid, p.cmdline.includes(s) || p.environ.includes(s)]).toEqual([p.pid, false]);
+    const ours = () => seen.filter((p) => p.cmdline.includes(runs));
+    try {
+      for (let i = 0; i < 60; i++) {
+        seen = processes();
+        const sleeping = seen.filter((p) => p.cmdline.includes("sleep 2; echo slept")).length;
+        if (sleeping >= 3 && ours().length >= 7) break;
+        await new Promise((r) => setTimeout(r, 50));
       }
+      // Per run a master (two through the proxy) and a session client, and the -W helper.
+      expect(ours().length).toBeGreaterThanOrEqual(7);
+      for (const p of seen) {
+        for (const s of secrets) {
+          expect([p.pid, p.cmdline.includes(s) || p.environ.includes(s)]).toEqual([p.pid, false]);
+        }
+      }
+    } finally {
+      // Whatever was found, the sessions end before the next test looks for leftovers.
+      await runsAll.catch(() => undefined);
     }
     expect((await runsAll).map((r) => r.stdout)).toEqual(["slept", "slept", "slept"]);
   });
