@@ -42,19 +42,33 @@ healthy() {
   return 1
 }
 
+# install NODE: the binary, checked against its sha256 on the node; ssh's exit status.
+install() {
+  case $source in
+    https://*) ssh -F "$cfg" "$1" "$(receiver vault-install "$source" "$sha")" ;;
+    *) ssh -F "$cfg" "$1" "$(receiver vault-install - "$sha")" <"$source" ;;
+  esac
+}
+
 remaining=$#
 for entry in "$@"; do
   node=${entry%%=*}
   url=${entry#*=}
   remaining=$((remaining - 1))
   echo "rollout: $node: installing $sha"
-  case $source in
-    https://*) ssh -F "$cfg" "$node" "$(receiver vault-install "$source" "$sha")" ;;
-    *) ssh -F "$cfg" "$node" "$(receiver vault-install - "$sha")" <"$source" ;;
-  esac || {
+  status=0
+  install "$node" || status=$?
+  if [ "$status" -eq 255 ]; then
+    # ssh's own failure (the connection dropped or was not made), not the node's answer: the
+    # install checks the sha256 and keeps a binary already in place, so asking again is safe.
+    echo "rollout: $node: the connection failed (ssh exit 255); trying once more" >&2
+    status=0
+    install "$node" || status=$?
+  fi
+  if [ "$status" -ne 0 ]; then
     echo "rollout stopped at $node: the install was refused or failed; it keeps its binary; $remaining node(s) after it were not touched" >&2
     exit 1
-  }
+  fi
   if healthy "$url"; then
     echo "rollout: $node: healthy at $url"
   else

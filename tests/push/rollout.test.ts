@@ -46,9 +46,12 @@ async function rolloutCommand(binaryUrl: string) {
   return command.inputs as { create: string; environment: Record<string, string> };
 }
 
-function runRollout(command: { create: string; environment: Record<string, string> }) {
-  for (const f of ["hosts", "argv"]) rmSync(join(tmp.path, f), { force: true });
-  for (const [name, text] of Object.entries(STUBS)) {
+function runRollout(
+  command: { create: string; environment: Record<string, string> },
+  stubs: Record<string, string> = {},
+) {
+  for (const f of ["hosts", "argv", "dropped"]) rmSync(join(tmp.path, f), { force: true });
+  for (const [name, text] of Object.entries({ ...STUBS, ...stubs })) {
     writeFileSync(join(tmp.path, name), text);
     chmodSync(join(tmp.path, name), 0o755);
   }
@@ -91,4 +94,32 @@ test("a quote in an argument is carried too, though validation refuses it in a U
   });
   expect(ran.argv).toEqual(["vault-install", url, SHA]);
   expect(existsSync(`${canary}3`)).toBe(false);
+});
+
+// ssh that loses its connection (exit 255, as ssh does) the first time, before the command runs.
+const DROPS_ONCE = `#!/bin/sh
+if [ ! -f "$STUB_DIR/dropped" ]; then
+  : >"$STUB_DIR/dropped"
+  echo "client_loop: send disconnect: Broken pipe" >&2
+  exit 255
+fi
+${STUBS.ssh?.replace("#!/bin/sh\n", "")}`;
+
+test("a connection that drops during the install is tried once more; the node's own refusal is not", async () => {
+  const command = await rolloutCommand("https://dl.example.com/clavitor");
+  const again = runRollout(command, { ssh: DROPS_ONCE });
+  expect(again.stderr).toContain(
+    "rollout: web: the connection failed (ssh exit 255); trying once more",
+  );
+  expect(again.status).toBe(0);
+  expect(again.argv).toEqual(["vault-install", "https://dl.example.com/clavitor", SHA]);
+  // The first connection dropped before reaching the node; the second one installed.
+  expect(existsSync(join(tmp.path, "dropped"))).toBe(true);
+  expect(readFileSync(join(tmp.path, "hosts"), "utf8")).toBe("web\n");
+
+  const refused = runRollout(command, { receiver: "#!/bin/sh\nexit 1\n" });
+  expect(refused.status).toBe(1);
+  expect(refused.stderr).not.toContain("trying once more");
+  expect(refused.stderr).toContain("rollout stopped at web: the install was refused or failed");
+  expect(readFileSync(join(tmp.path, "hosts"), "utf8")).toBe("web\n");
 });
