@@ -6,12 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
 import type { Fleet } from "../core/fleet/fleet";
 import { managementRoute } from "../core/plan/route";
-import {
-  pinnedSshDefaults,
-  renderKnownHosts,
-  renderSshConfig,
-  strictSshConfig,
-} from "../core/render/sshConfig";
+import { pinnedSshDefaults, renderKnownHosts, renderSshConfig } from "../core/render/sshConfig";
 import { fleetPlanOf, type FleetFacts, type SshCredentials } from "./context";
 import type { MeshNode } from "./meshNode";
 import { ROLLOUT_SCRIPT } from "../core/delivery/command";
@@ -36,7 +31,7 @@ export class VaultRollout extends pulumi.ComponentResource {
     // The operator's entries with the real addresses, insisting on the pinned host keys.
     const sshConfig = args.facts.apply((f) =>
       [
-        strictSshConfig(renderSshConfig(fleet, fleetPlanOf(fleet, f))),
+        renderSshConfig(fleet, fleetPlanOf(fleet, f), "yes"),
         pinnedSshDefaults({
           port: fleet.ssh.port,
           ...(usesKey && { identityFile: "@DIR@/key" }),

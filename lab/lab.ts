@@ -12,7 +12,7 @@ import { sourcesOf } from "../core/fleet/selectors";
 import { validateFleet } from "../core/fleet/validate";
 import type { Fleet } from "../core/fleet/fleet";
 import { managementRoute } from "../core/plan/route";
-import { pinnedSshDefaults, renderKnownHosts, strictSshConfig } from "../core/render/sshConfig";
+import { pinnedSshDefaults, renderKnownHosts } from "../core/render/sshConfig";
 import { synthesize, type Synthesis } from "../core/synth";
 import { checkpointFile } from "./engine/stacks";
 import { reveal, type Props } from "./engine/values";
@@ -334,13 +334,16 @@ export class Lab {
     write(OPERATOR_KEY, this.site.assignments.operatorKey.privateKey);
     write(
       SSH_CONFIG,
+      // The defaults come first: ssh keeps the first value it reads for each option, so their
+      // `StrictHostKeyChecking yes` holds against the output's `accept-new`, and the output is
+      // used byte for byte as an operator would include it.
       [
-        strictSshConfig(String(this.outputs().sshConfig ?? "")),
         pinnedSshDefaults({
           port: fleet.ssh.port,
           identityFile: OPERATOR_KEY,
           knownHostsFile: KNOWN_HOSTS,
         }),
+        String(this.outputs().sshConfig ?? ""),
       ].join("\n"),
     );
     write(

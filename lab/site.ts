@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { ApiStore, type BootSpec, type Cloud, type DnsRecord } from "./engine/providers/cloud";
 import { removeLabFiles } from "./down";
 import type { Os } from "../core/fleet/catalog";
+import { initSystemOf } from "../core/plan/osProfile";
 import { LabHost, type HostInit } from "./host";
 import { bootImage, handOver, newHost } from "./image";
 import { SystemdHost } from "./systemdHost";
@@ -36,13 +37,8 @@ export interface SiteRecord {
   readonly nodeInit?: HostInit;
 }
 
-/** Whether an OS runs systemd: its nodes' lab hosts boot it unless the lab is all plain. */
-const OS_HAS_SYSTEMD: Record<Os, boolean> = {
-  nixos: true,
-  ubuntu: true,
-  debian: true,
-  alpine: false,
-};
+/** Whether an OS runs systemd (its profile's init): its nodes' lab hosts boot it unless the lab is all plain. */
+const osHasSystemd = (os: Os): boolean => initSystemOf(os) === "systemd";
 
 const FILE = join(LAB_ROOT, "site.json");
 export const OPERATOR_NETNS = "cml-operator";
@@ -123,7 +119,7 @@ export class Site {
 
   /** The init a node's host boots, by the node's OS. */
   initOf(os: Os): HostInit {
-    return this.record.nodeInit === "systemd" && OS_HAS_SYSTEMD[os] ? "systemd" : "plain";
+    return this.record.nodeInit === "systemd" && osHasSystemd(os) ? "systemd" : "plain";
   }
 
   host(id: string): LabHost {

@@ -62,7 +62,7 @@ fi
 # they are there.
 ensure_packages() {
   needed=$PACKAGES
-  if command -v dpkg-query >/dev/null 2>&1; then
+  if [ "$PACKAGE_MANAGER" = apt ]; then
     missing=""
     for p in $needed; do
       dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
@@ -74,7 +74,7 @@ ensure_packages() {
     if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing >/dev/null; }; then
       fail "could not install$missing; nothing was changed"
     fi
-  elif command -v apk >/dev/null 2>&1; then
+  else
     # shellcheck disable=SC2086
     apk add --quiet $needed >/dev/null || fail "could not install $needed; nothing was changed"
   fi
@@ -131,7 +131,7 @@ place_files() {
 install_files() {
   place_files
   if ! id "$ADMIN_USER" >/dev/null 2>&1; then
-    if command -v useradd >/dev/null 2>&1; then
+    if [ "$ACCOUNT_TOOLS" = shadow ]; then
       useradd --create-home --shell /bin/sh "$ADMIN_USER"
     else
       adduser -D -s /bin/sh "$ADMIN_USER"
@@ -185,8 +185,9 @@ take_over_sudo() {
 install_roles() {
   if [ -n "${VAULT_USER:-}" ]; then
     # A system account with no login shell owns the vault and nothing else.
+    # (The vault runs only where the init is systemd: checkNodes.ts. Those OSes have useradd.)
     id "$VAULT_USER" >/dev/null 2>&1 ||
-      useradd --system --home-dir "$VAULT_DATA_DIR" --shell /usr/sbin/nologin "$VAULT_USER"
+      useradd --system --home-dir "$VAULT_DATA_DIR" --shell "$NOLOGIN_SHELL" "$VAULT_USER"
     install -d -m 700 -o "$VAULT_USER" -g "$VAULT_USER" "$VAULT_DATA_DIR"
     install -d -m 755 "$(dirname "$VAULT_BINARY")"
   fi

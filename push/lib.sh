@@ -31,15 +31,16 @@ fail() {
   exit 1
 }
 
-# systemd, OpenRC, or none at all (a lab namespace: the lab started sshd with a pid file).
+# The init system node.env names (the OS profile, core/plan/osProfile.ts) when it is the one
+# running, else none: a host started without its init (a container, the lab's init-less
+# hosts), where the scripts start and signal the daemons themselves.
 init_system() {
-  if [ -d /run/systemd/system ]; then
-    echo systemd
-  elif command -v rc-service >/dev/null 2>&1; then
-    echo openrc
-  else
-    echo none
-  fi
+  case ${INIT_SYSTEM:?node.env names no INIT_SYSTEM: push again with this version of clawd-mesh} in
+    systemd) [ -d /run/systemd/system ] && echo systemd || echo none ;;
+    # OpenRC keeps its state there once it has booted the host; rc-service refuses otherwise.
+    openrc) [ -d /run/openrc ] && echo openrc || echo none ;;
+    *) echo none ;;
+  esac
 }
 
 # Installs $1 at $2 with mode $3 by writing beside it and renaming, so no reader ever sees
@@ -246,9 +247,9 @@ restore_file() {
   fi
 }
 
-# group_member add|remove USER GROUP, with whichever tool the OS has.
+# group_member add|remove USER GROUP, with the tools the OS profile names.
 group_member() {
-  if command -v gpasswd >/dev/null 2>&1; then
+  if [ "$ACCOUNT_TOOLS" = shadow ]; then
     if [ "$1" = add ]; then gpasswd -a "$2" "$3" >/dev/null; else gpasswd -d "$2" "$3" >/dev/null; fi
   elif [ "$1" = add ]; then
     addgroup "$2" "$3"

@@ -33,6 +33,7 @@ import {
 import { DNS_LABEL_FIX, isDnsLabel, isDomainName, Report, uniqueSorted } from "./report";
 import { checkCalendar, checkDataDir, isHostKey, isHttpsUrl, unroutable } from "./checkSafety";
 import { k3sSchema, type NodeInput } from "./schema";
+import { initSystemOf } from "../plan/osProfile";
 
 export interface NodeContext {
   readonly cidr?: Cidr;
@@ -377,7 +378,7 @@ function natAddress(r: Report, path: string, n: NodeInput): PublicAddress | unde
   return { kind: "nat", firstContact: { host, port } };
 }
 
-/** Services this program runs under systemd (NixOS or not); Alpine has OpenRC. */
+/** Services this program runs as systemd units (NixOS or not). */
 const SYSTEMD_ROLES: readonly Role[] = ["ollama", "vault", "k3s-server", "k3s-agent"];
 
 function checkRoleNeeds(
@@ -388,12 +389,15 @@ function checkRoleNeeds(
   address: PublicAddress | undefined,
 ): void {
   for (const role of roles.filter((x) => SYSTEMD_ROLES.includes(x))) {
-    if (n.os === "alpine") {
+    // An unknown OS is reported by its own check.
+    const os = OSES.find((o) => o === n.os);
+    const init = os && initSystemOf(os);
+    if (init && init !== "systemd") {
       r.add(
         `${path}.os`,
         n.os,
-        `cannot run the ${role} role: its service is a systemd unit, and Alpine has OpenRC`,
-        "use nixos, debian or ubuntu for this node",
+        `cannot run the ${role} role: its service is a systemd unit, and ${n.os} boots ${init}`,
+        `use an OS that boots systemd for this node (${OSES.filter((os) => initSystemOf(os) === "systemd").join(", ")})`,
       );
     }
   }

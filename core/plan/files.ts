@@ -215,7 +215,7 @@ function genericRows(node: NodeModel, os: OsProfile, bundlePaths: readonly strin
     row("bundle/authorized_keys", `/etc/ssh/authorized_keys.d/${node.ssh.adminUser}`, "644"),
     row("scripts/receive.sh", paths.receiver, "755", { kind: "access" }),
     row("bundle/sudoers", "/etc/sudoers.d/clawd-mesh", "440", { kind: "access", check: "sudoers" }),
-    ...(os.openrc
+    ...(os.init === "openrc"
       ? [
           row(`bundle/${OPENRC_WG_START}`, "/etc/local.d/clawd-mesh-wireguard.start", "755"),
           row(`bundle/${OPENRC_BOOT_ROLLBACK}`, `/etc/init.d/${BOOT_ROLLBACK}`, "755", {
@@ -257,7 +257,7 @@ function genericRows(node: NodeModel, os: OsProfile, bundlePaths: readonly strin
         ],
       }),
     ),
-    ...(os.apt
+    ...(os.packageManager === "apt"
       ? under("apt/").map((p) =>
           row(`bundle/${p}`, `/etc/apt/apt.conf.d/${p.slice("apt/".length)}`, "644"),
         )

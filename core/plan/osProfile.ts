@@ -1,14 +1,25 @@
 // What differs between the operating systems a push configures, in one table the compiler
-// checks for every OS: where nftables reads its rules, whether apt and OpenRC are there, and
-// what the packages the push needs are called. NixOS gets its programs from its modules.
+// checks for every OS: where nftables reads its rules, which init system and package manager
+// it has, how accounts are made, and what the packages the push needs are called. The push
+// scripts read these from node.env instead of guessing from what they find on the host.
+// NixOS gets its programs and accounts from its modules; only its init system is asked.
 import type { Os } from "../fleet/catalog";
 import type { NodeModel } from "./model";
 
+export type InitSystem = "systemd" | "openrc";
+
 export interface OsProfile {
   readonly nftFile: string;
-  readonly apt: boolean;
+  readonly packageManager: "apt" | "apk";
   /** OpenRC starts WireGuard from local.d; systemd has wg-quick@. */
-  readonly openrc: boolean;
+  readonly init: InitSystem;
+  /**
+   * shadow: useradd and gpasswd; busybox: adduser, addgroup and delgroup (Alpine has no
+   * useradd unless the shadow package is added).
+   */
+  readonly accounts: "shadow" | "busybox";
+  /** The shell of accounts that must not log in. */
+  readonly nologin: string;
   /** Package names, by what they are for. */
   readonly packages: {
     readonly base: readonly string[];
@@ -28,13 +39,24 @@ const DEBIAN_PACKAGES: OsProfile["packages"] = {
   unattendedUpgrades: "unattended-upgrades",
 };
 
+const DEBIAN: OsProfile = {
+  nftFile: "/etc/nftables.conf",
+  packageManager: "apt",
+  init: "systemd",
+  accounts: "shadow",
+  nologin: "/usr/sbin/nologin",
+  packages: DEBIAN_PACKAGES,
+};
+
 export const OS_PROFILES: Record<Exclude<Os, "nixos">, OsProfile> = {
-  debian: { nftFile: "/etc/nftables.conf", apt: true, openrc: false, packages: DEBIAN_PACKAGES },
-  ubuntu: { nftFile: "/etc/nftables.conf", apt: true, openrc: false, packages: DEBIAN_PACKAGES },
+  debian: DEBIAN,
+  ubuntu: DEBIAN,
   alpine: {
     nftFile: "/etc/nftables.nft",
-    apt: false,
-    openrc: true,
+    packageManager: "apk",
+    init: "openrc",
+    accounts: "busybox",
+    nologin: "/sbin/nologin",
     packages: {
       base: ["nftables", "wireguard-tools", "sudo"],
       sqlite: "sqlite",
@@ -44,6 +66,10 @@ export const OS_PROFILES: Record<Exclude<Os, "nixos">, OsProfile> = {
     },
   },
 };
+
+export function initSystemOf(os: Os): InitSystem {
+  return os === "nixos" ? "systemd" : OS_PROFILES[os].init;
+}
 
 /** The packages a node's push needs installed before its files are checked. */
 export function packagesOf(node: NodeModel): string[] {

@@ -4,7 +4,7 @@ import type { NodeModel } from "../plan/model";
 import { K3S_API_PORT } from "../fleet/catalog";
 import { header } from "./header";
 import { NFT_TABLE } from "./nftables";
-import { packagesOf } from "../plan/osProfile";
+import { initSystemOf, OS_PROFILES, packagesOf } from "../plan/osProfile";
 import { nodePaths, VAULT_UNIT } from "../plan/files";
 
 export function renderNodeEnv(node: NodeModel): string {
@@ -13,6 +13,9 @@ export function renderNodeEnv(node: NodeModel): string {
   const values: [string, string][] = [
     ["NODE_NAME", node.name],
     ["NODE_OS", node.os],
+    // The init system the OS boots; the scripts fall back to none only where it is not
+    // running (a host started without it: a container, the lab's init-less hosts).
+    ["INIT_SYSTEM", initSystemOf(node.os)],
     ["MESH_IP", node.meshIp],
     ["WG_INTERFACE", node.wireguard.interface],
     ["SSH_PORT", String(node.ssh.port)],
@@ -31,6 +34,9 @@ export function renderNodeEnv(node: NodeModel): string {
           ["SYSCTL_FILE", paths.sysctlFile],
           ["NFT_FILE", paths.nftFile],
           ["PACKAGES", packagesOf(node).join(" ")],
+          ["PACKAGE_MANAGER", OS_PROFILES[node.os].packageManager],
+          ["ACCOUNT_TOOLS", OS_PROFILES[node.os].accounts],
+          ["NOLOGIN_SHELL", OS_PROFILES[node.os].nologin],
         ] as [string, string][])),
     ...(node.vault
       ? ([

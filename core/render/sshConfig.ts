@@ -5,7 +5,17 @@ import type { Fleet } from "../fleet/fleet";
 import type { FleetPlan } from "../plan/model";
 import { managementRoute } from "../plan/route";
 
-export function renderSshConfig(fleet: Fleet, plan: FleetPlan): string {
+/**
+ * `accept-new` for an operator's machine, which learns each host key on first use; `yes` for a
+ * machine that pushes, which is handed the pinned keys and must refuse any other.
+ */
+export type HostKeyChecking = "accept-new" | "yes";
+
+export function renderSshConfig(
+  fleet: Fleet,
+  plan: FleetPlan,
+  hostKeyChecking: HostKeyChecking = "accept-new",
+): string {
   const entries = plan.nodes.filter((n) => n.roles.includes("entry"));
   // Entry nodes first: the others name them in ProxyJump.
   const ordered = [...entries, ...plan.nodes.filter((n) => !n.roles.includes("entry"))];
@@ -20,7 +30,7 @@ export function renderSshConfig(fleet: Fleet, plan: FleetPlan): string {
       ...(route.via === "mesh" && route.jump ? [`    ProxyJump ${route.jump}`] : []),
       `    IdentityFile ${fleet.ssh.identityFile}`,
       `    IdentitiesOnly yes`,
-      `    StrictHostKeyChecking accept-new`,
+      `    StrictHostKeyChecking ${hostKeyChecking}`,
     ].join("\n");
   });
   return [
@@ -58,11 +68,6 @@ export function pinnedSshDefaults(options: {
     "    LogLevel ERROR",
     "",
   ].join("\n");
-}
-
-/** The rendered entries, made to insist on the pinned keys instead of accepting new ones. */
-export function strictSshConfig(rendered: string): string {
-  return rendered.replace(/StrictHostKeyChecking accept-new/g, "StrictHostKeyChecking yes");
 }
 
 /** known_hosts lines: every address a node is reached at, with its host key. */

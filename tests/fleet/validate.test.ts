@@ -252,7 +252,7 @@ const cases: [string, (f: Raw) => void, string][] = [
   [
     "a service role on Alpine",
     (f) => (f.nodes[2].os = "alpine"),
-    'fleet.nodes[2].os = "alpine": cannot run the ollama role: its service is a systemd unit, and Alpine has OpenRC. Fix: use nixos, debian or ubuntu for this node.',
+    'fleet.nodes[2].os = "alpine": cannot run the ollama role: its service is a systemd unit, and alpine boots openrc. Fix: use an OS that boots systemd for this node (nixos, ubuntu, debian).',
   ],
   [
     "a node nobody can manage",

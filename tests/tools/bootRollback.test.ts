@@ -12,7 +12,8 @@ requireTools("unshare", "flock");
 const tmp = tempDir("boot-rollback");
 afterAll(() => tmp.remove());
 
-// Each stand-in notes its call; rc-service on the PATH is what makes lib.sh see OpenRC.
+// Each stand-in notes its call. lib.sh sees OpenRC running because node.env names it and
+// /run/openrc (a tmpfs of this namespace's own) exists.
 const STANDINS = ["rc-service", "rc-update", "systemctl", "nft", "wg", "wg-quick", "ip", "sysctl"];
 
 /**
@@ -33,6 +34,7 @@ function bootRollback(pendingPush: boolean) {
   const script = [
     "set -e",
     "mount -t tmpfs boot-rollback /var/lib",
+    "mount -t tmpfs boot-rollback-run /run && mkdir /run/openrc",
     "mkdir -p /var/lib/bin /var/lib/node/etc",
     ...stand,
     "chmod 755 /var/lib/bin/*",
@@ -46,7 +48,7 @@ function bootRollback(pendingPush: boolean) {
           `echo old >${p}/previous/files/var/lib/node/etc/wg0.conf`,
           `echo /var/lib/node/etc/added >${p}/previous/absent`,
           `: >${p}/previous/sudo-groups && : >${p}/manifest`,
-          `printf '%s\\n' "NODE_NAME='n'" "SYSCTL_FILE='/var/lib/node/etc/sysctl.conf'" "ADMIN_USER='admin'" >${p}/node.env`,
+          `printf '%s\\n' "NODE_NAME='n'" "INIT_SYSTEM='openrc'" "SYSCTL_FILE='/var/lib/node/etc/sysctl.conf'" "ADMIN_USER='admin'" >${p}/node.env`,
           `echo 1-1 >${p}/token && echo generic >${p}/kind && echo 30 >${p}/window && echo 0 >${p}/activated`,
         ]
       : []),
