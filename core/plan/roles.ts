@@ -3,6 +3,7 @@
 import { LIBEXEC, OLLAMA_PORT, SECRETS_DIR, VAULT_BINARY, VAULT_USER } from "../fleet/catalog";
 import type { Fleet, FleetNode } from "../fleet/fleet";
 import type { VaultSettings } from "../fleet/schema";
+import { OS_PROFILES } from "./osProfile";
 import { sshAnswersPublicly } from "./sshd";
 
 /** Where the push scripts keep the helpers that services run (defined in the catalog). */
@@ -133,7 +134,9 @@ export function planHardening(fleet: Fleet, node: FleetNode): HardeningPlan {
     fail2ban: sshAnswersPublicly(fleet, node)
       ? { port: fleet.ssh.port, maxretry: 5, findtime: 600, bantime: 3600 }
       : null,
-    unattendedUpgrades: node.os === "debian" || node.os === "ubuntu",
+    // Where the OS has the package (NixOS updates by a new pin, the stack's nixpkgs).
+    unattendedUpgrades:
+      node.os !== "nixos" && OS_PROFILES[node.os].packages.unattendedUpgrades !== null,
   };
 }
 
