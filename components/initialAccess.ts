@@ -1,22 +1,10 @@
-// Who a new host first lets in: the account its image gives the operator's key to.
+// Who a new host first lets in, and whether first contact can reach it.
 import type { FleetNode } from "../core/fleet/fleet";
+import { HOST_DRIVERS } from "./hosts/drivers";
 
-const AWS_USERS = { nixos: "root", ubuntu: "ubuntu", debian: "admin", alpine: "alpine" } as const;
-
+/** The account a new host first lets the operator's key into (its provider's driver says). */
 export function initialUser(node: FleetNode, adminUser: string): string {
-  switch (node.provider) {
-    case "vultr":
-      return "root";
-    case "aws":
-      return AWS_USERS[node.os];
-    case "existing":
-      // The operator's own machine: the admin account is already there.
-      return adminUser;
-    default: {
-      const exhaustive: never = node.provider;
-      return exhaustive;
-    }
-  }
+  return HOST_DRIVERS[node.provider].firstUser(node, adminUser);
 }
 
 /**

@@ -22,9 +22,8 @@ import { managementConnection, managementHops } from "./connection";
 import { createPushes } from "./push";
 import { deploymentOf, type FleetFacts, type NodeFacts, type SshCredentials } from "./context";
 import { dnsRecords } from "./dns";
-import { awsHost } from "./hosts/aws";
+import { HOST_DRIVERS } from "./hosts/drivers";
 import type { Host, HostArgs } from "./hosts/types";
-import { vultrHost } from "./hosts/vultr";
 
 export interface MeshNodeArgs {
   readonly fleet: Fleet;
@@ -123,7 +122,7 @@ export class MeshNode extends pulumi.ComponentResource {
             hostnames: [node.dnsName],
             zones: fleet.dns?.zones ?? [],
             ipv4: host.publicIpv4,
-            ...(node.provider === "vultr" && { ipv6: host.publicIpv6 }),
+            ...(HOST_DRIVERS[node.provider].ipv6 && { ipv6: host.publicIpv6 }),
           },
           args.cloud,
           this,
@@ -218,26 +217,6 @@ export class MeshNode extends pulumi.ComponentResource {
           nixos: { pin: fleet.nixpkgs, stateVersion: node.nixosStateVersion },
         }),
     };
-    switch (node.provider) {
-      case "vultr":
-        return vultrHost(hostArgs, cloud.vultrSshKey());
-      case "aws":
-        return awsHost(hostArgs, cloud.awsProvider(node.region));
-      case "existing": {
-        // Nothing is created: an existing host is only configured.
-        const ip = node.address.kind === "static" ? node.address.ip : null;
-        return {
-          // The machine its owner runs at this address; a new address is taken as a new one.
-          machine: pulumi.output(`existing:${ip ?? "nat"}`),
-          publicIpv4: pulumi.output(ip),
-          publicIpv6: pulumi.output(null),
-          resources: [],
-        };
-      }
-      default: {
-        const exhaustive: never = node.provider;
-        throw new Error(`unknown provider ${String(exhaustive)}`);
-      }
-    }
+    return HOST_DRIVERS[node.provider].create(hostArgs, cloud);
   }
 }

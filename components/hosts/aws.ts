@@ -4,7 +4,14 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { Os } from "../../core/fleet/catalog";
 import { userDataFor } from "../../core/render/userData";
-import { holdsState, install, publicRules, type Host, type HostArgs } from "./types";
+import {
+  holdsState,
+  install,
+  publicRules,
+  type Host,
+  type HostArgs,
+  type HostDriver,
+} from "./types";
 
 export interface AmiSource {
   /** The publisher's account id. */
@@ -52,7 +59,21 @@ export function noImageMessage(
   return `${name}: AWS has no ${what} in ${region} (owner ${image.owner}, name ${image.name(nixosRelease)}). Fix: ${image.fix}.`;
 }
 
-export function awsHost(args: HostArgs, provider: aws.Provider): Host {
+/** The account each image gives the key pair to. */
+const AWS_USERS: Record<Os, string> = {
+  nixos: "root",
+  ubuntu: "ubuntu",
+  debian: "admin",
+  alpine: "alpine",
+};
+
+export const awsDriver: HostDriver = {
+  create: (args, cloud) => awsHost(args, cloud.awsProvider(args.node.region)),
+  firstUser: (node) => AWS_USERS[node.os],
+  ipv6: false,
+};
+
+function awsHost(args: HostArgs, provider: aws.Provider): Host {
   const { name, node, parent } = args;
   const opts = { parent, provider };
   const tags = { Name: name, "clawd-mesh:mesh": args.mesh };

@@ -1,5 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { FleetNode, NixpkgsPin } from "../../core/fleet/fleet";
+import type { CloudContext } from "../cloud";
 import type { FirewallPolicy } from "../../core/plan/model";
 import type { HostIdentity, NixosInstall } from "../../core/render/userData";
 
@@ -41,6 +42,16 @@ export interface Host {
   readonly publicIpv6: pulumi.Output<string | null>;
   /** The resources a push must wait for. */
   readonly resources: readonly pulumi.Resource[];
+}
+
+/** What the program does for one provider's hosts (components/hosts/drivers.ts). */
+export interface HostDriver {
+  /** The host's resources: none for a host that already exists. */
+  create(args: HostArgs, cloud: CloudContext): Host;
+  /** The account the host first lets the operator's key into, for first contact. */
+  firstUser(node: FleetNode, adminUser: string): string;
+  /** Whether its hosts have a public IPv6 address worth a DNS record. */
+  readonly ipv6: boolean;
 }
 
 export interface PortRule {

@@ -4,7 +4,14 @@ import * as pulumi from "@pulumi/pulumi";
 import * as vultr from "@ediri/vultr";
 import type { Os } from "../../core/fleet/catalog";
 import { userDataFor } from "../../core/render/userData";
-import { holdsState, install, publicRules, type Host, type HostArgs } from "./types";
+import {
+  holdsState,
+  install,
+  publicRules,
+  type Host,
+  type HostArgs,
+  type HostDriver,
+} from "./types";
 
 /** Vultr's names for the images each os starts from. */
 export const VULTR_IMAGES: Record<Os, string> = {
@@ -16,7 +23,14 @@ export const VULTR_IMAGES: Record<Os, string> = {
   alpine: "Alpine Linux x64",
 };
 
-export function vultrHost(args: HostArgs, sshKey: vultr.SSHKey): Host {
+export const vultrDriver: HostDriver = {
+  create: (args, cloud) => vultrHost(args, cloud.vultrSshKey()),
+  // Vultr's images let the instance's SSH keys into root.
+  firstUser: () => "root",
+  ipv6: true,
+};
+
+function vultrHost(args: HostArgs, sshKey: vultr.SSHKey): Host {
   const { name, node, parent } = args;
   const opts = { parent };
   const image = vultr.getOsOutput(
