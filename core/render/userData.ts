@@ -3,7 +3,7 @@
 // the cloud's metadata, which only the provider's API and the instance itself can read (IMDSv2
 // on AWS); every later push re-installs the same key from the program's secrets.
 import { stringify } from "yaml";
-import type { Os } from "../fleet/catalog";
+import type { Os, Provider } from "../fleet/catalog";
 
 /**
  * nixos-infect turns a Vultr Ubuntu image into NixOS (seed 001). Pinned, because it runs as
@@ -82,8 +82,9 @@ export function nixosAmiUserData(identity: HostIdentity): string {
   ].join("\n");
 }
 
+/** cloud-init's user data, except where a provider boots NixOS from an image without it. */
 export function userDataFor(
-  provider: "vultr" | "aws",
+  provider: Provider,
   os: Os,
   identity: HostIdentity,
   nixos?: NixosInstall,
