@@ -109,7 +109,10 @@ describe("the four faults, each recovering by itself", () => {
       `back ${back.toFixed(1)} s after the up started; the timer fired ` +
       `${timer.lateness.toFixed(3)} s after the window, the rollback began ${timer.began.toFixed(3)} s after it`;
     expect(timer.lateness).toBeGreaterThanOrEqual(0);
-    expect(timer.lateness).toBeLessThan(1);
+    // The window is kept to the second, not to systemd's default minute of accuracy: late by
+    // 0.7–1.0 s on a quiet machine, 1.02 s once on a 2-core machine at load 7, so 3 s still
+    // tells AccuracySec=100ms from the default.
+    expect(timer.lateness).toBeLessThan(3);
     expect(ai().run("cat", [`/var/lib/clawd-mesh/rolled-back/${timer.token}`])).toMatch(
       /^failed=$/m,
     );
