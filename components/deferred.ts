@@ -21,7 +21,10 @@ export class Deferred<T> {
     this.output = pulumi.output(promise) as unknown as pulumi.Output<T>;
   }
 
-  /** The value as it is: the Output made over the promise lifts it (wrapping it first made two more Outputs per Deferred). */
+  /**
+   * The value as it is: the Output made over the promise lifts it (wrapping an Output here
+   * first made two more Outputs per Deferred).
+   */
   resolve(value: pulumi.Input<T>): void {
     this.settle.resolve(value);
   }
