@@ -28,37 +28,29 @@ export function firstContactRoute(
   node: FleetNode,
   user: string,
   port: number,
-  facts: pulumi.Output<FleetFacts>,
-): pulumi.Output<Route> {
-  return facts.apply((f): Route => {
-    const self = nodeFactsOf(f, node.name);
-    const reach =
-      node.address.kind === "nat" && node.address.firstContact
-        ? node.address.firstContact
-        : { host: self.publicIpv4 ?? "", port };
-    return { host: reach.host, port: reach.port, user, hostKey: self.hostKey };
-  });
+  facts: FleetFacts,
+): Route {
+  const self = nodeFactsOf(facts, node.name);
+  const reach =
+    node.address.kind === "nat" && node.address.firstContact
+      ? node.address.firstContact
+      : { host: self.publicIpv4 ?? "", port };
+  return { host: reach.host, port: reach.port, user, hostKey: self.hostKey };
 }
 
 /** The management path: public SSH, the mesh through the entry node, or the mesh directly. */
-export function managementHops(
-  fleet: Fleet,
-  node: FleetNode,
-  facts: pulumi.Output<FleetFacts>,
-): pulumi.Output<Route> {
+export function managementHops(fleet: Fleet, node: FleetNode, facts: FleetFacts): Route {
   const { adminUser, port } = fleet.ssh;
-  return facts.apply((f): Route => {
-    const route = managementRoute(fleet, node);
-    const self = nodeFactsOf(f, node.name);
-    const to = (host: string): Hop => ({ host, port, user: adminUser, hostKey: self.hostKey });
-    if (route.via === "public") return to(self.publicIpv4 ?? node.meshIp);
-    if (!route.jump) return to(node.meshIp);
-    const jump = nodeFactsOf(f, route.jump);
-    return {
-      ...to(node.meshIp),
-      proxy: { host: jump.publicIpv4 ?? "", port, user: adminUser, hostKey: jump.hostKey },
-    };
-  });
+  const route = managementRoute(fleet, node);
+  const self = nodeFactsOf(facts, node.name);
+  const to = (host: string): Hop => ({ host, port, user: adminUser, hostKey: self.hostKey });
+  if (route.via === "public") return to(self.publicIpv4 ?? node.meshIp);
+  if (!route.jump) return to(node.meshIp);
+  const jump = nodeFactsOf(facts, route.jump);
+  return {
+    ...to(node.meshIp),
+    proxy: { host: jump.publicIpv4 ?? "", port, user: adminUser, hostKey: jump.hostKey },
+  };
 }
 
 /**
@@ -83,7 +75,7 @@ export function managementConnection(
   // The provider dials dialErrorLimit + 1 times (remote/connection.go dialWithRetry).
   const dial = { dialErrorLimit: attempts - 1, perDialTimeout: PER_DIAL_TIMEOUT };
   return pulumi
-    .all([managementHops(fleet, node, facts), authOf(credentials)])
+    .all([facts.apply((f) => managementHops(fleet, node, f)), authOf(credentials)])
     .apply(([route, auth]): ConnectionArgs => {
       const { proxy, ...target } = route;
       return {

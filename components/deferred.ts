@@ -9,20 +9,24 @@ import * as pulumi from "@pulumi/pulumi";
  */
 export class Deferred<T> {
   readonly output: pulumi.Output<T>;
-  private settle: { resolve: (v: pulumi.Output<T>) => void; reject: (e: unknown) => void } = {
+  private settle: { resolve: (v: pulumi.Input<T>) => void; reject: (e: unknown) => void } = {
     resolve: () => undefined,
     reject: () => undefined,
   };
 
   constructor() {
-    const promise = new Promise<pulumi.Output<T>>((resolve, reject) => {
+    const promise = new Promise<pulumi.Input<T>>((resolve, reject) => {
       this.settle = { resolve, reject };
     });
     this.output = pulumi.output(promise) as unknown as pulumi.Output<T>;
   }
 
+  /**
+   * The value as it is: the Output made over the promise lifts it (wrapping an Output here
+   * first made two more Outputs per Deferred).
+   */
   resolve(value: pulumi.Input<T>): void {
-    this.settle.resolve(pulumi.output(value) as unknown as pulumi.Output<T>);
+    this.settle.resolve(value);
   }
 
   reject(error: unknown): void {

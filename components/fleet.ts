@@ -288,16 +288,20 @@ export class MeshFleet extends pulumi.ComponentResource {
       Object.fromEntries(
         [...this.nodes].map(([name, n]) => [
           name,
-          pulumi.all([n.publicIpv4, n.publicIpv6, n.wgPublicKey]).apply(([v4, v6, key]) => ({
-            provider: n.spec.provider,
-            region: n.spec.region,
-            publicIpv4: v4,
-            publicIpv6: v6,
-            meshIp: n.meshIp,
-            wgPublicKey: key,
-            fqdn: n.fqdn ?? null,
-            roles: n.spec.roles,
-          })),
+          // The IPv6 address comes from the host behind the facts' IPv4 one: nesting adds no
+          // dependency, and saves the Outputs pulumi.all makes per element.
+          n.facts.apply((f) =>
+            n.publicIpv6.apply((v6): NodeOutput => ({
+              provider: n.spec.provider,
+              region: n.spec.region,
+              publicIpv4: f.publicIpv4,
+              publicIpv6: v6,
+              meshIp: n.meshIp,
+              wgPublicKey: f.wgPublicKey,
+              fqdn: n.fqdn ?? null,
+              roles: n.spec.roles,
+            })),
+          ),
         ]),
       ),
     ) as pulumi.Output<Record<string, NodeOutput>>;

@@ -86,7 +86,7 @@ export class MeshNode extends pulumi.ComponentResource {
       followerSpec &&
       pulumi
         .all([
-          managementHops(fleet, followerSpec, args.facts),
+          args.facts.apply((f) => managementHops(fleet, followerSpec, f)),
           this.wgPublicKey,
           pulumi.unsecret(keyOf(generation - 1).apply(wireguardPublicKey)),
         ])
@@ -154,9 +154,9 @@ export class MeshNode extends pulumi.ComponentResource {
       ...(follow && { follow }),
       triggers: [
         this.bundleHash,
-        pulumi.unsecret(
-          pulumi.all([secrets, wgPrivateKey]).apply(([s, k]) => secretsFingerprint(s, k)),
-        ),
+        // The key is among the secrets' own inputs: nesting adds no dependency, and saves the
+        // Outputs pulumi.all makes per element.
+        pulumi.unsecret(secrets.apply((s) => wgPrivateKey.apply((k) => secretsFingerprint(s, k)))),
       ],
       machine: host.machine,
       host: [...host.resources, ...records],

@@ -34,7 +34,10 @@ export interface PushArgs {
   readonly facts: pulumi.Output<FleetFacts>;
   readonly credentials: SshCredentials;
   readonly settings: PushSettings;
-  /** The digest of the node's bundle, kept in the bundle store (core/delivery/bundleStore.ts). */
+  /**
+   * The digest of the node's bundle, kept in the bundle store (core/delivery/bundleStore.ts),
+   * rendered from `facts`: its resources are theirs.
+   */
   readonly bundle: pulumi.Output<string>;
   /** The node's secret files (secret): they travel on stdin, and only there. */
   readonly secretFiles: pulumi.Output<SecretFiles>;
@@ -66,38 +69,59 @@ const SECRET_STDIN = {
   customTimeouts: { create: "30m", update: "30m" },
 };
 
+/** A push's two routes, from the facts: where it applies, and where it is confirmed. */
+type Routes = (facts: FleetFacts) => { readonly apply: Route; readonly confirm: Route };
+
+/**
+ * The push's plan, in its environment. The bundle's digest is rendered from these same facts
+ * (meshNode.ts), so reading the facts inside its apply adds no dependency and no unknown.
+ * Nested applies are made as values arrive; pulumi.all over the routes, the bundle and the
+ * follow made two Outputs per element at once, all pending until the facts resolve.
+ */
 function plan(
   a: PushArgs,
   mode: PushPlan["mode"],
-  apply: pulumi.Output<Route>,
-  confirm: pulumi.Output<Route>,
+  routes: Routes,
 ): pulumi.Output<Record<string, string>> {
-  const follow = mode === "push" && a.follow ? a.follow : pulumi.output(undefined);
-  return pulumi
-    .all([apply, confirm, a.bundle, follow])
-    .apply(([applyRoute, confirmRoute, bundle, followed]): Record<string, string> => {
-      const p: PushPlan = {
-        node: a.node.name,
-        bundle,
-        mode,
-        windowSeconds: a.settings.windowSeconds,
-        apply: applyRoute,
-        confirm: confirmRoute,
-        ...(followed && { follow: followed }),
-        dial: { attempts: a.settings.connectAttempts, perDialTimeout: PER_DIAL_TIMEOUT },
-      };
-      return { [PUSH_PLAN_VARIABLE]: JSON.stringify(p) };
-    });
+  const env = (
+    bundle: string,
+    f: FleetFacts,
+    followed?: PushPlan["follow"],
+  ): Record<string, string> => {
+    const { apply, confirm } = routes(f);
+    const p: PushPlan = {
+      node: a.node.name,
+      bundle,
+      mode,
+      windowSeconds: a.settings.windowSeconds,
+      apply,
+      confirm,
+      ...(followed && { follow: followed }),
+      dial: { attempts: a.settings.connectAttempts, perDialTimeout: PER_DIAL_TIMEOUT },
+    };
+    return { [PUSH_PLAN_VARIABLE]: JSON.stringify(p) };
+  };
+  const follow = mode === "push" ? a.follow : undefined;
+  if (follow) {
+    return a.bundle.apply((bundle) =>
+      a.facts.apply((f) => follow.apply((followed) => env(bundle, f, followed))),
+    );
+  }
+  return a.bundle.apply((bundle) => a.facts.apply((f) => env(bundle, f)));
 }
 
-/** The secret files and, unless an agent holds it, the operator's key: stdin, never an argument. */
+/**
+ * The secret files and, unless an agent holds it, the operator's key: stdin, never an argument.
+ * The key is a config value, with no resources behind it: nesting it adds no dependency.
+ */
 function secrets(a: PushArgs): pulumi.Output<string> {
-  const key = "privateKey" in a.credentials ? a.credentials.privateKey : pulumi.output(undefined);
+  const key = "privateKey" in a.credentials ? a.credentials.privateKey : undefined;
+  const json = (files: SecretFiles, privateKey?: string) => {
+    const s: PushSecrets = { files, ...(privateKey && { privateKey }) };
+    return JSON.stringify(s);
+  };
   return pulumi.secret(
-    pulumi.all([a.secretFiles, key]).apply(([files, privateKey]) => {
-      const s: PushSecrets = { files, ...(privateKey && { privateKey }) };
-      return JSON.stringify(s);
-    }),
+    a.secretFiles.apply((files) => (key ? key.apply((k) => json(files, k)) : json(files))),
   );
 }
 
@@ -106,7 +130,8 @@ export function createPushes(a: PushArgs): Pushes {
   const stdin = secrets(a);
   const bootstrapped = needsBootstrap(a.node) ? bootstrap(a, stdin) : undefined;
   if (a.settings.firstContactOnly) return { ...(bootstrapped && { bootstrapped }) };
-  const route = managementHops(a.fleet, a.node, a.facts);
+  const route = (f: FleetFacts) => managementHops(a.fleet, a.node, f);
+  const { adminUser, port } = a.fleet.ssh;
   // A leaving host is reached the way it is managed now, and confirmed the way first contact
   // came in: its owner's way back in is the proof.
   const leaving = a.node.decommission;
@@ -115,13 +140,11 @@ export function createPushes(a: PushArgs): Pushes {
     {
       create: PUSH_COMMAND,
       environment: leaving
-        ? plan(
-            a,
-            "decommission",
-            route,
-            firstContactRoute(a.node, a.fleet.ssh.adminUser, a.fleet.ssh.port, a.facts),
-          )
-        : plan(a, "push", route, route),
+        ? plan(a, "decommission", (f) => ({
+            apply: route(f),
+            confirm: firstContactRoute(a.node, adminUser, port, f),
+          }))
+        : plan(a, "push", (f) => ({ apply: route(f), confirm: route(f) })),
       stdin,
       triggers: [...a.triggers, a.machine, ...(leaving ? ["decommission"] : [])],
     },
@@ -146,13 +169,11 @@ function bootstrap(a: PushArgs, stdin: pulumi.Output<string>): local.Command {
     `${a.name}-bootstrap`,
     {
       create: PUSH_COMMAND,
-      environment: plan(
-        a,
-        "bootstrap",
-        firstContactRoute(a.node, user, port, a.facts),
+      environment: plan(a, "bootstrap", (f) => ({
+        apply: firstContactRoute(a.node, user, port, f),
         // From here on only the admin user may log in: the confirmation proves it can.
-        firstContactRoute(a.node, a.fleet.ssh.adminUser, port, a.facts),
-      ),
+        confirm: firstContactRoute(a.node, a.fleet.ssh.adminUser, port, f),
+      })),
       stdin,
       triggers: [a.machine],
     },

@@ -4,17 +4,21 @@ import * as pulumi from "@pulumi/pulumi";
 import { pruneBundles } from "../core/delivery/bundleStore";
 import { readProgramConfig } from "./config";
 import { MeshFleet } from "./fleet";
+import { withoutPromiseTraces } from "./promiseTraces";
 
 export function defineStack(config: pulumi.Config) {
   const { fleet, credentials, kumaPushUrls, push } = readProgramConfig(config);
   // Bundles this program's pushes no longer need (the pushes load theirs by digest).
   pruneBundles();
-  const mesh = new MeshFleet(fleet.mesh.name, {
-    fleet,
-    credentials,
-    push,
-    ...(kumaPushUrls && { kumaPushUrls }),
-  });
+  const mesh = withoutPromiseTraces(
+    () =>
+      new MeshFleet(fleet.mesh.name, {
+        fleet,
+        credentials,
+        push,
+        ...(kumaPushUrls && { kumaPushUrls }),
+      }),
+  );
   return {
     nodes: mesh.nodeOutputs(),
     hub: mesh.hub && {

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
 import type { Fleet } from "../core/fleet/fleet";
-import { managementRoute } from "../core/plan/route";
+import { managementRoute, nodesDialed } from "../core/plan/route";
 import { pinnedSshDefaults, renderKnownHosts, renderSshConfig } from "../core/render/sshConfig";
 import { fleetPlanOf, type FleetFacts, type SshCredentials } from "./context";
 import type { MeshNode } from "./meshNode";
@@ -28,30 +28,43 @@ export class VaultRollout extends pulumi.ComponentResource {
     super("clawd-mesh:roles:VaultRollout", name, {}, opts);
     const { fleet } = args;
     const usesKey = "privateKey" in args.credentials;
+    // Health requests go over the mesh: from here when this machine is a peer, else from the
+    // entry node, which is on the mesh.
+    const route = args.nodes[0] ? managementRoute(fleet, args.nodes[0].spec) : { via: "public" };
+    const via = route.via === "mesh" && "jump" in route ? route.jump : undefined;
+    // Only the hosts ssh dials: the vault nodes, where health requests go from, and the entry
+    // nodes on the way. The whole fleet's entries made the inputs grow with every node, and
+    // re-ran the rollout whenever any node's address or host key changed.
+    const dialed = nodesDialed(fleet, [
+      ...args.nodes.map((n) => n.spec.name),
+      ...(via ? [via] : []),
+    ]);
+    const reached = fleet.nodes.filter((n) => dialed.has(n.name));
     // The operator's entries with the real addresses, insisting on the pinned host keys.
-    const sshConfig = args.facts.apply((f) =>
-      [
-        renderSshConfig(fleet, fleetPlanOf(fleet, f), "yes"),
+    const sshConfig = args.facts.apply((f) => {
+      const plan = fleetPlanOf(fleet, f);
+      return [
+        renderSshConfig(
+          fleet,
+          { ...plan, nodes: plan.nodes.filter((n) => dialed.has(n.name)) },
+          "yes",
+        ),
         pinnedSshDefaults({
           port: fleet.ssh.port,
           ...(usesKey && { identityFile: "@DIR@/key" }),
           knownHostsFile: "@DIR@/known_hosts",
         }),
-      ].join("\n"),
-    );
+      ].join("\n");
+    });
     const knownHosts = args.facts.apply((f) =>
       renderKnownHosts(
         fleet.ssh.port,
-        fleet.nodes.map((n) => ({
+        reached.map((n) => ({
           addresses: [f[n.name]?.publicIpv4, n.meshIp].filter((a): a is string => Boolean(a)),
           hostKey: f[n.name]?.hostKey ?? "",
         })),
       ),
     );
-    // Health requests go over the mesh: from here when this machine is a peer, else from the
-    // entry node, which is on the mesh.
-    const route = args.nodes[0] ? managementRoute(fleet, args.nodes[0].spec) : { via: "public" };
-    const via = route.via === "mesh" && "jump" in route ? route.jump : undefined;
     const entries = args.nodes.map(
       (n) => `${n.spec.name}=http://${n.meshIp}${n.spec.vault?.healthPath ?? "/health"}`,
     );

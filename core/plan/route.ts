@@ -24,6 +24,23 @@ export function pathNodes(fleet: Fleet, node: FleetNode): string[] {
 }
 
 /**
+ * The nodes an ssh_config must hold for ssh to reach `names`: each of them, and the entry
+ * nodes their ProxyJump lines name, and theirs in turn.
+ */
+export function nodesDialed(fleet: Fleet, names: readonly string[]): Set<string> {
+  const dialed = new Set<string>();
+  const queue = [...names];
+  for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+    if (dialed.has(name)) continue;
+    dialed.add(name);
+    const spec = fleet.nodes.find((n) => n.name === name);
+    const route = spec ? managementRoute(fleet, spec) : undefined;
+    if (route?.via === "mesh" && route.jump) queue.push(route.jump);
+  }
+  return dialed;
+}
+
+/**
  * The nodes whose keys and addresses a node's bundle and connections read: itself, its
  * WireGuard peers (a spoke: the hub; otherwise every node) and the nodes on its management
  * path. Its push reads no others, so a node added elsewhere leaves it known in a preview.

@@ -14,13 +14,15 @@ export const NIX_DIR = join(__dirname, "..", "..", "nix");
  * node.json: the model, with its tables (sshd settings, unit directives, k3s settings, kernel
  * settings) as attribute sets, and the firewall's rules as the generic nftables.conf groups
  * them (core/plan/firewallSets.ts; a hub's forwarding is planned so), so NixOS writes the same
- * sets and decides nothing. Every
- * field is an option in nix/clawd-mesh/options.nix.
+ * sets and decides nothing. The per-source allowances those rules are grouped from stay out:
+ * the modules read the rules only, and a second copy grew every node's file with the fleet.
+ * Every field is an option in nix/clawd-mesh/options.nix.
  */
 export function nixosNodeDocument(node: NodeModel): unknown {
+  const { meshAccess, ...firewall } = node.firewall;
   return {
     ...node,
-    firewall: { ...node.firewall, meshInput: meshInputSets(node.firewall) },
+    firewall: { ...firewall, meshInput: meshInputSets({ ...firewall, meshAccess }) },
     ssh: { ...node.ssh, settings: Object.fromEntries(node.ssh.settings) },
     vault: node.vault && {
       ...node.vault,

@@ -32,7 +32,7 @@ rec {
     in
     {
       enable = true;
-      # Ping is a mesh permission like any port (see meshAccess), never public.
+      # Ping is a mesh permission like any port (a meshInput rule), never public.
       allowPing = false;
       allowedTCPPorts = fw.publicTcpPorts;
       allowedUDPPorts = fw.publicUdpPorts;

@@ -37,16 +37,6 @@ let
     };
   };
 
-  meshAccessOpts = {
-    options = {
-      from = option label "The source's name (a node or a peer).";
-      fromIp = option ip "The source's mesh address.";
-      tcpPorts = ports "TCP ports the source may reach on this node.";
-      udpPorts = ports "UDP ports the source may reach on this node.";
-      ping = option types.bool "Whether the source may ping this node.";
-    };
-  };
-
   # core/plan/firewallSets.ts's rules: what they match, and from (and, forwarded, to) whom.
   setRuleOpts = {
     options = {
@@ -111,8 +101,7 @@ let
           tcpPorts = ports "The SSH port.";
         };
       }) "SSH over the public address, only until a push over the mesh is proven (bootstrap.nix).";
-      meshAccess = option (types.listOf (types.submodule meshAccessOpts)) "Per-source allowances on the mesh interface (meshInput is the same, as rules).";
-      meshInput = option (types.listOf (types.submodule setRuleOpts)) "The rules accepted on the mesh interface (meshAccess, grouped); nothing else is open there.";
+      meshInput = option (types.listOf (types.submodule setRuleOpts)) "The rules accepted on the mesh interface (the plan's per-source allowances, grouped by port group and set of sources); nothing else is open there.";
       meshForward = option (types.listOf (types.submodule forwardSetRuleOpts)) "The rules a hub forwards between members, one per port group and set of sources; empty elsewhere.";
       trustedInterfaces = option (types.listOf types.str) "Interfaces whose traffic is accepted wholesale (k3s pod networks).";
       metadataRootOnly = option types.bool "Whether only root may reach the cloud's metadata service.";

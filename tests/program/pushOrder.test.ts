@@ -114,6 +114,24 @@ test("a host behind NAT gets first contact at the address given for it", async (
   expect(cmd(run, "nexus-push").dependencies).toContain(cmd(run, "nexus-bootstrap").urn);
 });
 
+test("the rollout's ssh_config and known_hosts name only the hosts it dials", () => {
+  const rollout = named(prod, "prod-vault-rollout-command", T.localCommand);
+  const env = unwrap(rollout.inputs.environment) as Record<string, string>;
+  const nodes = (
+    loadStackFleet(PROJECT_DIR, "prod") as { nodes: { name: string; roles: string[] }[] }
+  ).nodes;
+  const vaults = nodes.filter((n) => n.roles.includes("vault")).map((n) => n.name);
+  const config = env.CLAWD_MESH_SSH_CONFIG ?? "";
+  const hosts = [...config.matchAll(/^Host (\S+)$/gm)].map((m) => m[1]);
+  // The vault nodes, the entry node their ProxyJump names, and the defaults.
+  const jumps = [...config.matchAll(/ProxyJump (\S+)/g)].map((m) => m[1] as string);
+  const via = env.HEALTH_VIA ? [env.HEALTH_VIA] : [];
+  expect(new Set(hosts)).toEqual(new Set([...vaults, ...jumps, ...via, "*"]));
+  expect(hosts.length).toBeLessThan(nodes.length);
+  const knownHosts = (env.CLAWD_MESH_KNOWN_HOSTS ?? "").trim().split("\n");
+  expect(knownHosts.length).toBeLessThanOrEqual(2 * (hosts.length - 1));
+});
+
 test("the rollback window is a setting, checked before anything is declared", async () => {
   const short = await runStack("ollama-home", { "clawd-mesh:rollbackSeconds": "45" });
   expect(planOf(cmd(short, "ai-push")).windowSeconds).toBe(45);
