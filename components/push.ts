@@ -17,6 +17,7 @@ import type { Fleet, FleetNode } from "../core/fleet/fleet";
 import {
   PUSH_COMMAND,
   PUSH_PLAN_VARIABLE,
+  PUSH_TIMEOUT_SECONDS,
   type PushPlan,
   type PushSecrets,
   type Route,
@@ -41,7 +42,7 @@ export interface PushArgs {
   /** What re-runs the push when it changes: the bundle's digest and the secrets' HMAC. */
   readonly triggers: pulumi.Input<unknown>[];
   /** A rotated WireGuard key: who follows the node to it, and its new and previous keys. */
-  readonly follow?: pulumi.Output<PushPlan["follow"]>;
+  readonly follows?: pulumi.Output<NonNullable<PushPlan["follows"]>>;
   /** The machine (its instance id): a new one gets first contact and a push again. */
   readonly machine: pulumi.Output<string>;
   /** The host and its records: first contact waits for them. */
@@ -63,7 +64,10 @@ export interface Pushes {
 // Commands that carry secret files on stdin: secret on the way in and in the state.
 const SECRET_STDIN = {
   additionalSecretOutputs: ["stdin"],
-  customTimeouts: { create: "30m", update: "30m" },
+  customTimeouts: {
+    create: `${PUSH_TIMEOUT_SECONDS / 60}m`,
+    update: `${PUSH_TIMEOUT_SECONDS / 60}m`,
+  },
 };
 
 function plan(
@@ -72,9 +76,9 @@ function plan(
   apply: pulumi.Output<Route>,
   confirm: pulumi.Output<Route>,
 ): pulumi.Output<Record<string, string>> {
-  const follow = mode === "push" && a.follow ? a.follow : pulumi.output(undefined);
+  const follows = mode === "push" && a.follows ? a.follows : pulumi.output(undefined);
   return pulumi
-    .all([apply, confirm, a.bundle, follow])
+    .all([apply, confirm, a.bundle, follows])
     .apply(([applyRoute, confirmRoute, bundle, followed]): Record<string, string> => {
       const p: PushPlan = {
         node: a.node.name,
@@ -83,7 +87,7 @@ function plan(
         windowSeconds: a.settings.windowSeconds,
         apply: applyRoute,
         confirm: confirmRoute,
-        ...(followed && { follow: followed }),
+        ...(followed && followed.length > 0 && { follows: followed }),
         dial: { attempts: a.settings.connectAttempts, perDialTimeout: PER_DIAL_TIMEOUT },
       };
       return { [PUSH_PLAN_VARIABLE]: JSON.stringify(p) };
