@@ -62,13 +62,18 @@ finish() {
   if [ "$mode" = behind ]; then
     wg set "$WG_INTERFACE" peer "$previous" remove 2>/dev/null || true
     [ -n "$ips" ] && wg set "$WG_INTERFACE" peer "$new" allowed-ips "$ips"
-  elif [ "$(latest "$new")" -gt "$started" ] && [ "$(latest "$new")" -ge "$(latest "$previous")" ]; then
-    [ -n "$ips" ] && wg set "$WG_INTERFACE" peer "$new" allowed-ips "$ips"
-    wg set "$WG_INTERFACE" peer "$new" persistent-keepalive "${keepalive:-off}"
-    wg set "$WG_INTERFACE" peer "$previous" remove 2>/dev/null || true
   else
-    [ -n "$ips" ] && wg set "$WG_INTERFACE" peer "$previous" allowed-ips "$ips"
-    wg set "$WG_INTERFACE" peer "$new" remove 2>/dev/null || true
+    # A stop may come between an attempt's removal of a key and its return: it is made again.
+    kept=$previous
+    gone=$new
+    if [ "$(latest "$new")" -gt "$started" ] && [ "$(latest "$new")" -ge "$(latest "$previous")" ]; then
+      kept=$new
+      gone=$previous
+    fi
+    [ -n "$endpoint" ] && wg set "$WG_INTERFACE" peer "$kept" endpoint "$endpoint"
+    [ -n "$ips" ] && wg set "$WG_INTERFACE" peer "$kept" allowed-ips "$ips"
+    wg set "$WG_INTERFACE" peer "$kept" persistent-keepalive "${keepalive:-off}"
+    wg set "$WG_INTERFACE" peer "$gone" remove 2>/dev/null || true
   fi
   [ "$(cat "$pidfile" 2>/dev/null)" = $$ ] && rm -f "$pidfile"
 }
@@ -76,31 +81,39 @@ finish() {
 if [ "$mode" = ahead ]; then
   trap finish EXIT
   trap 'exit 1' INT TERM HUP
-  # A peer gets a handshake attempt at once when its keepalive goes from off to on (the kernel
-  # and wireguard-go both do this), and WireGuard retries a handshake for 90 s, then gives up:
-  # so NEW is tried again every 15 s until it answers, for as long as the follow lasts. Until
-  # the hub switches, it drops these attempts (they are made out to a key it does not hold).
-  if [ -n "$endpoint" ]; then
-    wg set "$WG_INTERFACE" peer "$new" endpoint "$endpoint" persistent-keepalive off
-  else
-    wg set "$WG_INTERFACE" peer "$new" persistent-keepalive off
-  fi
+  # The key that does not hold the addresses is tried every 15 s: made anew, with no session,
+  # and with a keepalive, which starts a handshake at once (the kernel and wireguard-go both
+  # send one when a peer's keepalive goes on; WireGuard itself retries a handshake for 90 s,
+  # then gives up). Before the hub's switch that is NEW, which it drops (the attempts are made
+  # out to a key it does not hold yet). After it, PREVIOUS: a hub whose switch is not
+  # confirmed goes back to it, and, having lost every session at its switch, sends nothing
+  # by itself; an old session on PREVIOUS would carry only keepalives, which start no
+  # handshake. Made anew, PREVIOUS answers within 15 s of the hub's return.
+  attempt() {
+    wg set "$WG_INTERFACE" peer "$1" remove 2>/dev/null || true
+    if [ -n "$endpoint" ]; then
+      wg set "$WG_INTERFACE" peer "$1" endpoint "$endpoint" persistent-keepalive 25
+    else
+      wg set "$WG_INTERFACE" peer "$1" persistent-keepalive 25
+    fi
+  }
   owner=$previous
-  poke=0
+  next=0
   while [ "$(date +%s)" -lt $((started + seconds)) ]; do
     now=$(date +%s)
     seen_new=$(latest "$new")
-    seen_previous=$(latest "$previous")
-    if [ "$seen_new" -gt "$started" ] && [ "$seen_new" -ge "$seen_previous" ]; then
-      [ "$owner" = "$new" ] || give "$new"
+    if [ "$seen_new" -gt "$started" ] && [ "$seen_new" -ge "$(latest "$previous")" ]; then
+      want=$new
     else
-      # The hub went back to PREVIOUS (its switch was not confirmed): so do its addresses.
-      [ "$owner" = "$previous" ] || give "$previous"
-      if [ "$now" -ge "$poke" ]; then
-        wg set "$WG_INTERFACE" peer "$new" persistent-keepalive off
-        wg set "$WG_INTERFACE" peer "$new" persistent-keepalive 25
-        poke=$((now + 15))
-      fi
+      want=$previous
+    fi
+    if [ "$owner" != "$want" ]; then
+      give "$want"
+      next=0
+    fi
+    if [ "$now" -ge "$next" ]; then
+      if [ "$owner" = "$new" ]; then attempt "$previous"; else attempt "$new"; fi
+      next=$((now + 15))
     fi
     sleep 0.5
   done
