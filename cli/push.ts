@@ -105,10 +105,10 @@ const FOLLOWS_AT_ONCE = 8;
 
 /**
  * A rotated key: the nodes that follow this one from its previous key to its new one (the one
- * it is reached through; for a hub, every other node) are asked before the apply.
- * Each follows until the new key has a handshake (or, ahead of a hub, until its own push), and
- * never longer than this push can run, its switch and its rollback window: past that, nothing
- * it waits for can still happen.
+ * it is reached through; for a hub or a full mesh's entry node, every other node) are asked
+ * before the apply. Each follows until the new key has a handshake (or, ahead of a hub or entry
+ * node, until its own push), and never longer than this push can run, its switch and its
+ * rollback window: past that, nothing it waits for can still happen.
  */
 async function follow(
   plan: ReturnType<typeof parsePushPlan>,

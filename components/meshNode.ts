@@ -82,7 +82,7 @@ export class MeshNode extends pulumi.ComponentResource {
     const wgPrivateKey = keyOf(generation);
     this.wgPublicKey = pulumi.unsecret(wgPrivateKey.apply(wireguardPublicKey));
     // A rotated key: the node it is reached through follows it (a spoke), or every other node
-    // follows it ahead (the hub); core/plan/rotation.ts says which and why.
+    // follows it ahead (the hub, a full mesh's entry node); core/plan/rotation.ts says why.
     const ahead = aheadFollowers(fleet, node);
     const followers = [keyFollower(fleet, node), ...ahead].flatMap((name) =>
       fleet.nodes.filter((n) => n.name === name),

@@ -56,9 +56,9 @@ if [ -d "$PENDING" ]; then
   "$PENDING/scripts/rollback.sh" "$pending_token" now 9>&- ||
     fail "the stale push $pending_token could not be rolled back (see $STATE/rolled-back); nothing else was changed"
 fi
-# A follow still running here (ahead of a rotated hub, follow.sh) ends before anything is
-# saved or compared: this push's configuration names the hub's new key, and it takes over from
-# the follow, which first leaves the key that answered last in place.
+# A follow still running here (ahead of a rotated hub or entry node, follow.sh) ends before
+# anything is saved or compared: this push's configuration names its new key and takes over
+# from the follow, which first leaves the key that answered last in place.
 stop_follows
 
 # The programs this bundle needs (PACKAGES, from node.env), installed when the host lacks

@@ -7,8 +7,9 @@
 # - behind: NEW (this node was pushed first; the node it reaches the peer through). PREVIOUS is
 #   added back until NEW has a handshake, or for SECONDS; then this node's own configuration is
 #   in force again, so nothing of the follow outlives the push.
-# - ahead: PREVIOUS (the peer is the hub, pushed before the nodes that hold it). NEW is added
-#   beside it, with no addresses, and tried until the hub answers on it. The follow lasts until
+# - ahead: PREVIOUS (the peer is the hub, or a full mesh's entry node, pushed before the nodes
+#   that hold it; "the hub" below). NEW is added beside it, with no addresses, and tried until
+#   the hub answers on it. The follow lasts until
 #   this node's own push (apply.sh stops it: its configuration names NEW) or SECONDS, whichever
 #   comes first, so that a hub whose switch is not confirmed, and goes back to PREVIOUS, is
 #   followed back too. Then the key that completed a handshake last keeps the addresses, and

@@ -56,14 +56,15 @@ case ${1:-apply} in
     # wg-follow ADDRESS SECONDS NEW PREVIOUS [ahead]: while the peer at ADDRESS moves from its
     # PREVIOUS WireGuard key to NEW, its addresses follow the key it answers on; detached, for
     # at most SECONDS (follow.sh). This node's configuration names NEW already, or, with
-    # "ahead" (the peer is the hub, pushed before this node), still PREVIOUS.
+    # "ahead" (the peer is the hub or a full mesh's entry node, pushed before this node), still
+    # PREVIOUS.
     key='^[A-Za-z0-9+/]\{42\}[AEIMQUYcgkosw048]=$'
     case ${6:-} in "" | ahead) last=ok ;; *) last=bad ;; esac
     if ! printf '%s\n' "${2:-}" | grep -q '^[0-9]\{1,3\}\(\.[0-9]\{1,3\}\)\{3\}$' ||
       ! printf '%s\n' "${3:-}" | grep -q '^[1-9][0-9]\{0,3\}$' ||
       ! printf '%s\n' "${4:-}" | grep -q "$key" || ! printf '%s\n' "${5:-}" | grep -q "$key" ||
       [ "$last" = bad ] || [ $# -gt 6 ]; then
-      echo "clawd-mesh-receive: wg-follow needs an IPv4 address, seconds (1-9999), two WireGuard public keys and, ahead of a hub, the word ahead" >&2
+      echo "clawd-mesh-receive: wg-follow needs an IPv4 address, seconds (1-9999), two WireGuard public keys and, ahead of a hub or entry node, the word ahead" >&2
       exit 2
     fi
     installed=$state/installed/scripts

@@ -90,7 +90,8 @@ export function confirmCommand(token: string): string {
 /**
  * Has a node that holds a rotating node as its peer follow it from its previous key to its new
  * one (core/plan/rotation.ts), for at most `seconds`; returns at once. `ahead`: the follower's
- * configuration still names the previous key (the rotating node is its hub).
+ * configuration still names the previous key (the rotating node is its hub, or a full mesh's
+ * entry node).
  */
 export function followCommand(follow: {
   readonly address: string;

@@ -36,7 +36,7 @@ export interface PushPlan {
   /**
    * A node whose WireGuard key was rotated: the nodes that follow it from its previous key to
    * its new one, each asked before the apply (core/plan/rotation.ts): the one it is reached
-   * through, or, for a hub, every other node.
+   * through, or, for a hub or a full mesh's entry node, every other node.
    */
   readonly follows?: readonly Follow[];
   /** Dial attempts and seconds per attempt, for hosts still booting or tunnels coming up. */
@@ -53,8 +53,8 @@ export interface Follow {
   readonly key: string;
   readonly previousKey: string;
   /**
-   * Whether the follower's configuration still names the previous key (a hub, pushed before
-   * the nodes that hold it) rather than the new one (core/plan/rotation.ts).
+   * Whether the follower's configuration still names the previous key (a hub or entry node,
+   * pushed before the nodes that hold it) rather than the new one (core/plan/rotation.ts).
    */
   readonly ahead: boolean;
 }

@@ -8,7 +8,8 @@
 // the node's address goes to whichever of its two keys last completed a handshake, until the
 // new one has; then the peer's own configuration is back.
 //
-// The hub: every other node is its peer, and all but the public ones are reached through it.
+// The hub (and, in a full mesh, the entry node): every other node is its peer, and all but the
+// public ones are reached through it.
 // Pushing the spokes first (each naming the new key) would cut each off from the hub, and so
 // from the operator, before the hub had switched. So the hub goes first, and before its switch
 // its push has every other node follow it "ahead": their configurations still name the hub's
@@ -18,10 +19,11 @@
 // switch is not confirmed goes back to its previous key; the followers still hold that one,
 // and the addresses go back with the next handshake.
 //
-// Refused: an entry node that is not the hub (the nodes reached through it would lose it,
-// or, if pushed after it, be pushed through a node that no longer knows them: not built yet),
-// and any rotation that would lose a node this machine reaches over its own tunnel (the
-// program cannot change this machine's peer during the push).
+// Refused: the entry node of a hub-spoke mesh (the hub, which it alone follows, is reached
+// through it, and goes before it once its own key was rotated: the two orders cannot both
+// hold, and the program does not know which generation changed), and any rotation that would
+// lose a node this machine reaches over its own tunnel (the program cannot change this
+// machine's peer during the push).
 import type { Fleet, FleetNode } from "../fleet/fleet";
 import { managementRoute, pathNodes } from "./route";
 import { hubOf } from "./wireguard";
@@ -39,18 +41,24 @@ export function keyFollower(fleet: Fleet, node: FleetNode): string | undefined {
   return hub ? hub.name : route.jump;
 }
 
-/** A hub whose key has been rotated (a generation above 0): others follow it ahead. */
-export function rotatedHub(fleet: Fleet): FleetNode | undefined {
+/**
+ * The node the others follow ahead when its key was rotated (a generation above 0): the hub,
+ * or, in a full mesh, the entry node the others are reached through. Both are every other
+ * node's peer, and carry the operator's way to them.
+ */
+export function rotatedLeader(fleet: Fleet): FleetNode | undefined {
   const hub = hubOf(fleet);
-  return hub?.wireguardKeyGeneration ? hub : undefined;
+  const leader =
+    fleet.mesh.topology === "hub-spoke" ? hub : fleet.nodes.find((n) => n.roles.includes("entry"));
+  return leader?.wireguardKeyGeneration ? leader : undefined;
 }
 
 /**
  * The nodes that follow `node` ahead to its new key, before its switch: every other node,
- * when `node` is the hub and its key was rotated (they all hold it as their one peer).
+ * when `node` is the rotated hub or full-mesh entry node (they all hold it as a peer).
  */
 export function aheadFollowers(fleet: Fleet, node: FleetNode): string[] {
-  if (rotatedHub(fleet)?.name !== node.name) return [];
+  if (rotatedLeader(fleet)?.name !== node.name) return [];
   return fleet.nodes
     .filter((n) => n.name !== node.name)
     .map((n) => n.name)
@@ -60,18 +68,18 @@ export function aheadFollowers(fleet: Fleet, node: FleetNode): string[] {
 /**
  * The nodes whose pushes a node's push waits for: those on its management path (they learn
  * of a new node, key or address before it is reached through them), except around a rotated
- * hub. Its push goes first, even before the entry node it is reached through (whose running
- * configuration still names the hub's previous key, and so still reaches it), and every other
- * push waits for it: each names the hub's new key, which only the hub's switch makes good.
- * Which generation was running before is not known to the program, so the order holds as
- * long as the hub's generation is above 0; it only orders pushes, and runs none.
+ * hub or full-mesh entry node. Its push goes first, even before the entry node a hub is
+ * reached through (whose running configuration still names the hub's previous key, and so
+ * still reaches it), and every other push waits for it: each names the new key, which only
+ * its switch makes good. Which generation was running before is not known to the program, so
+ * the order holds as long as the generation is above 0; it only orders pushes, and runs none.
  */
 export function pushWaitsFor(fleet: Fleet, node: FleetNode): string[] {
   const path = pathNodes(fleet, node);
-  const hub = rotatedHub(fleet);
-  if (!hub) return path;
-  if (hub.name === node.name) return [];
-  return [...new Set([...path, hub.name])];
+  const leader = rotatedLeader(fleet);
+  if (!leader) return path;
+  if (leader.name === node.name) return [];
+  return [...new Set([...path, leader.name])];
 }
 
 export interface RotationProblem {
@@ -109,12 +117,12 @@ export function rotationProblems(fleet: Fleet): RotationProblem[] {
       const carried = fleet.nodes
         .filter((n) => n.name !== node.name && pathNodes(fleet, n).includes(node.name))
         .map((n) => n.name);
-      if (carried.length > 0) {
+      if (carried.length > 0 && rotatedLeader(fleet)?.name !== node.name) {
         return [
           {
             node,
-            message: `is the entry node, on the management path of ${carried.length} node(s) (${some(carried)}): they would be unreachable from its switch until each had its new key, and each is pushed through it`,
-            fix: "leave wireguardKeyGeneration as it was: rotating an entry node's key is not supported yet (a hub's is)",
+            message: `is the entry node of a hub-spoke mesh, on the management path of ${carried.length} node(s) (${some(carried)}): they would be unreachable from its switch until the hub had its new key, and the hub is pushed through it`,
+            fix: "leave wireguardKeyGeneration as it was: rotating the key of a hub-spoke mesh's entry node is not supported yet (a hub's is, and a full mesh's entry node's)",
           },
         ];
       }

@@ -373,6 +373,37 @@ describe("on clawd (seed 000)", () => {
     expect(after.held).not.toContain(before.own.nexus);
     expect(counts(await up(lab))).toMatchObject(NOTHING_CHANGED);
   }, 600_000);
+
+  test("the entry node's WireGuard key rotated: it goes first, every node follows it ahead and learns the new key by its own push", async () => {
+    const nodes = ["clawd", "brutus", "nexus"];
+    const before = keys(nodes);
+    const { run, gaps } = await change(
+      "rotate the entry node clawd's WireGuard key",
+      withGenerations({ brutus: 2, nexus: 1, clawd: 1 }),
+      nodes,
+    );
+    expect(counts(run).created).toBe(0);
+    expect(pushesOnly(run)).toEqual([]);
+    expect(changed(run).filter((s) => s.name.endsWith("-push"))[0]?.name).toBe("clawd-push");
+    const after = keys(nodes);
+    const rotated = after.own.clawd as string;
+    expect(rotated).not.toBe(before.own.clawd);
+    expect(lab.facts().get("clawd")!.wgPublicKey).toBe(rotated);
+    expect(after.held).not.toContain(before.own.clawd);
+    for (const n of ["brutus", "nexus"]) {
+      expect(after.own[n]).toBe(before.own[n]);
+      expect([n, lab.nodeHost(n)!.run("wg", ["show", "wg0", "peers"])]).toEqual([
+        n,
+        expect.stringContaining(rotated),
+      ]);
+      expect([n, lab.nodeHost(n)!.run("ls", ["-A", "/var/lib/clawd-mesh/follow"])]).toEqual([
+        n,
+        "",
+      ]);
+    }
+    for (const [node, s] of Object.entries(gaps)) expect([node, s < 30]).toEqual([node, true]);
+    expect(counts(await up(lab))).toMatchObject(NOTHING_CHANGED);
+  }, 600_000);
 });
 
 /**

@@ -153,6 +153,26 @@ test("hub-spoke: the hub's rotated key re-pushes every node; the hub goes first,
   expect(push(before, "zurich").dependencies).toContain(push(before, "clawd").urn);
 });
 
+test("full mesh: the entry node's rotated key re-pushes every node; it goes first, and every other node follows it ahead", async () => {
+  const rotate = (f: Raw) => (node(f, "clawd").wireguardKeyGeneration = 1);
+  const base = loadStackFleet(PROJECT_DIR, "clawd") as Raw;
+  const all: string[] = base.nodes.map((n: Raw) => n.name as string).sort();
+  expect(await changed("clawd", rotate)).toEqual(all);
+  const edited = structuredClone(base);
+  rotate(edited);
+  const after = await runFleet(edited);
+  const others = all.filter((n) => n !== "clawd");
+  const follows = planOf(after, "clawd").follows as { node: string; ahead: boolean }[];
+  expect(follows.map((f) => [f.node, f.ahead])).toEqual(others.map((n) => [n, true]));
+  for (const n of others) expect(planOf(after, n)).not.toHaveProperty("follows");
+  // plutos, managed on its public address, waits for the entry node's push too: it names the
+  // new key, which only the entry node's switch makes good.
+  const push = (name: string) => named(after, `${name}-push`, T.localCommand);
+  for (const n of others) {
+    expect([n, push(n).dependencies]).toEqual([n, expect.arrayContaining([push("clawd").urn])]);
+  }
+});
+
 test("a node's new mesh address reaches every firewall that lets it ping", async () => {
   // Nodes may always ping each other, so each firewall names every node's address.
   const all = (loadStackFleet(PROJECT_DIR, "clavitor") as Raw).nodes.map((n: Raw) => n.name);

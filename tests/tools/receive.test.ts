@@ -88,7 +88,7 @@ describe("wg-follow, asked by a rotating node's push of a node that holds it as 
     const r = receive("", ["wg-follow", ...args]);
     expect([r.status, r.stderr]).toEqual([
       2,
-      "clawd-mesh-receive: wg-follow needs an IPv4 address, seconds (1-9999), two WireGuard public keys and, ahead of a hub, the word ahead\n",
+      "clawd-mesh-receive: wg-follow needs an IPv4 address, seconds (1-9999), two WireGuard public keys and, ahead of a hub or entry node, the word ahead\n",
     ]);
   });
 
