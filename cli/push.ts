@@ -11,6 +11,7 @@ import { applyOutcome, confirmFor, followCommand, pushCommand } from "../core/de
 import {
   parsePushPlan,
   PUSH_PLAN_VARIABLE,
+  PUSH_TIMEOUT_SECONDS,
   type PushPlan,
   type PushSecrets,
   type Route,
@@ -50,7 +51,7 @@ async function main(): Promise<number> {
       `this machine has no route to ${plan.apply.host}: it reaches ${plan.node} over the mesh, as a WireGuard peer. Fix: bring up this machine's peer from the stack output "peers" (on a first deployment, run once with clawd-mesh:firstContactOnly=true to get it), then run up again.`,
     );
   }
-  if (plan.follow) await follow(plan, plan.follow, ssh, secrets.privateKey, say);
+  if (plan.follows) await follow(plan, plan.follows, ssh, secrets.privateKey, say);
   const applied = await ssh
     .remote({
       connection: connection(plan.apply, plan, secrets.privateKey),
@@ -99,30 +100,48 @@ async function main(): Promise<number> {
   return 0;
 }
 
+/** Follows asked at once (see follow()). */
+const FOLLOWS_AT_ONCE = 8;
+
 /**
- * A rotated key: the node the push goes through learns to follow this one from its previous
- * key to its new one, long enough for the dial, the apply and the confirmation.
+ * A rotated key: the nodes that follow this one from its previous key to its new one (the one
+ * it is reached through; for a hub or a full mesh's entry node, every other node) are asked
+ * before the apply. Each follows until the new key has a handshake (or, ahead of a hub or entry
+ * node, until its own push), and never longer than this push can run, its switch and its
+ * rollback window: past that, nothing it waits for can still happen.
  */
 async function follow(
   plan: ReturnType<typeof parsePushPlan>,
-  f: NonNullable<PushPlan["follow"]>,
+  follows: NonNullable<PushPlan["follows"]>,
   ssh: ReturnType<typeof sshTransport>,
   key: string | undefined,
   say: (line: string) => void,
 ): Promise<void> {
-  const dialing = plan.dial.attempts * plan.dial.perDialTimeout;
-  const seconds = Math.min(9999, 2 * dialing + plan.windowSeconds + 60);
-  say(`${f.node} follows ${plan.node}'s WireGuard key to its new one for up to ${seconds} s`);
-  await ssh
-    .remote({
-      connection: connection(f.route, plan, key),
-      command: followCommand({ ...f, seconds }),
-    })
-    .catch((error: unknown) => {
-      throw new Error(
-        `${plan.node}: ${f.node}, which it is reached through, could not follow its new WireGuard key: ${text(error)}. Nothing was changed on ${plan.node}; run up again once ${f.node} answers.`,
-      );
-    });
+  const seconds = Math.min(9999, PUSH_TIMEOUT_SECONDS + plan.windowSeconds + 60);
+  const names = follows.map((f) => f.node).join(", ");
+  say(
+    `${names} follow${follows.length > 1 ? "" : "s"} ${plan.node}'s WireGuard key to its new one for up to ${seconds} s`,
+  );
+  const failed: string[] = [];
+  // A few at a time: most pass the same entry node, whose sshd drops connections beyond ten
+  // unauthenticated ones at once (MaxStartups' default).
+  for (let i = 0; i < follows.length; i += FOLLOWS_AT_ONCE) {
+    await Promise.all(
+      follows.slice(i, i + FOLLOWS_AT_ONCE).map((f) =>
+        ssh
+          .remote({
+            connection: connection(f.route, plan, key),
+            command: followCommand({ ...f, seconds }),
+          })
+          .catch((error: unknown) => failed.push(`${f.node}: ${text(error)}`)),
+      ),
+    );
+  }
+  if (failed.length > 0) {
+    throw new Error(
+      `${plan.node}: ${failed.length} of the nodes that must follow its new WireGuard key could not (${failed.join("; ")}). Nothing was changed on ${plan.node}, and a follow already started ends by itself on the key it holds now; run up again once they answer.`,
+    );
+  }
 }
 
 /** Whether the kernel has no route to the host at all (ENETUNREACH), as opposed to no answer. */

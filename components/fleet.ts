@@ -17,6 +17,7 @@ import { VaultNode } from "./vaultNode";
 import { VaultRollout } from "./vaultRollout";
 import { rolloutOrder } from "../core/plan/roles";
 import { nodesReadBy, pathNodes } from "../core/plan/route";
+import { pushWaitsFor } from "../core/plan/rotation";
 import { WireGuardHub } from "./wireGuardHub";
 
 export interface MeshFleetArgs {
@@ -183,7 +184,8 @@ export class MeshFleet extends pulumi.ComponentResource {
   /**
    * Each node's push waits for the pushes of the nodes on its management path (the entry node,
    * the hub): they learn of a new node, or its new key or address, before it is reached
-   * through them. Nodes are declared in that order, the ones on paths first.
+   * through them. Nodes are declared in that order, the ones on paths first. A rotated hub
+   * goes first of all (pushWaitsFor, core/plan/rotation.ts).
    */
   private createNodes(
     args: MeshFleetArgs,
@@ -195,7 +197,7 @@ export class MeshFleet extends pulumi.ComponentResource {
   ): Map<string, MeshNode> {
     const { fleet } = args;
     const nodes = new Map<string, MeshNode>();
-    const paths = new Map(fleet.nodes.map((n) => [n.name, pathNodes(fleet, n)]));
+    const paths = new Map(fleet.nodes.map((n) => [n.name, pushWaitsFor(fleet, n)]));
     const ordered: FleetNode[] = [];
     const visit = (node: FleetNode, seen: string[]): void => {
       if (ordered.includes(node)) return;

@@ -15,7 +15,7 @@ import {
   wireguardKeyOfGeneration,
   wireguardPublicKey,
 } from "../core/crypto/keys";
-import { keyFollower } from "../core/plan/rotation";
+import { aheadFollowers, keyFollower } from "../core/plan/rotation";
 import type { CloudContext } from "./cloud";
 import type { PushSettings } from "./config";
 import { managementConnection, managementHops } from "./connection";
@@ -80,23 +80,31 @@ export class MeshNode extends pulumi.ComponentResource {
       pulumi.secret(wgSeed.base64.apply((seed) => wireguardKeyOfGeneration(seed, g)));
     const wgPrivateKey = keyOf(generation);
     this.wgPublicKey = pulumi.unsecret(wgPrivateKey.apply(wireguardPublicKey));
-    const follower = keyFollower(fleet, node);
-    const followerSpec = fleet.nodes.find((n) => n.name === follower);
-    const follow =
-      followerSpec &&
-      pulumi
-        .all([
-          args.facts.apply((f) => managementHops(fleet, followerSpec, f)),
-          this.wgPublicKey,
-          pulumi.unsecret(keyOf(generation - 1).apply(wireguardPublicKey)),
-        ])
-        .apply(([route, key, previousKey]) => ({
-          node: followerSpec.name,
-          route,
-          address: node.meshIp,
-          key,
-          previousKey,
-        }));
+    // A rotated key: the node it is reached through follows it (a spoke), or every other node
+    // follows it ahead (the hub, a full mesh's entry node); core/plan/rotation.ts says why.
+    const ahead = aheadFollowers(fleet, node);
+    const followers = [keyFollower(fleet, node), ...ahead].flatMap((name) =>
+      fleet.nodes.filter((n) => n.name === name),
+    );
+    const follows =
+      followers.length > 0
+        ? pulumi
+            .all([
+              args.facts,
+              this.wgPublicKey,
+              pulumi.unsecret(keyOf(generation - 1).apply(wireguardPublicKey)),
+            ])
+            .apply(([facts, key, previousKey]) =>
+              followers.map((f) => ({
+                node: f.name,
+                route: managementHops(fleet, f, facts),
+                address: node.meshIp,
+                key,
+                previousKey,
+                ahead: ahead.includes(f.name),
+              })),
+            )
+        : undefined;
 
     // SSH host identity: made here for cloud hosts (and given to them at first boot), taken
     // from the stack file for existing ones. Every connection is pinned to it.
@@ -151,7 +159,7 @@ export class MeshNode extends pulumi.ComponentResource {
       bundle: this.bundleHash,
       secretFiles: secrets,
       // Re-run when the bundle or a secret changes; both values are safe to show in a diff.
-      ...(follow && { follow }),
+      ...(follows && { follows }),
       triggers: [
         this.bundleHash,
         // The key is among the secrets' own inputs: nesting adds no dependency, and saves the

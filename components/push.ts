@@ -17,6 +17,7 @@ import type { Fleet, FleetNode } from "../core/fleet/fleet";
 import {
   PUSH_COMMAND,
   PUSH_PLAN_VARIABLE,
+  PUSH_TIMEOUT_SECONDS,
   type PushPlan,
   type PushSecrets,
   type Route,
@@ -44,7 +45,7 @@ export interface PushArgs {
   /** What re-runs the push when it changes: the bundle's digest and the secrets' HMAC. */
   readonly triggers: pulumi.Input<unknown>[];
   /** A rotated WireGuard key: who follows the node to it, and its new and previous keys. */
-  readonly follow?: pulumi.Output<PushPlan["follow"]>;
+  readonly follows?: pulumi.Output<NonNullable<PushPlan["follows"]>>;
   /** The machine (its instance id): a new one gets first contact and a push again. */
   readonly machine: pulumi.Output<string>;
   /** The host and its records: first contact waits for them. */
@@ -66,7 +67,10 @@ export interface Pushes {
 // Commands that carry secret files on stdin: secret on the way in and in the state.
 const SECRET_STDIN = {
   additionalSecretOutputs: ["stdin"],
-  customTimeouts: { create: "30m", update: "30m" },
+  customTimeouts: {
+    create: `${PUSH_TIMEOUT_SECONDS / 60}m`,
+    update: `${PUSH_TIMEOUT_SECONDS / 60}m`,
+  },
 };
 
 /** A push's two routes, from the facts: where it applies, and where it is confirmed. */
@@ -86,7 +90,7 @@ function plan(
   const env = (
     bundle: string,
     f: FleetFacts,
-    followed?: PushPlan["follow"],
+    followed?: PushPlan["follows"],
   ): Record<string, string> => {
     const { apply, confirm } = routes(f);
     const p: PushPlan = {
@@ -96,15 +100,15 @@ function plan(
       windowSeconds: a.settings.windowSeconds,
       apply,
       confirm,
-      ...(followed && { follow: followed }),
+      ...(followed && followed.length > 0 && { follows: followed }),
       dial: { attempts: a.settings.connectAttempts, perDialTimeout: PER_DIAL_TIMEOUT },
     };
     return { [PUSH_PLAN_VARIABLE]: JSON.stringify(p) };
   };
-  const follow = mode === "push" ? a.follow : undefined;
-  if (follow) {
+  const follows = mode === "push" ? a.follows : undefined;
+  if (follows) {
     return a.bundle.apply((bundle) =>
-      a.facts.apply((f) => follow.apply((followed) => env(bundle, f, followed))),
+      a.facts.apply((f) => follows.apply((followed) => env(bundle, f, followed))),
     );
   }
   return a.bundle.apply((bundle) => a.facts.apply((f) => env(bundle, f)));

@@ -56,6 +56,10 @@ if [ -d "$PENDING" ]; then
   "$PENDING/scripts/rollback.sh" "$pending_token" now 9>&- ||
     fail "the stale push $pending_token could not be rolled back (see $STATE/rolled-back); nothing else was changed"
 fi
+# A follow still running here (ahead of a rotated hub or entry node, follow.sh) ends before
+# anything is saved or compared: this push's configuration names its new key and takes over
+# from the follow, which first leaves the key that answered last in place.
+stop_follows
 
 # The programs this bundle needs (PACKAGES, from node.env), installed when the host lacks
 # them (a fresh cloud image): before anything is validated or armed, and never again once
@@ -269,6 +273,15 @@ arm() {
   fi
 }
 
+# The moment of the switch, in whole seconds as WireGuard counts handshakes, and each peer's
+# last handshake just before it: confirm.sh takes a handshake in that very second as proof
+# only when it is not one of these (a peer that answers at once, as one following a rotated
+# key does, completes its handshake within the second of the switch).
+activated() {
+  date +%s >"$PENDING/activated"
+  wg show "$WG_INTERFACE" latest-handshakes >"$PENDING/handshakes-before" 2>/dev/null || :
+}
+
 if [ "$mode" = decommission ]; then
   [ -d "$STATE/original" ] ||
     fail "there is no record of what first contact found on this node (its first contact came before clawd-mesh kept one): take it out of the mesh by hand; nothing was changed"
@@ -290,7 +303,7 @@ if [ "$NODE_OS" = nixos ]; then
     "$PENDING/scripts/rollback.sh" "$token" now
     fail "nixos-rebuild dry-build rejected the configuration; the node keeps the previous one"
   }
-  date +%s >"$PENDING/activated"
+  activated
   # test: switch the running system, not the boot entry; confirm makes the boot entry.
   nixos_rebuild test "$nixpkgs" >/dev/null 9>&-
 else
@@ -311,7 +324,7 @@ else
     "$PENDING/scripts/rollback.sh" "$token" now
     fail "sudo still lets $ADMIN_USER run more than the receiver ($(echo "$extra" | head -n 1)); remove that grant on the node by hand; the node keeps the previous configuration"
   fi
-  date +%s >"$PENDING/activated"
+  activated
   activate_generic 9>&-
   activate_roles "$CHANGED" 9>&-
 fi

@@ -48,6 +48,14 @@ wg_proven() {
       [ "$stamp" -gt "$newest" ] && newest=$stamp
     done
     [ "$newest" -gt "$activated" ] && return 0
+    # In the second of the switch itself: a handshake that is not the one the peer had before.
+    if [ -f "$PENDING/handshakes-before" ] &&
+      wg show "$WG_INTERFACE" latest-handshakes 2>/dev/null | awk -v peer="$HANDSHAKE_PEER" -v t="$activated" '
+        FILENAME == ARGV[1] { before[$1] = $2; next }
+        (peer == "" || $1 == peer) && $2 >= t && $2 != before[$1] { found = 1 }
+        END { exit !found }' "$PENDING/handshakes-before" -; then
+      return 0
+    fi
     [ "$same_identity" = yes ] && [ "$newest" -gt $((now - 180)) ] && return 0
     [ "$now" -ge "$deadline" ] && return 1
     sleep 1

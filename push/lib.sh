@@ -26,6 +26,27 @@ take_lock() {
 }
 
 log() { printf 'clawd-mesh[%s]: %s\n' "${NODE_NAME:-?}" "$*" >&2; }
+
+# Ends the follows (follow.sh) still running here, of one address or of all, and waits (5 s
+# at most) for each to leave its keys in place. A pid is only signalled while it still runs
+# follow.sh: one that ended long ago may have been given to another process.
+stop_follows() {
+  if [ -n "${1:-}" ]; then set -- "$STATE/follow/$1"; else set -- "$STATE"/follow/*; fi
+  for f in "$@"; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f")
+    case $pid in *[!0-9]* | "") continue ;; esac
+    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'follow\.sh'; then
+      kill "$pid" 2>/dev/null || true
+      tries=0
+      while [ -d "/proc/$pid" ] && [ "$tries" -lt 10 ]; do
+        sleep 0.5
+        tries=$((tries + 1))
+      done
+    fi
+    rm -f "$f"
+  done
+}
 fail() {
   log "$*"
   exit 1

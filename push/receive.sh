@@ -53,14 +53,18 @@ case ${1:-apply} in
     exit 0
     ;;
   wg-follow)
-    # wg-follow ADDRESS SECONDS NEW PREVIOUS: while the peer at ADDRESS moves from its
-    # PREVIOUS WireGuard key to NEW (which this node's configuration names), its addresses
-    # follow the key it answers on; detached, for at most SECONDS (follow.sh).
+    # wg-follow ADDRESS SECONDS NEW PREVIOUS [ahead]: while the peer at ADDRESS moves from its
+    # PREVIOUS WireGuard key to NEW, its addresses follow the key it answers on; detached, for
+    # at most SECONDS (follow.sh). This node's configuration names NEW already, or, with
+    # "ahead" (the peer is the hub or a full mesh's entry node, pushed before this node), still
+    # PREVIOUS.
     key='^[A-Za-z0-9+/]\{42\}[AEIMQUYcgkosw048]=$'
+    case ${6:-} in "" | ahead) last=ok ;; *) last=bad ;; esac
     if ! printf '%s\n' "${2:-}" | grep -q '^[0-9]\{1,3\}\(\.[0-9]\{1,3\}\)\{3\}$' ||
       ! printf '%s\n' "${3:-}" | grep -q '^[1-9][0-9]\{0,3\}$' ||
-      ! printf '%s\n' "${4:-}" | grep -q "$key" || ! printf '%s\n' "${5:-}" | grep -q "$key"; then
-      echo "clawd-mesh-receive: wg-follow needs an IPv4 address, seconds (1-9999) and two WireGuard public keys" >&2
+      ! printf '%s\n' "${4:-}" | grep -q "$key" || ! printf '%s\n' "${5:-}" | grep -q "$key" ||
+      [ "$last" = bad ] || [ $# -gt 6 ]; then
+      echo "clawd-mesh-receive: wg-follow needs an IPv4 address, seconds (1-9999), two WireGuard public keys and, ahead of a hub or entry node, the word ahead" >&2
       exit 2
     fi
     installed=$state/installed/scripts
@@ -70,13 +74,38 @@ case ${1:-apply} in
     fi
     # shellcheck source=/dev/null
     . "$installed/node.env"
-    given=$(wg show "$WG_INTERFACE" allowed-ips |
-      awk -v k="$4" -v a="$2/32" '$1 == k { for (i = 2; i <= NF; i++) if ($i == a) print "yes" }')
-    if [ "$given" != yes ]; then
-      echo "clawd-mesh-receive: this node's WireGuard does not give $2 to the key $4: push this node first" >&2
+    # The key WireGuard sends ADDRESS to: the peer whose allowed IPs hold it most narrowly (a
+    # spoke gives the hub the whole mesh).
+    holder=$(wg show "$WG_INTERFACE" allowed-ips | awk -v a="$2" '
+      function num(ip, p) { split(ip, p, "."); return ((p[1] * 256 + p[2]) * 256 + p[3]) * 256 + p[4] }
+      { for (i = 2; i <= NF; i++) {
+          if ($i !~ /^[0-9.]+\/[0-9]+$/) continue
+          split($i, c, "/")
+          size = 2 ^ (32 - c[2])
+          if (c[2] + 0 > best && int(num(c[1]) / size) == int(num(a) / size)) { best = c[2] + 0; k = $1 }
+      } }
+      END { print k }')
+    mode=behind
+    if [ "${6:-}" = ahead ]; then
+      mode=ahead
+      if [ "$holder" = "$4" ]; then
+        echo "clawd-mesh: $2 is followed already: its new key holds it here"
+        exit 0
+      fi
+      want=$5
+    else
+      want=$4
+    fi
+    if [ "$holder" != "$want" ]; then
+      echo "clawd-mesh-receive: this node's WireGuard does not give $2 to the key $want: push this node first" >&2
       exit 1
     fi
-    setsid sh "$installed/follow.sh" "$2" "$3" "$4" "$5" </dev/null >>"$state/follow.log" 2>&1 &
+    # A follow of this address still running (the push asked again) ends first: it leaves the
+    # key that answered last in place, which this one starts from.
+    # shellcheck source=push/lib.sh
+    . "$installed/lib.sh"
+    stop_follows "$2"
+    setsid sh "$installed/follow.sh" "$2" "$3" "$4" "$5" "$mode" </dev/null >>"$state/follow.log" 2>&1 &
     echo "clawd-mesh: following $2"
     exit 0
     ;;

@@ -88,14 +88,17 @@ export function confirmCommand(token: string): string {
 }
 
 /**
- * Has the node through which a rotating node is reached follow it from its previous key to
- * its new one (core/plan/rotation.ts), for at most `seconds`; returns at once.
+ * Has a node that holds a rotating node as its peer follow it from its previous key to its new
+ * one (core/plan/rotation.ts), for at most `seconds`; returns at once. `ahead`: the follower's
+ * configuration still names the previous key (the rotating node is its hub, or a full mesh's
+ * entry node).
  */
 export function followCommand(follow: {
   readonly address: string;
   readonly seconds: number;
   readonly key: string;
   readonly previousKey: string;
+  readonly ahead?: boolean;
 }): string {
   const { address, seconds, key, previousKey } = follow;
   if (!isIpv4(address)) throw new Error(`"${address}" is not an IPv4 address`);
@@ -105,7 +108,8 @@ export function followCommand(follow: {
   for (const k of [key, previousKey]) {
     if (!WG_KEY.test(k)) throw new Error(`"${k}" is not a WireGuard public key`);
   }
-  return throughReceiver(`wg-follow ${address} ${seconds} ${key} ${previousKey}`);
+  const ahead = follow.ahead ? " ahead" : "";
+  return throughReceiver(`wg-follow ${address} ${seconds} ${key} ${previousKey}${ahead}`);
 }
 
 /** Reads a k3s server's kubeconfig through the receiver. */

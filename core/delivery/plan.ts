@@ -34,19 +34,29 @@ export interface PushPlan {
   /** Bootstrap: the admin account over the public address; a push: the management path. */
   readonly confirm: Route;
   /**
-   * A node whose WireGuard key was rotated: the node it is reached through follows it from
-   * its previous key to its new one before the apply (core/plan/rotation.ts).
+   * A node whose WireGuard key was rotated: the nodes that follow it from its previous key to
+   * its new one, each asked before the apply (core/plan/rotation.ts): the one it is reached
+   * through, or, for a hub or a full mesh's entry node, every other node.
    */
-  readonly follow?: {
-    readonly node: string;
-    readonly route: Route;
-    /** The rotating node's mesh address, and its new and previous public keys. */
-    readonly address: string;
-    readonly key: string;
-    readonly previousKey: string;
-  };
+  readonly follows?: readonly Follow[];
   /** Dial attempts and seconds per attempt, for hosts still booting or tunnels coming up. */
   readonly dial: { readonly attempts: number; readonly perDialTimeout: number };
+}
+
+/** One node asked to follow a rotating node's key (`clawd-mesh-receive wg-follow`). */
+export interface Follow {
+  /** The node that follows, and the route to it. */
+  readonly node: string;
+  readonly route: Route;
+  /** The rotating node's mesh address, and its new and previous public keys. */
+  readonly address: string;
+  readonly key: string;
+  readonly previousKey: string;
+  /**
+   * Whether the follower's configuration still names the previous key (a hub or entry node,
+   * pushed before the nodes that hold it) rather than the new one (core/plan/rotation.ts).
+   */
+  readonly ahead: boolean;
 }
 
 /**
@@ -57,6 +67,12 @@ export interface PushSecrets {
   readonly files: SecretFiles;
   readonly privateKey?: string;
 }
+
+/**
+ * How long the engine lets one push run (its customTimeouts): its switch comes within it, so
+ * a node that follows a rotating one need never follow for longer than this and the window.
+ */
+export const PUSH_TIMEOUT_SECONDS = 1800;
 
 /** The command the program runs on the operator's machine, relative to the project. */
 export const PUSH_COMMAND = "node_modules/.bin/tsx cli/push.ts";

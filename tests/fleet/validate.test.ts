@@ -529,9 +529,26 @@ const cases: [string, (f: Raw) => void, string][] = [
     "fleet.nodes[1].wireguardKeyGeneration = 1.5: is not a key generation. Fix: use a whole number from 0; raise it by one to rotate the node's WireGuard key.",
   ],
   [
-    "a rotated key on the hub, which every spoke is reached through",
+    "a rotated key on a hub this machine reaches over its own tunnel",
     (f) => (f.nodes[0].wireguardKeyGeneration = 1),
-    "fleet.nodes[0].wireguardKeyGeneration = 1: is on the management path of 2 node(s) (gpu, web): they would be unreachable from its switch until each had its new key, and each is pushed through it. Fix: leave wireguardKeyGeneration as it was: rotating a hub's or an entry node's key is not supported yet.",
+    "fleet.nodes[0].wireguardKeyGeneration = 1: is reached over this machine's own tunnel to the mesh, which would lose it at its switch: the program cannot change this machine's peer during the push. Fix: give the fleet an \"entry\" node to manage it through, or leave wireguardKeyGeneration as it was.",
+  ],
+  [
+    "a rotated key on a hub with public SSH, whose spokes this machine reaches over its own tunnel",
+    (f) => {
+      f.nodes[0].publicTcpPorts = [22];
+      f.nodes[0].allowPublic = ["ssh"];
+      f.nodes[0].wireguardKeyGeneration = 1;
+    },
+    "fleet.nodes[0].wireguardKeyGeneration = 1: is the hub, and 2 node(s) (gpu, web) are reached over this machine's own tunnel to it, which names its key: they would be lost at its switch, and the program cannot change this machine's peer during the push. Fix: give the fleet an \"entry\" node to manage them through, or leave wireguardKeyGeneration as it was.",
+  ],
+  [
+    "a rotated key on a hub-spoke mesh's entry node, which the hub is reached through",
+    (f) => {
+      f.nodes[1].roles = ["vault", "entry"];
+      f.nodes[1].wireguardKeyGeneration = 1;
+    },
+    "fleet.nodes[1].wireguardKeyGeneration = 1: is the entry node of a hub-spoke mesh, on the management path of 2 node(s) (gpu, hub): they would be unreachable from its switch until the hub had its new key, and the hub is pushed through it. Fix: leave wireguardKeyGeneration as it was: rotating the key of a hub-spoke mesh's entry node is not supported yet (a hub's is, and a full mesh's entry node's).",
   ],
   [
     "a rotated key on a node this machine reaches over its own tunnel",
@@ -624,6 +641,27 @@ test("a spoke's key may be rotated: the hub follows it, and the generation is ke
   const fleet = validateFleet(f);
   expect(fleet.nodes.find((n) => n.name === "web")?.wireguardKeyGeneration).toBe(3);
   expect(fleet.nodes.find((n) => n.name === "gpu")).not.toHaveProperty("wireguardKeyGeneration");
+});
+
+test("the hub's key may be rotated when the nodes are managed through an entry node", () => {
+  const f = smallFleet();
+  f.nodes[1].roles = ["vault", "entry"];
+  f.nodes[0].wireguardKeyGeneration = 1;
+  expect(collectProblems(f).problems).toEqual([]);
+  // Together with a spoke's: the hub goes first, then the spoke's push follows it behind.
+  f.nodes[2].wireguardKeyGeneration = 1;
+  expect(collectProblems(f).problems).toEqual([]);
+  expect(validateFleet(f).nodes.find((n) => n.name === "hub")?.wireguardKeyGeneration).toBe(1);
+});
+
+test("a full mesh's entry node may have its key rotated: the others follow it ahead", () => {
+  const f = smallFleet();
+  f.mesh.topology = "full-mesh";
+  f.nodes[0].roles = [];
+  f.nodes[2].publicIp = "198.51.100.30";
+  f.nodes[1].roles = ["vault", "entry"];
+  f.nodes[1].wireguardKeyGeneration = 1;
+  expect(collectProblems(f).problems.map(formatProblem)).toEqual([]);
 });
 
 test("a leaving host is out of the mesh's nodes, and listed as leaving", () => {

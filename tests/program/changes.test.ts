@@ -45,6 +45,17 @@ async function changed(
 
 const node = (f: Raw, name: string) => f.nodes.find((n: Raw) => n.name === name);
 
+/** A push's plan, as cli/push.ts reads it. */
+const planOf = (run: StackRun, name: string) =>
+  JSON.parse(
+    (
+      unwrap(named(run, `${name}-push`, T.localCommand).inputs.environment) as Record<
+        string,
+        string
+      >
+    ).CLAWD_MESH_PUSH as string,
+  );
+
 test("a run with nothing changed re-pushes nothing", async () => {
   expect(await changed("clavitor", () => undefined)).toEqual([]);
 });
@@ -79,27 +90,87 @@ test("hub-spoke: a spoke's rotated key (its generation raised) re-pushes it and 
   // The key is derived from the same random seed: nothing random is drawn anew.
   expect(inputsOf(after, T.bytes)).toBe(inputsOf(before, T.bytes));
   // Tokyo's push has the hub follow it from the key it had to the new one; no other push.
-  const planOf = (run: StackRun, name: string) =>
-    JSON.parse(
-      (
-        unwrap(named(run, `${name}-push`, T.localCommand).inputs.environment) as Record<
-          string,
-          string
-        >
-      ).CLAWD_MESH_PUSH as string,
-    );
   const keyOf = async (run: StackRun) =>
     ((await valueOf(run.result.nodes)) as Record<string, { wgPublicKey: string }>).tokyo
       ?.wgPublicKey;
-  const follow = planOf(after, "tokyo").follow;
+  expect(planOf(after, "tokyo").follows).toHaveLength(1);
+  const follow = planOf(after, "tokyo").follows[0];
   expect(follow).toMatchObject({
     node: "zurich",
     address: node(base, "tokyo").meshIp ?? expect.any(String),
+    ahead: false,
   });
   expect(follow.previousKey).toBe(await keyOf(before));
   expect(follow.key).toBe(await keyOf(after));
   expect(follow.key).not.toBe(follow.previousKey);
-  expect(planOf(after, "seoul")).not.toHaveProperty("follow");
+  expect(planOf(after, "seoul")).not.toHaveProperty("follows");
+});
+
+test("hub-spoke: the hub's rotated key re-pushes every node; the hub goes first, and every other node follows it ahead", async () => {
+  const rotate = (f: Raw) => (node(f, "zurich").wireguardKeyGeneration = 1);
+  const base = loadStackFleet(PROJECT_DIR, "prod") as Raw;
+  const all: string[] = base.nodes.map((n: Raw) => n.name as string).sort();
+  expect(await changed("prod", rotate)).toEqual(all);
+  const edited = structuredClone(base);
+  rotate(edited);
+  const [before, after] = [await runFleet(base), await runFleet(edited)];
+  const keyOf = async (run: StackRun) =>
+    ((await valueOf(run.result.nodes)) as Record<string, { wgPublicKey: string }>).zurich
+      ?.wgPublicKey;
+  const follows = planOf(after, "zurich").follows as {
+    node: string;
+    route: { host: string; proxy?: { host: string } };
+  }[];
+  expect(follows.map((f) => f.node)).toEqual(all.filter((n) => n !== "zurich"));
+  for (const f of follows) {
+    expect(f).toMatchObject({
+      address: node(base, "zurich").meshIp ?? expect.any(String),
+      key: await keyOf(after),
+      previousKey: await keyOf(before),
+      ahead: true,
+    });
+  }
+  // Each follower reached the way it is managed: clawd (the entry) and plutos on their public
+  // addresses, the others through clawd, over the hub that still holds its previous key.
+  const clawd = follows.find((f) => f.node === "clawd");
+  expect(clawd?.route.proxy).toBeUndefined();
+  const amsterdam = follows.find((f) => f.node === "amsterdam");
+  expect(amsterdam?.route.proxy?.host).toBe(clawd?.route.host);
+  for (const n of all.filter((n) => n !== "zurich")) {
+    expect(planOf(after, n)).not.toHaveProperty("follows");
+  }
+  // The hub's push waits for no other node's; every other push waits for the hub's, the entry
+  // node's too (it is otherwise pushed before the hub it reaches the spokes through).
+  const push = (run: StackRun, name: string) => named(run, `${name}-push`, T.localCommand);
+  const pushUrns = new Set(all.map((n) => push(after, n).urn));
+  expect(push(after, "zurich").dependencies.filter((d) => pushUrns.has(d))).toEqual([]);
+  for (const n of all.filter((n) => n !== "zurich")) {
+    expect([n, push(after, n).dependencies]).toEqual([
+      n,
+      expect.arrayContaining([push(after, "zurich").urn]),
+    ]);
+  }
+  expect(push(before, "zurich").dependencies).toContain(push(before, "clawd").urn);
+});
+
+test("full mesh: the entry node's rotated key re-pushes every node; it goes first, and every other node follows it ahead", async () => {
+  const rotate = (f: Raw) => (node(f, "clawd").wireguardKeyGeneration = 1);
+  const base = loadStackFleet(PROJECT_DIR, "clawd") as Raw;
+  const all: string[] = base.nodes.map((n: Raw) => n.name as string).sort();
+  expect(await changed("clawd", rotate)).toEqual(all);
+  const edited = structuredClone(base);
+  rotate(edited);
+  const after = await runFleet(edited);
+  const others = all.filter((n) => n !== "clawd");
+  const follows = planOf(after, "clawd").follows as { node: string; ahead: boolean }[];
+  expect(follows.map((f) => [f.node, f.ahead])).toEqual(others.map((n) => [n, true]));
+  for (const n of others) expect(planOf(after, n)).not.toHaveProperty("follows");
+  // plutos, managed on its public address, waits for the entry node's push too: it names the
+  // new key, which only the entry node's switch makes good.
+  const push = (name: string) => named(after, `${name}-push`, T.localCommand);
+  for (const n of others) {
+    expect([n, push(n).dependencies]).toEqual([n, expect.arrayContaining([push("clawd").urn])]);
+  }
 });
 
 test("a node's new mesh address reaches every firewall that lets it ping", async () => {

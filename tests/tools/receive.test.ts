@@ -75,24 +75,29 @@ test("the first-contact command passes shellcheck", () => {
   expect(r.status).toBe(0);
 });
 
-describe("wg-follow, asked by a rotating node's push of the node it is reached through", () => {
+describe("wg-follow, asked by a rotating node's push of a node that holds it as a peer", () => {
   const key = "cTFvXm8z6TM4q8Qb8n4hRHB1ij8o9y/qIH+Z0sWWUS4=";
   test.each([
     ["an address that is not IPv4", ["10.0.0.5;reboot", "60", key, key]],
     ["seconds that are not a number", ["10.0.0.5", "$(id)", key, key]],
     ["a key that is not a WireGuard key", ["10.0.0.5", "60", "x", key]],
     ["a missing key", ["10.0.0.5", "60", key]],
+    ["a mode other than ahead", ["10.0.0.5", "60", key, key, "behind"]],
+    ["a word after the mode", ["10.0.0.5", "60", key, key, "ahead", "x"]],
   ])("%s is refused before anything is read", (_what, args) => {
     const r = receive("", ["wg-follow", ...args]);
     expect([r.status, r.stderr]).toEqual([
       2,
-      "clawd-mesh-receive: wg-follow needs an IPv4 address, seconds (1-9999) and two WireGuard public keys\n",
+      "clawd-mesh-receive: wg-follow needs an IPv4 address, seconds (1-9999), two WireGuard public keys and, ahead of a hub or entry node, the word ahead\n",
     ]);
   });
 
-  test("on a node no push was confirmed on, nothing is followed", () => {
-    const r = receive("", ["wg-follow", "10.0.0.5", "60", key, key]);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/no push was confirmed on this node/);
-  });
+  test.each([[[]], [["ahead"]]])(
+    "on a node no push was confirmed on, nothing is followed %p",
+    (mode) => {
+      const r = receive("", ["wg-follow", "10.0.0.5", "60", key, key, ...mode]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/no push was confirmed on this node/);
+    },
+  );
 });
