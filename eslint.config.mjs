@@ -9,7 +9,12 @@ export default tseslint.config(
     files: ["**/*.js"],
     languageOptions: {
       sourceType: "commonjs",
-      globals: { module: "writable", process: "readonly" },
+      globals: {
+        module: "writable",
+        process: "readonly",
+        require: "readonly",
+        __dirname: "readonly",
+      },
     },
   },
   js.configs.recommended,
@@ -27,4 +32,6 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
     },
   },
+  // CommonJS files load their dependencies with require: that is what they are for.
+  { files: ["**/*.js"], rules: { "@typescript-eslint/no-require-imports": "off" } },
 );

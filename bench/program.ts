@@ -26,6 +26,9 @@ async function main(): Promise<void> {
       // Whole process, compiling included: the machine may be shared, and CPU time tells.
       cpuMs: (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1000,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      ...(process.env.BENCH_TYPESCRIPT && {
+        typescript: JSON.parse(process.env.BENCH_TYPESCRIPT) as unknown,
+      }),
     })}\n`,
   );
 }
