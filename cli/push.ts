@@ -36,7 +36,11 @@ function connection(route: Route, plan: ReturnType<typeof parsePushPlan>, key?: 
 async function main(): Promise<number> {
   const plan = parsePushPlan(process.env[PUSH_PLAN_VARIABLE]);
   const secrets = JSON.parse(readFileSync(0, "utf8")) as PushSecrets;
-  const archive = pushArchive(loadBundle(plan.bundle), secrets.files);
+  // Rotated peers kept on their previous keys from the switch, as long as a follow may last.
+  const keeps = (plan.keeps ?? [])
+    .map((k) => `${k.address} ${k.key} ${k.previousKey} ${followSeconds(plan)}\n`)
+    .join("");
+  const archive = pushArchive(loadBundle(plan.bundle), secrets.files, keeps);
   const ssh = sshTransport({ env: process.env });
   const say = (line: string) => process.stderr.write(`clawd-mesh[${plan.node}]: ${line}\n`);
   const bootstrap = plan.mode === "bootstrap";
@@ -117,7 +121,7 @@ async function follow(
   key: string | undefined,
   say: (line: string) => void,
 ): Promise<void> {
-  const seconds = Math.min(9999, PUSH_TIMEOUT_SECONDS + plan.windowSeconds + 60);
+  const seconds = followSeconds(plan);
   const names = follows.map((f) => f.node).join(", ");
   say(
     `${names} follow${follows.length > 1 ? "" : "s"} ${plan.node}'s WireGuard key to its new one for up to ${seconds} s`,
@@ -142,6 +146,11 @@ async function follow(
       `${plan.node}: ${failed.length} of the nodes that must follow its new WireGuard key could not (${failed.join("; ")}). Nothing was changed on ${plan.node}, and a follow already started ends by itself on the key it holds now; run up again once they answer.`,
     );
   }
+}
+
+/** How long a follow may last: past this push's run, its switch and its window, nothing it waits for can come. */
+function followSeconds(plan: ReturnType<typeof parsePushPlan>): number {
+  return Math.min(9999, PUSH_TIMEOUT_SECONDS + plan.windowSeconds + 60);
 }
 
 /** Whether the kernel has no route to the host at all (ENETUNREACH), as opposed to no answer. */

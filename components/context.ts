@@ -13,6 +13,8 @@ export interface NodeFacts {
   readonly publicIpv4: string | null;
   /** Its SSH host key, which every connection to it is pinned to. */
   readonly hostKey: string;
+  /** Its WireGuard key of the generation before, once rotated (a peer may keep it a while). */
+  readonly previousWgPublicKey?: string;
 }
 
 export type FleetFacts = Readonly<Record<string, NodeFacts>>;

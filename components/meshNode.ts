@@ -80,6 +80,11 @@ export class MeshNode extends pulumi.ComponentResource {
       pulumi.secret(wgSeed.base64.apply((seed) => wireguardKeyOfGeneration(seed, g)));
     const wgPrivateKey = keyOf(generation);
     this.wgPublicKey = pulumi.unsecret(wgPrivateKey.apply(wireguardPublicKey));
+    // The generation before's public key, "" before the first rotation.
+    const previousPublicKey: pulumi.Output<string> =
+      generation > 0
+        ? pulumi.unsecret(keyOf(generation - 1).apply(wireguardPublicKey))
+        : pulumi.output("");
     // A rotated key: the node it is reached through follows it (a spoke), or every other node
     // follows it ahead (the hub, a full mesh's entry node); core/plan/rotation.ts says why.
     const ahead = aheadFollowers(fleet, node);
@@ -89,11 +94,7 @@ export class MeshNode extends pulumi.ComponentResource {
     const follows =
       followers.length > 0
         ? pulumi
-            .all([
-              args.facts,
-              this.wgPublicKey,
-              pulumi.unsecret(keyOf(generation - 1).apply(wireguardPublicKey)),
-            ])
+            .all([args.facts, this.wgPublicKey, previousPublicKey.apply((k) => k ?? "")])
             .apply(([facts, key, previousKey]) =>
               followers.map((f) => ({
                 node: f.name,
@@ -117,11 +118,12 @@ export class MeshNode extends pulumi.ComponentResource {
     this.publicIpv4 = host.publicIpv4;
     this.publicIpv6 = host.publicIpv6;
     this.facts = pulumi
-      .all([this.wgPublicKey, this.publicIpv4, this.hostKey])
-      .apply(([wgPublicKey, publicIpv4, hostKey]): NodeFacts => ({
+      .all([this.wgPublicKey, this.publicIpv4, this.hostKey, previousPublicKey])
+      .apply(([wgPublicKey, publicIpv4, hostKey, previousWgPublicKey]): NodeFacts => ({
         wgPublicKey,
         publicIpv4,
         hostKey,
+        ...(previousWgPublicKey && { previousWgPublicKey }),
       }));
     const records = node.dnsName
       ? dnsRecords(

@@ -18,10 +18,12 @@ import {
   PUSH_COMMAND,
   PUSH_PLAN_VARIABLE,
   PUSH_TIMEOUT_SECONDS,
+  type Kept,
   type PushPlan,
   type PushSecrets,
   type Route,
 } from "../core/delivery/plan";
+import { keptKeys } from "../core/plan/rotation";
 import { firstContactRoute, managementHops, PER_DIAL_TIMEOUT } from "./connection";
 import type { PushSettings } from "./config";
 import type { SecretFiles } from "../core/render/pushArchive";
@@ -93,6 +95,7 @@ function plan(
     followed?: PushPlan["follows"],
   ): Record<string, string> => {
     const { apply, confirm } = routes(f);
+    const keeps = mode === "push" ? keptOf(a, f) : [];
     const p: PushPlan = {
       node: a.node.name,
       bundle,
@@ -101,6 +104,7 @@ function plan(
       apply,
       confirm,
       ...(followed && followed.length > 0 && { follows: followed }),
+      ...(keeps.length > 0 && { keeps }),
       dial: { attempts: a.settings.connectAttempts, perDialTimeout: PER_DIAL_TIMEOUT },
     };
     return { [PUSH_PLAN_VARIABLE]: JSON.stringify(p) };
@@ -112,6 +116,17 @@ function plan(
     );
   }
   return a.bundle.apply((bundle) => a.facts.apply((f) => env(bundle, f)));
+}
+
+/** The rotated peers this node keeps on their previous keys from its switch (keptKeys). */
+function keptOf(a: PushArgs, f: FleetFacts): Kept[] {
+  return keptKeys(a.fleet, a.node).flatMap((name) => {
+    const peer = a.fleet.nodes.find((n) => n.name === name);
+    const facts = f[name];
+    return peer && facts?.previousWgPublicKey
+      ? [{ address: peer.meshIp, key: facts.wgPublicKey, previousKey: facts.previousWgPublicKey }]
+      : [];
+  });
 }
 
 /**

@@ -56,10 +56,14 @@ if [ -d "$PENDING" ]; then
   "$PENDING/scripts/rollback.sh" "$pending_token" now 9>&- ||
     fail "the stale push $pending_token could not be rolled back (see $STATE/rolled-back); nothing else was changed"
 fi
-# A follow still running here (ahead of a rotated hub or entry node, follow.sh) ends before
-# anything is saved or compared: this push's configuration names its new key and takes over
-# from the follow, which first leaves the key that answered last in place.
-stop_follows
+# A follow still running here (of a rotating peer, follow.sh) ends before anything is saved or
+# compared: this push's configuration names the peer's new key and takes over from the
+# follow, which first leaves the key that answered last in place. The follows ahead of a
+# rotated hub or entry node are noted first: a rollback of this push puts back a
+# configuration naming the hub's previous key, and starts them again (rollback.sh), so the
+# node finds the hub on its new one and the next up reaches it.
+ahead_follows >"$dir/ahead"
+stop_follows all
 
 # The programs this bundle needs (PACKAGES, from node.env), installed when the host lacks
 # them (a fresh cloud image): before anything is validated or armed, and never again once
@@ -224,7 +228,8 @@ save_pending() {
     snapshot "$1/previous" "$dir/covered" &&
     cp -R "$here" "$1/scripts" &&
     cp "$bundle/node.env" "$1/node.env" &&
-    cp "$manifest" "$1/manifest" || return 1
+    cp "$manifest" "$1/manifest" &&
+    cp "$dir/ahead" "$1/ahead" || return 1
   if [ -f "$MANIFEST_FILE" ]; then cp "$MANIFEST_FILE" "$1/manifest.before" || return 1; fi
   # The digest the operator computed for this bundle (bundleHash): recorded once confirmed.
   if [ -f "$dir/bundle.sha256" ]; then cp "$dir/bundle.sha256" "$1/bundle.sha256" || return 1; fi
@@ -282,6 +287,24 @@ activated() {
   wg show "$WG_INTERFACE" latest-handshakes >"$PENDING/handshakes-before" 2>/dev/null || :
 }
 
+# Rotated peers this push keeps on their previous keys (core/plan/rotation.ts, keptKeys): from
+# this switch the node names their new keys, and its confirmation comes through them before
+# their own pushes switch them. Each still running on its previous key before the switch is
+# followed from it (follow.sh, behind) until it answers on its new key. The scripts are copied
+# aside: this push's own directory goes when the receiver returns.
+keep_rotated() {
+  [ -f "$dir/keeps" ] || return 0
+  keep=$STATE/keep
+  rm -rf "$keep" && cp -R "$here" "$keep" && cp "$bundle/node.env" "$keep/node.env" || return 1
+  while read -r address new previous seconds; do
+    grep -qx "$previous" "$PENDING/peers-before" || continue
+    wg show "$WG_INTERFACE" peers | grep -qx "$new" || continue
+    setsid sh "$keep/follow.sh" "$address" "$seconds" "$new" "$previous" behind \
+      </dev/null >>"$STATE/follow.log" 2>&1 9>&- &
+    log "keeping $address on its previous WireGuard key until it answers on its new one"
+  done <"$dir/keeps"
+}
+
 if [ "$mode" = decommission ]; then
   [ -d "$STATE/original" ] ||
     fail "there is no record of what first contact found on this node (its first contact came before clawd-mesh kept one): take it out of the mesh by hand; nothing was changed"
@@ -328,5 +351,6 @@ else
   activate_generic 9>&-
   activate_roles "$CHANGED" 9>&-
 fi
+keep_rotated || log "could not keep the rotated peers on their previous keys; they answer once pushed"
 wg_identity >"$PENDING/wg-after"
 echo "clawd-mesh: armed $token $(cat "$PENDING/activated")"

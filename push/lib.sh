@@ -27,16 +27,24 @@ take_lock() {
 
 log() { printf 'clawd-mesh[%s]: %s\n' "${NODE_NAME:-?}" "$*" >&2; }
 
-# Ends the follows (follow.sh) still running here, of one address or of all, and waits (5 s
-# at most) for each to leave its keys in place. A pid is only signalled while it still runs
-# follow.sh: one that ended long ago may have been given to another process.
+# stop_follows all|ahead|behind [ADDRESS]: ends the follows (follow.sh) of that mode still
+# running here, of one address or of all, and waits (5 s at most) for each to leave its keys
+# in place. A pid is only signalled while it still runs follow.sh: one that ended long ago may
+# have been given to another process.
 stop_follows() {
-  if [ -n "${1:-}" ]; then set -- "$STATE/follow/$1"; else set -- "$STATE"/follow/*; fi
+  which=$1
+  if [ -n "${2:-}" ]; then set -- "$STATE/follow/$2"; else set -- "$STATE"/follow/*; fi
   for f in "$@"; do
     [ -f "$f" ] || continue
     pid=$(cat "$f")
     case $pid in *[!0-9]* | "") continue ;; esac
-    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'follow\.sh'; then
+    running=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || :)
+    case $which:$running in
+      all:*follow.sh* | ahead:*follow.sh*" ahead " | behind:*follow.sh*" behind ") ;;
+      *:*follow.sh*) continue ;;
+      *) running= ;;
+    esac
+    if [ -n "$running" ]; then
       kill "$pid" 2>/dev/null || true
       tries=0
       while [ -d "/proc/$pid" ] && [ "$tries" -lt 10 ]; do
@@ -47,6 +55,16 @@ stop_follows() {
     rm -f "$f"
   done
 }
+# The follows ahead of a rotated hub or entry node running here, one a line: address, seconds,
+# new key, previous key (follow.sh's arguments).
+ahead_follows() {
+  for f in "$STATE"/follow/*; do
+    [ -f "$f" ] || continue
+    tr '\0' ' ' <"/proc/$(cat "$f")/cmdline" 2>/dev/null |
+      awk '$(NF) == "ahead" && $(NF - 5) ~ /follow\.sh$/ { print $(NF - 4), $(NF - 3), $(NF - 2), $(NF - 1) }'
+  done
+}
+
 fail() {
   log "$*"
   exit 1

@@ -96,6 +96,17 @@ case ${1:-apply} in
     else
       want=$4
     fi
+    # The same follow running already: this node kept the peer on its previous key from its
+    # own switch (apply.sh keep_rotated), and it holds the address meanwhile.
+    if [ "$mode" = behind ] && [ -f "$state/follow/$2" ]; then
+      running=$(tr '\0' ' ' <"/proc/$(cat "$state/follow/$2")/cmdline" 2>/dev/null || :)
+      case $running in
+        *"follow.sh $2 "*" $4 $5 behind ")
+          echo "clawd-mesh: $2 is followed already: this node keeps its previous key until it answers on the new one"
+          exit 0
+          ;;
+      esac
+    fi
     if [ "$holder" != "$want" ]; then
       echo "clawd-mesh-receive: this node's WireGuard does not give $2 to the key $want: push this node first" >&2
       exit 1
@@ -104,7 +115,7 @@ case ${1:-apply} in
     # key that answered last in place, which this one starts from.
     # shellcheck source=push/lib.sh
     . "$installed/lib.sh"
-    stop_follows "$2"
+    stop_follows all "$2"
     setsid sh "$installed/follow.sh" "$2" "$3" "$4" "$5" "$mode" </dev/null >>"$state/follow.log" 2>&1 &
     echo "clawd-mesh: following $2"
     exit 0

@@ -36,6 +36,9 @@ step() {
   shift
   "$@" || failed="$failed $name"
 }
+# Peers this push kept on their previous keys (apply.sh keep_rotated) are followed no more: the
+# configuration that names their new keys goes.
+stop_follows behind
 step restore restore "$PENDING/previous"
 if [ "$by" = boot ]; then
   # Nothing that reads the restored files runs yet: the units ordered after this one read them
@@ -60,6 +63,26 @@ mkdir -p "$STATE/rolled-back"
   echo "by=$by"
   echo "failed=${failed# }"
 } >"$STATE/rolled-back/$token"
+# The follows ahead of a rotated hub that this push ended (apply.sh): the restored
+# configuration names the hub's previous key again, so they start anew, with the scripts of
+# the push that configuration came from. Not at boot: the mesh is not up yet, and a follow
+# does not outlive a restart in any case (a spoke restarted during a hub's rotation is reached
+# again only once its configuration names the hub's new key by hand; not handled yet).
+# Under systemd each runs as a unit of its own: this script may be the rollback timer's
+# service, whose remaining processes systemd ends with it.
+if [ "$by" != boot ] && [ -s "$PENDING/ahead" ] && [ -f "$INSTALLED/scripts/follow.sh" ]; then
+  n=0
+  while read -r address seconds new previous; do
+    n=$((n + 1))
+    set -- sh "$INSTALLED/scripts/follow.sh" "$address" "$seconds" "$new" "$previous" ahead
+    if [ "$(init_system)" = systemd ]; then
+      systemd-run --quiet --collect --unit "clawd-mesh-follow-$token-$n" "$@" 9>&-
+    else
+      setsid "$@" </dev/null >>"$STATE/follow.log" 2>&1 9>&- &
+    fi
+    log "following $address ahead again, from its previous key"
+  done <"$PENDING/ahead"
+fi
 rm -rf "$PENDING"
 if [ -n "$failed" ]; then
   log "push $token rolled back, but these steps failed:$failed"

@@ -39,6 +39,11 @@ export interface PushPlan {
    * through, or, for a hub or a full mesh's entry node, every other node.
    */
   readonly follows?: readonly Follow[];
+  /**
+   * Rotated peers whose previous keys this node keeps from its switch, until each answers on
+   * its new key (core/plan/rotation.ts keptKeys): apply.sh follows them itself.
+   */
+  readonly keeps?: readonly Kept[];
   /** Dial attempts and seconds per attempt, for hosts still booting or tunnels coming up. */
   readonly dial: { readonly attempts: number; readonly perDialTimeout: number };
 }
@@ -57,6 +62,13 @@ export interface Follow {
    * pushed before the nodes that hold it) rather than the new one (core/plan/rotation.ts).
    */
   readonly ahead: boolean;
+}
+
+/** A rotated peer kept on its previous key: its mesh address, its new and previous keys. */
+export interface Kept {
+  readonly address: string;
+  readonly key: string;
+  readonly previousKey: string;
 }
 
 /**

@@ -1,12 +1,18 @@
 // Rotating a node's WireGuard key without losing the node. Two ways, by where the node sits.
 //
-// A spoke, or any node the operator reaches through one peer of its own (the hub in hub-spoke,
-// otherwise the entry node): that peer learns the new key in its own push, which runs first;
-// until the node's own push switches it, the node still holds the key of the generation
-// before, and the peer no longer knows that one. So the node's push first has the peer follow
-// it (`clawd-mesh-receive wg-follow`, "behind": the peer's configuration names the new key):
-// the node's address goes to whichever of its two keys last completed a handshake, until the
-// new one has; then the peer's own configuration is back.
+// Any node but the hub (and, in a full mesh, the entry node): the node it is reached through
+// (the hub in hub-spoke, else the entry node) is its "follower". The follower learns the new
+// key in its own push, which runs first; until the node's own push switches it, the node
+// still holds the key of the generation before, and the follower no longer knows that one.
+// So the node's push first has the follower follow it (`clawd-mesh-receive wg-follow`,
+// "behind": the follower's configuration names the new key): the node's address goes to
+// whichever of its two keys last completed a handshake, until the new one has; then the
+// follower's own configuration is back.
+// The entry node of a hub-spoke mesh is reached from here and carries the way to the hub:
+// the hub, pushed through it, is its follower all the same. The hub's push goes first and,
+// right after its switch, the hub keeps the entry node's previous key itself (a "kept" key:
+// apply.sh starts the same follow), so its own confirmation, which comes through the entry
+// node, still finds it.
 //
 // The hub (and, in a full mesh, the entry node): every other node is its peer, and all but the
 // public ones are reached through it.
@@ -19,11 +25,9 @@
 // switch is not confirmed goes back to its previous key; the followers still hold that one,
 // and the addresses go back with the next handshake.
 //
-// Refused: the entry node of a hub-spoke mesh (the hub, which it alone follows, is reached
-// through it, and goes before it once its own key was rotated: the two orders cannot both
-// hold, and the program does not know which generation changed), and any rotation that would
-// lose a node this machine reaches over its own tunnel (the program cannot change this
-// machine's peer during the push).
+// So every key can be rotated in one up. Refused: any rotation that would lose a node this
+// machine reaches over its own tunnel (the program cannot change this machine's peer during
+// the push).
 import type { Fleet, FleetNode } from "../fleet/fleet";
 import { managementRoute, pathNodes } from "./route";
 import { hubOf } from "./wireguard";
@@ -34,11 +38,22 @@ import { hubOf } from "./wireguard";
  */
 export function keyFollower(fleet: Fleet, node: FleetNode): string | undefined {
   if (!node.wireguardKeyGeneration) return undefined;
-  const route = managementRoute(fleet, node);
-  if (route.via === "public") return undefined;
   const hub = hubOf(fleet);
-  if (hub?.name === node.name) return undefined;
-  return hub ? hub.name : route.jump;
+  if (hub) return hub.name === node.name ? undefined : hub.name;
+  const route = managementRoute(fleet, node);
+  return route.via === "mesh" && "jump" in route ? route.jump : undefined;
+}
+
+/**
+ * The rotated nodes whose previous key `node` keeps from its own switch (apply.sh): those it
+ * follows and is reached through (a hub-spoke mesh's entry node, for the hub). Its
+ * confirmation comes through them, before their own pushes.
+ */
+export function keptKeys(fleet: Fleet, node: FleetNode): string[] {
+  const path = pathNodes(fleet, node);
+  return fleet.nodes
+    .filter((n) => path.includes(n.name) && keyFollower(fleet, n) === node.name)
+    .map((n) => n.name);
 }
 
 /**
@@ -67,19 +82,26 @@ export function aheadFollowers(fleet: Fleet, node: FleetNode): string[] {
 
 /**
  * The nodes whose pushes a node's push waits for: those on its management path (they learn
- * of a new node, key or address before it is reached through them), except around a rotated
- * hub or full-mesh entry node. Its push goes first, even before the entry node a hub is
- * reached through (whose running configuration still names the hub's previous key, and so
- * still reaches it), and every other push waits for it: each names the new key, which only
- * its switch makes good. Which generation was running before is not known to the program, so
- * the order holds as long as the generation is above 0; it only orders pushes, and runs none.
+ * of a new node, key or address before it is reached through them), and its follower when its
+ * key was rotated; the follower in turn does not wait for it (the hub for a hub-spoke mesh's
+ * entry node: it keeps the entry node's previous key instead). Around a rotated hub or
+ * full-mesh entry node, its push goes first, even before the entry node a hub is reached
+ * through (whose running configuration still names the hub's previous key, and so still
+ * reaches it), and every other push waits for it: each names the new key, which only its
+ * switch makes good. Which generation was running before is not known to the program, so the
+ * order holds as long as the generation is above 0; it only orders pushes, and runs none.
  */
 export function pushWaitsFor(fleet: Fleet, node: FleetNode): string[] {
-  const path = pathNodes(fleet, node);
   const leader = rotatedLeader(fleet);
-  if (!leader) return path;
-  if (leader.name === node.name) return [];
-  return [...new Set([...path, leader.name])];
+  if (leader?.name === node.name) return [];
+  const kept = keptKeys(fleet, node);
+  const follower = keyFollower(fleet, node);
+  const waits = [
+    ...pathNodes(fleet, node).filter((n) => !kept.includes(n)),
+    ...(follower ? [follower] : []),
+    ...(leader ? [leader.name] : []),
+  ];
+  return [...new Set(waits)];
 }
 
 export interface RotationProblem {
@@ -110,19 +132,6 @@ export function rotationProblems(fleet: Fleet): RotationProblem[] {
             node,
             message: `is the hub, and ${lost.length} node(s) (${some(lost)}) are reached over this machine's own tunnel to it, which names its key: they would be lost at its switch, and the program cannot change this machine's peer during the push`,
             fix: 'give the fleet an "entry" node to manage them through, or leave wireguardKeyGeneration as it was',
-          },
-        ];
-      }
-    } else {
-      const carried = fleet.nodes
-        .filter((n) => n.name !== node.name && pathNodes(fleet, n).includes(node.name))
-        .map((n) => n.name);
-      if (carried.length > 0 && rotatedLeader(fleet)?.name !== node.name) {
-        return [
-          {
-            node,
-            message: `is the entry node of a hub-spoke mesh, on the management path of ${carried.length} node(s) (${some(carried)}): they would be unreachable from its switch until the hub had its new key, and the hub is pushed through it`,
-            fix: "leave wireguardKeyGeneration as it was: rotating the key of a hub-spoke mesh's entry node is not supported yet (a hub's is, and a full mesh's entry node's)",
           },
         ];
       }

@@ -67,8 +67,14 @@ export function archiveDigest(archiveBase64: string): string {
 
 /** The archive's copy of bundleHash, read by apply.sh. */
 export const DIGEST_FILE = "bundle.sha256";
+/** The rotated peers this push keeps on their previous keys (PushPlan's keeps), for apply.sh. */
+export const KEEPS_FILE = "keeps";
 
-export function pushArchive(bundle: BundleFiles, secrets: SecretFiles): string {
+/**
+ * The archive of one push. `keeps`: what apply.sh reads from KEEPS_FILE, one rotated peer a
+ * line (address, new key, previous key, seconds), when this push has any to keep.
+ */
+export function pushArchive(bundle: BundleFiles, secrets: SecretFiles, keeps = ""): string {
   const entries: ArchiveEntry[] = [
     ...Object.entries(bundle).map(([path, content]) => ({
       path: `bundle/${path}`,
@@ -84,6 +90,7 @@ export function pushArchive(bundle: BundleFiles, secrets: SecretFiles): string {
     // Beside the bundle, not in it: the node records it once the push is confirmed, and a
     // drift check compares it with the digest the program renders (DIGEST_FILE).
     { path: DIGEST_FILE, content: `${bundleHash(bundle)}\n`, mode: 0o644 },
+    ...(keeps ? [{ path: KEEPS_FILE, content: keeps, mode: 0o644 }] : []),
   ];
   return tarArchive(entries).toString("base64");
 }

@@ -3,7 +3,9 @@
 // every node as the operator: the longest stretch a node did not answer is reported per change.
 // Seed 000 (clawd: full mesh, an entry node, a host behind NAT): a node added, renamed, given a
 // role, removed; the operator's key and nodes' WireGuard keys rotated. A hub-spoke part of prod
-// (its hub, its entry node, a spoke, and a spoke behind NAT): the hub's WireGuard key rotated.
+// (its hub, its entry node, a spoke, and a spoke behind NAT): the hub's WireGuard key rotated,
+// with its switch not confirmed, with the NAT spoke's; the entry node's; every key at once; and
+// a spoke's push not confirmed after the hub's switch.
 import type { Lab } from "../../lab/lab";
 import {
   changed,
@@ -409,9 +411,15 @@ describe("on clawd (seed 000)", () => {
 /**
  * A hub-spoke part of prod: its hub (zurich, without the vault role here), its entry node
  * (clawd), a spoke managed through both (brutus), and a spoke behind NAT (seed 000's nexus; no
- * stack has one in hub-spoke). The hub's key, and the NAT spoke's, at these generations.
+ * stack has one in hub-spoke). The hub's key, the NAT spoke's, the entry node's and the other
+ * spoke's, at these generations.
  */
-const hubSpoke = (generation = 0, natGeneration = 0): RawFleet => {
+const hubSpoke = (
+  generation = 0,
+  natGeneration = 0,
+  entryGeneration = 0,
+  spokeGeneration = 0,
+): RawFleet => {
   const prod = loadStackFleet(PROJECT_DIR, "prod") as RawFleet;
   const nexus = (loadStackFleet(PROJECT_DIR, "clawd") as RawFleet).nodes.find(
     (n: RawFleet) => n.name === "nexus",
@@ -423,6 +431,7 @@ const hubSpoke = (generation = 0, natGeneration = 0): RawFleet => {
     id: 35,
     ...(natGeneration && { wireguardKeyGeneration: natGeneration }),
   };
+  const spokes: Record<string, number> = { clawd: entryGeneration, brutus: spokeGeneration };
   const nodes = (prod.nodes as RawFleet[])
     .filter((n) => ["zurich", "clawd", "brutus"].includes(n.name))
     .map((n) =>
@@ -434,7 +443,7 @@ const hubSpoke = (generation = 0, natGeneration = 0): RawFleet => {
             dnsName: undefined,
             ...(generation && { wireguardKeyGeneration: generation }),
           }
-        : n,
+        : { ...n, ...(spokes[n.name] && { wireguardKeyGeneration: spokes[n.name] }) },
     );
   // Undefined keys go, as an operator would delete the lines.
   return JSON.parse(
@@ -574,6 +583,129 @@ describe("on a hub-spoke part of prod", () => {
     expect(after.held).not.toContain(before.own.zurich);
     expect(after.held).not.toContain(before.own.nexus);
     for (const [node, s] of Object.entries(gaps)) expect([node, s < 30]).toEqual([node, true]);
+    expect(counts(await up(lab))).toMatchObject(NOTHING_CHANGED);
+  }, 900_000);
+
+  test("the entry node's key rotated: the hub goes first and keeps its previous key from its switch, then follows it to the new one", async () => {
+    const nodes = ["zurich", "clawd", "brutus", "nexus"];
+    const before = keys(nodes);
+    const { run, gaps } = await change(
+      "rotate the entry node clawd's WireGuard key (hub-spoke)",
+      hubSpoke(3, 1, 1),
+      nodes,
+    );
+    // The hub, reached through clawd, was pushed before it, and confirmed through it.
+    const pushed = changed(run)
+      .filter((s) => s.name.endsWith("-push"))
+      .map((s) => s.name);
+    expect(pushed.indexOf("zurich-push")).toBeGreaterThanOrEqual(0);
+    expect(pushed.indexOf("zurich-push")).toBeLessThan(pushed.indexOf("clawd-push"));
+    expect(counts(run).created).toBe(0);
+    expect(pushesOnly(run)).toEqual([]);
+    const after = keys(nodes);
+    expect(after.own.clawd).not.toBe(before.own.clawd);
+    for (const n of ["zurich", "brutus", "nexus"]) expect(after.own[n]).toBe(before.own[n]);
+    expect(after.held).not.toContain(before.own.clawd);
+    // The hub's own follow of clawd ended once clawd answered on its new key.
+    const zurich = lab.nodeHost("zurich")!;
+    expect(zurich.run("ls", ["-A", "/var/lib/clawd-mesh/follow"])).toBe("");
+    expect(zurich.run("cat", ["/var/lib/clawd-mesh/follow.log"])).toBe("");
+    for (const [node, s] of Object.entries(gaps)) expect([node, s < 30]).toEqual([node, true]);
+    expect(counts(await up(lab))).toMatchObject(NOTHING_CHANGED);
+  }, 900_000);
+
+  test("every key rotated in one up: the hub first, keeping the entry node's previous key; every node converges on the new keys", async () => {
+    const nodes = ["zurich", "clawd", "brutus", "nexus"];
+    const before = keys(nodes);
+    const { run, gaps } = await change(
+      "rotate every WireGuard key at once (hub-spoke, entry node, spoke, NAT spoke)",
+      hubSpoke(4, 2, 2, 1),
+      nodes,
+    );
+    const pushed = changed(run)
+      .filter((s) => s.name.endsWith("-push"))
+      .map((s) => s.name);
+    expect(pushed[0]).toBe("zurich-push");
+    expect([...pushed].sort()).toEqual(nodes.map((n) => `${n}-push`).sort());
+    expect(counts(run).created).toBe(0);
+    expect(pushesOnly(run)).toEqual([]);
+    const after = keys(nodes);
+    for (const n of nodes) {
+      expect([n, after.own[n] !== before.own[n]]).toEqual([n, true]);
+      expect(after.held).not.toContain(before.own[n]);
+    }
+    for (const n of nodes) {
+      expect([n, lab.nodeHost(n)!.run("ls", ["-A", "/var/lib/clawd-mesh/follow"])]).toEqual([
+        n,
+        "",
+      ]);
+    }
+    for (const [node, s] of Object.entries(gaps)) expect([node, s < 30]).toEqual([node, true]);
+    expect(counts(await up(lab))).toMatchObject(NOTHING_CHANGED);
+  }, 900_000);
+
+  test("a spoke's push not confirmed after the hub's switch: it goes back to the hub's previous key, its follow finds the hub on the new one, and the next up completes", async () => {
+    const nodes = ["zurich", "clawd", "brutus", "nexus"];
+    const before = keys(nodes);
+    const brutus = lab.nodeHost("brutus")!;
+    const clawd = lab.nodeHost("clawd")!;
+    const brutusIp = lab.fleet().nodes.find((n) => n.name === "brutus")!.meshIp;
+    lab.useFleet(hubSpoke(5, 2, 2, 1));
+    // Once brutus has switched (after the hub's push, confirmed), the entry node drops every
+    // new SSH connection to it: its confirmation cannot arrive, and it goes back.
+    let blocked = false;
+    const blocker = setInterval(() => {
+      if (blocked) return;
+      if (brutus.try("test", ["-f", "/var/lib/clawd-mesh/pending/activated"]).status !== 0) return;
+      clawd.run("nft", ["-f", "-"], {
+        input: `table inet block_confirm { chain out { type filter hook output priority 0; ip daddr ${brutusIp} tcp dport 22 tcp flags syn drop; }; }\n`,
+      });
+      blocked = true;
+    }, 200);
+    const failed = await lab.engine("up");
+    clearInterval(blocker);
+    expect(blocked).toBe(true);
+    expect(failed.ok).toBe(false);
+    expect(tail(failed, 80)).toContain("brutus: the switch was not confirmed");
+    clawd.run("nft", ["delete", "table", "inet", "block_confirm"]);
+    const until = async (what: string, ok: () => boolean | Promise<boolean>, seconds: number) => {
+      const deadline = Date.now() + seconds * 1000;
+      while (!(await ok())) {
+        if (Date.now() > deadline) throw new Error(`${what}: not within ${seconds} s`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    };
+    await until(
+      "brutus rolled back",
+      () => brutus.try("test", ["-d", "/var/lib/clawd-mesh/pending"]).status !== 0,
+      LAB_WINDOW + 60,
+    );
+    // Its restored configuration names the hub's previous key; the follow still running ahead
+    // finds the hub on its new one, and the operator reaches brutus again through it.
+    const back = Date.now();
+    await until(
+      "brutus answering",
+      async () => (await lab.ssh("brutus", "true", "", 10_000)).status === 0,
+      90,
+    );
+    report.push(
+      `  a spoke's push not confirmed after the hub's switch: it went back by itself and answered the operator again ${((Date.now() - back) / 1000).toFixed(1)} s after`,
+    );
+    const { run } = await change(
+      "the up after a spoke's push was not confirmed, mid-rotation",
+      hubSpoke(5, 2, 2, 1),
+      nodes,
+    );
+    expect(counts(run).created).toBe(0);
+    const after = keys(nodes);
+    expect(after.own.zurich).not.toBe(before.own.zurich);
+    expect(after.held).not.toContain(before.own.zurich);
+    for (const n of nodes) {
+      expect([n, lab.nodeHost(n)!.run("ls", ["-A", "/var/lib/clawd-mesh/follow"])]).toEqual([
+        n,
+        "",
+      ]);
+    }
     expect(counts(await up(lab))).toMatchObject(NOTHING_CHANGED);
   }, 900_000);
 });

@@ -153,6 +153,36 @@ test("hub-spoke: the hub's rotated key re-pushes every node; the hub goes first,
   expect(push(before, "zurich").dependencies).toContain(push(before, "clawd").urn);
 });
 
+test("hub-spoke: the entry node's rotated key re-pushes it and the hub; the hub goes first and keeps its previous key, then has it follow", async () => {
+  const rotate = (f: Raw) => (node(f, "clawd").wireguardKeyGeneration = 1);
+  expect(await changed("prod", rotate)).toEqual(["clawd", "zurich"]);
+  const base = loadStackFleet(PROJECT_DIR, "prod") as Raw;
+  const edited = structuredClone(base);
+  rotate(edited);
+  const [before, after] = [await runFleet(base), await runFleet(edited)];
+  const keyOf = async (run: StackRun) =>
+    ((await valueOf(run.result.nodes)) as Record<string, { wgPublicKey: string }>).clawd
+      ?.wgPublicKey;
+  const [previousKey, key] = [await keyOf(before), await keyOf(after)];
+  expect(key).not.toBe(previousKey);
+  // clawd's mesh address, as the program allocated it (the stack file names none).
+  const address = planOf(after, "clawd").follows?.[0]?.address as string;
+  expect(address).toMatch(/^10\.84\.0\.\d+$/);
+  // The hub is pushed through clawd, before it: from its switch it keeps clawd's previous key.
+  expect(planOf(after, "zurich").keeps).toEqual([{ address, key, previousKey }]);
+  expect(planOf(after, "zurich")).not.toHaveProperty("follows");
+  expect(planOf(before, "zurich")).not.toHaveProperty("keeps");
+  // clawd's own push has the hub follow it to the new key, as a spoke's does.
+  expect(planOf(after, "clawd").follows).toEqual([
+    expect.objectContaining({ node: "zurich", address, key, previousKey, ahead: false }),
+  ]);
+  // The order turns round: the hub no longer waits for clawd; clawd waits for the hub.
+  const push = (run: StackRun, name: string) => named(run, `${name}-push`, T.localCommand);
+  expect(push(before, "zurich").dependencies).toContain(push(before, "clawd").urn);
+  expect(push(after, "zurich").dependencies).not.toContain(push(after, "clawd").urn);
+  expect(push(after, "clawd").dependencies).toContain(push(after, "zurich").urn);
+});
+
 test("full mesh: the entry node's rotated key re-pushes every node; it goes first, and every other node follows it ahead", async () => {
   const rotate = (f: Raw) => (node(f, "clawd").wireguardKeyGeneration = 1);
   const base = loadStackFleet(PROJECT_DIR, "clawd") as Raw;
