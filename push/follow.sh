@@ -14,6 +14,9 @@
 #   comes first, so that a hub whose switch is not confirmed, and goes back to PREVIOUS, is
 #   followed back too. Then the key that completed a handshake last keeps the addresses, and
 #   the other goes.
+# Handshakes count from the follow's own start, to the second: WireGuard stamps them in whole
+# seconds, and one in the very second the follow started (a key it made anew answering at
+# once) is as good as a later one.
 set -u
 address=$1
 seconds=$2
@@ -67,7 +70,7 @@ finish() {
     # A stop may come between an attempt's removal of a key and its return: it is made again.
     kept=$previous
     gone=$new
-    if [ "$(latest "$new")" -gt "$started" ] && [ "$(latest "$new")" -ge "$(latest "$previous")" ]; then
+    if [ "$(latest "$new")" -ge "$started" ] && [ "$(latest "$new")" -ge "$(latest "$previous")" ]; then
       kept=$new
       gone=$previous
     fi
@@ -103,7 +106,7 @@ if [ "$mode" = ahead ]; then
   while [ "$(date +%s)" -lt $((started + seconds)) ]; do
     now=$(date +%s)
     seen_new=$(latest "$new")
-    if [ "$seen_new" -gt "$started" ] && [ "$seen_new" -ge "$(latest "$previous")" ]; then
+    if [ "$seen_new" -ge "$started" ] && [ "$seen_new" -ge "$(latest "$previous")" ]; then
       want=$new
     else
       want=$previous
@@ -138,7 +141,7 @@ while [ "$(date +%s)" -lt $((started + seconds)) ]; do
   now=$(date +%s)
   seen_new=$(latest "$new")
   seen_previous=$(latest "$previous")
-  if [ "$seen_new" -gt "$started" ] && [ "$seen_new" -ge "$seen_previous" ]; then
+  if [ "$seen_new" -ge "$started" ] && [ "$seen_new" -ge "$seen_previous" ]; then
     exit 0
   fi
   if [ "$seen_previous" -eq 0 ] && [ "$now" -ge "$flip" ]; then

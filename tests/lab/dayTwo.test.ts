@@ -455,6 +455,41 @@ const hubSpoke = (
   ) as RawFleet;
 };
 
+/** Polls until ok, every 0.5 s, for at most `seconds`. */
+async function until(what: string, ok: () => boolean | Promise<boolean>, seconds: number) {
+  const deadline = Date.now() + seconds * 1000;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${seconds} s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/**
+ * An up in which `node`'s push switches but is never confirmed: once it has switched, the entry
+ * node drops every new SSH connection to it, so it goes back when its window closes. The up
+ * fails naming it.
+ */
+async function upNotConfirmed(node: string) {
+  const host = lab.nodeHost(node)!;
+  const clawd = lab.nodeHost("clawd")!;
+  const ip = lab.fleet().nodes.find((n) => n.name === node)!.meshIp;
+  let blocked = false;
+  const blocker = setInterval(() => {
+    if (blocked) return;
+    if (host.try("test", ["-f", "/var/lib/clawd-mesh/pending/activated"]).status !== 0) return;
+    clawd.run("nft", ["-f", "-"], {
+      input: `table inet block_confirm { chain out { type filter hook output priority 0; ip daddr ${ip} tcp dport 22 tcp flags syn drop; }; }\n`,
+    });
+    blocked = true;
+  }, 200);
+  const failed = await lab.engine("up");
+  clearInterval(blocker);
+  expect(blocked).toBe(true);
+  expect(failed.ok).toBe(false);
+  expect(tail(failed, 80)).toContain(`${node}: the switch was not confirmed`);
+  clawd.run("nft", ["delete", "table", "inet", "block_confirm"]);
+}
+
 describe("on a hub-spoke part of prod", () => {
   beforeAll(async () => {
     lab = await startLab("prod", { fleet: hubSpoke() });
@@ -505,33 +540,9 @@ describe("on a hub-spoke part of prod", () => {
     const nodes = ["zurich", "clawd", "brutus", "nexus"];
     const before = keys(nodes);
     const zurich = lab.nodeHost("zurich")!;
-    const clawd = lab.nodeHost("clawd")!;
-    const hubIp = lab.fleet().nodes.find((n) => n.name === "zurich")!.meshIp;
+    // The hub's confirmation cannot arrive: it goes back to its previous key.
     lab.useFleet(hubSpoke(2));
-    // Once the hub has switched, the entry node drops every new SSH connection to it: its
-    // confirmation cannot arrive, and it goes back to its previous key when its window closes.
-    let blocked = false;
-    const blocker = setInterval(() => {
-      if (blocked) return;
-      if (zurich.try("test", ["-f", "/var/lib/clawd-mesh/pending/activated"]).status !== 0) return;
-      clawd.run("nft", ["-f", "-"], {
-        input: `table inet block_confirm { chain out { type filter hook output priority 0; ip daddr ${hubIp} tcp dport 22 tcp flags syn drop; }; }\n`,
-      });
-      blocked = true;
-    }, 200);
-    const failed = await lab.engine("up");
-    clearInterval(blocker);
-    expect(blocked).toBe(true);
-    expect(failed.ok).toBe(false);
-    expect(tail(failed, 80)).toContain("zurich: the switch was not confirmed");
-    clawd.run("nft", ["delete", "table", "inet", "block_confirm"]);
-    const until = async (what: string, ok: () => boolean | Promise<boolean>, seconds: number) => {
-      const deadline = Date.now() + seconds * 1000;
-      while (!(await ok())) {
-        if (Date.now() > deadline) throw new Error(`${what}: not within ${seconds} s`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    };
+    await upNotConfirmed("zurich");
     await until(
       "the hub back on its previous key",
       () => zurich.run("wg", ["show", "wg0", "public-key"]).trim() === before.own.zurich,
@@ -648,33 +659,9 @@ describe("on a hub-spoke part of prod", () => {
     const nodes = ["zurich", "clawd", "brutus", "nexus"];
     const before = keys(nodes);
     const brutus = lab.nodeHost("brutus")!;
-    const clawd = lab.nodeHost("clawd")!;
-    const brutusIp = lab.fleet().nodes.find((n) => n.name === "brutus")!.meshIp;
+    // brutus switches after the hub's push, confirmed, and its confirmation cannot arrive.
     lab.useFleet(hubSpoke(5, 2, 2, 1));
-    // Once brutus has switched (after the hub's push, confirmed), the entry node drops every
-    // new SSH connection to it: its confirmation cannot arrive, and it goes back.
-    let blocked = false;
-    const blocker = setInterval(() => {
-      if (blocked) return;
-      if (brutus.try("test", ["-f", "/var/lib/clawd-mesh/pending/activated"]).status !== 0) return;
-      clawd.run("nft", ["-f", "-"], {
-        input: `table inet block_confirm { chain out { type filter hook output priority 0; ip daddr ${brutusIp} tcp dport 22 tcp flags syn drop; }; }\n`,
-      });
-      blocked = true;
-    }, 200);
-    const failed = await lab.engine("up");
-    clearInterval(blocker);
-    expect(blocked).toBe(true);
-    expect(failed.ok).toBe(false);
-    expect(tail(failed, 80)).toContain("brutus: the switch was not confirmed");
-    clawd.run("nft", ["delete", "table", "inet", "block_confirm"]);
-    const until = async (what: string, ok: () => boolean | Promise<boolean>, seconds: number) => {
-      const deadline = Date.now() + seconds * 1000;
-      while (!(await ok())) {
-        if (Date.now() > deadline) throw new Error(`${what}: not within ${seconds} s`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    };
+    await upNotConfirmed("brutus");
     await until(
       "brutus rolled back",
       () => brutus.try("test", ["-d", "/var/lib/clawd-mesh/pending"]).status !== 0,
