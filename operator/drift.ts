@@ -19,15 +19,29 @@ export type ReadNode = (node: string) => Promise<Answer>;
 /** ssh's own failures (no route, refused, host key, authentication) exit 255. */
 const SSH_FAILED = 255;
 
+/**
+ * Reads of a node that ssh itself failed (exit 255) before it is called unreachable, and the
+ * pause between them: a connection closed before the key exchange (an sshd reloading, a hop
+ * past its MaxStartups) passes in a moment. A read that timed out is not tried again: it
+ * waited long enough.
+ */
+export const DRIFT_READS = 3;
+const RETRY_PAUSE_MS = 2000;
+
 export async function checkDrift(
   fleet: Fleet,
   deployed: Readonly<Record<string, DeployedNode | undefined>>,
   read: ReadNode,
+  pauseMs = RETRY_PAUSE_MS,
 ): Promise<NodeDrift[]> {
   const expected = expectedDigests(fleet, deployed);
   return Promise.all(
     fleet.nodes.map(async ({ name }): Promise<NodeDrift> => {
-      const answer = await read(name);
+      let answer = await read(name);
+      for (let n = 1; n < DRIFT_READS && answer.status === SSH_FAILED; n++) {
+        await new Promise((r) => setTimeout(r, pauseMs));
+        answer = await read(name);
+      }
       return judge(name, expected.get(name) ?? "", answer);
     }),
   );

@@ -6,6 +6,7 @@ import { expectedDigests } from "../../core/drift/expected";
 import { pushUrn } from "../../core/drift/report";
 import { loadStackFleet } from "../../core/fleet/load";
 import { validateFleet } from "../../core/fleet/validate";
+import { checkDrift, DRIFT_READS } from "../../operator/drift";
 import { unwrap, valueOf } from "../helpers/mocks";
 import { byType, runStack, T } from "../helpers/program";
 import { PROJECT_DIR } from "../helpers/stacks";
@@ -40,4 +41,42 @@ test("a node the stack's outputs do not have yet is named, with what to do", () 
   expect(() => expectedDigests(fleet, {})).toThrow(
     "the stack's outputs have no node ai: run `pulumi up` once so it exists before checking it for drift",
   );
+});
+
+describe("a node ssh failed to reach is read again before it is called unreachable", () => {
+  const fleet = validateFleet(loadStackFleet(PROJECT_DIR, "ollama-home"));
+  const deployed = { ai: { wgPublicKey: "k".repeat(43) + "=", publicIpv4: null } };
+  const closed = {
+    status: 255,
+    stdout: "",
+    stderr: "kex_exchange_identification: Connection closed by remote host\n",
+  };
+  const refused = { status: 2, stdout: "", stderr: "clawd-mesh-receive: unknown command state\n" };
+
+  test("a connection closed once, then an answer: judged on the answer", async () => {
+    const answers = [closed, refused];
+    let reads = 0;
+    const [result] = await checkDrift(fleet, deployed, async () => answers[reads++]!, 0);
+    expect(reads).toBe(2);
+    expect(result?.kind).toBe("drifted");
+  });
+
+  test(`ssh failing every time: ${DRIFT_READS} reads, then unreachable with ssh's words`, async () => {
+    let reads = 0;
+    const [result] = await checkDrift(fleet, deployed, async () => (reads++, closed), 0);
+    expect(reads).toBe(DRIFT_READS);
+    expect(result).toEqual({
+      node: "ai",
+      kind: "unreachable",
+      reason:
+        "ssh could not reach it (exit 255): kex_exchange_identification: Connection closed by remote host",
+    });
+  });
+
+  test("a timeout is not read again: it waited long enough", async () => {
+    let reads = 0;
+    const timedOut = { status: null, stdout: "", stderr: "", timedOut: true };
+    const [result] = await checkDrift(fleet, deployed, async () => (reads++, timedOut), 0);
+    expect([reads, result?.kind]).toEqual([1, "unreachable"]);
+  });
 });
