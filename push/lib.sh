@@ -38,13 +38,9 @@ stop_follows() {
     [ -f "$f" ] || continue
     pid=$(cat "$f")
     case $pid in *[!0-9]* | "") continue ;; esac
-    running=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || :)
-    case $which:$running in
-      all:*follow.sh* | ahead:*follow.sh*" ahead " | behind:*follow.sh*" behind ") ;;
-      *:*follow.sh*) continue ;;
-      *) running= ;;
-    esac
+    running=$(follow_args "$f")
     if [ -n "$running" ]; then
+      case $which in all | "${running##* }") ;; *) continue ;; esac
       kill "$pid" 2>/dev/null || true
       tries=0
       while [ -d "/proc/$pid" ] && [ "$tries" -lt 10 ]; do
@@ -55,13 +51,22 @@ stop_follows() {
     rm -f "$f"
   done
 }
+# The arguments of the follow whose pid file is $1 (address, seconds, new key, previous key,
+# mode), or nothing when that pid no longer runs follow.sh (it may have gone to another process).
+follow_args() {
+  pid=$(cat "$1" 2>/dev/null) || return 0
+  case $pid in *[!0-9]* | "") return 0 ;; esac
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+    awk '$(NF - 5) ~ /follow\.sh$/ { print $(NF - 4), $(NF - 3), $(NF - 2), $(NF - 1), $NF }'
+}
+
 # The follows ahead of a rotated hub or entry node running here, one a line: address, seconds,
-# new key, previous key (follow.sh's arguments).
+# new key, previous key.
 ahead_follows() {
   for f in "$STATE"/follow/*; do
     [ -f "$f" ] || continue
-    tr '\0' ' ' <"/proc/$(cat "$f")/cmdline" 2>/dev/null |
-      awk '$(NF) == "ahead" && $(NF - 5) ~ /follow\.sh$/ { print $(NF - 4), $(NF - 3), $(NF - 2), $(NF - 1) }'
+    args=$(follow_args "$f")
+    case $args in *" ahead") echo "${args% ahead}" ;; esac
   done
 }
 

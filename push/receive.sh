@@ -74,6 +74,8 @@ case ${1:-apply} in
     fi
     # shellcheck source=/dev/null
     . "$installed/node.env"
+    # shellcheck source=push/lib.sh
+    . "$installed/lib.sh"
     # The key WireGuard sends ADDRESS to: the peer whose allowed IPs hold it most narrowly (a
     # spoke gives the hub the whole mesh).
     holder=$(wg show "$WG_INTERFACE" allowed-ips | awk -v a="$2" '
@@ -98,10 +100,9 @@ case ${1:-apply} in
     fi
     # The same follow running already: this node kept the peer on its previous key from its
     # own switch (apply.sh keep_rotated), and it holds the address meanwhile.
-    if [ "$mode" = behind ] && [ -f "$state/follow/$2" ]; then
-      running=$(tr '\0' ' ' <"/proc/$(cat "$state/follow/$2")/cmdline" 2>/dev/null || :)
-      case $running in
-        *"follow.sh $2 "*" $4 $5 behind ")
+    if [ "$mode" = behind ]; then
+      case $(follow_args "$state/follow/$2") in
+        "$2 "*" $4 $5 behind")
           echo "clawd-mesh: $2 is followed already: this node keeps its previous key until it answers on the new one"
           exit 0
           ;;
@@ -113,8 +114,6 @@ case ${1:-apply} in
     fi
     # A follow of this address still running (the push asked again) ends first: it leaves the
     # key that answered last in place, which this one starts from.
-    # shellcheck source=push/lib.sh
-    . "$installed/lib.sh"
     stop_follows all "$2"
     setsid sh "$installed/follow.sh" "$2" "$3" "$4" "$5" "$mode" </dev/null >>"$state/follow.log" 2>&1 &
     echo "clawd-mesh: following $2"
