@@ -11,15 +11,11 @@ import {
   changed,
   counts,
   LAB_WINDOW,
-  mismatches,
   NOTHING_CHANGED,
-  probeMatrix,
   startLab,
   stopLab,
-  tail,
   up,
 } from "../helpers/lab";
-import { startOllama } from "../../lab/standins";
 import { checkpointFile } from "../../lab/engine/stacks";
 import { reveal } from "../../lab/engine/values";
 import { loadAssignments, type RawFleet } from "../../lab/twin";
@@ -27,62 +23,10 @@ import { randomBytes } from "node:crypto";
 import { sshHostKeyFromSeed } from "../../core/crypto/keys";
 import { loadStackFleet } from "../../core/fleet/load";
 import { PROJECT_DIR } from "../helpers/stacks";
+import { change, keys, report, until, upNotConfirmed, watch } from "../helpers/dayTwo";
 
 let lab: Lab;
-const report: string[] = [];
 afterAll(() => console.log(`day two:\n${report.join("\n")}`));
-
-/**
- * Logs in to each node in turn over its management path until stopped; the longest gap
- * between two answers of a node is how long the operator could not reach it (to within one
- * round of logins).
- */
-function watch(nodes: readonly string[]): { stop: () => Promise<Record<string, number>> } {
-  const last = new Map(nodes.map((n) => [n, Date.now()]));
-  const gap = new Map(nodes.map((n) => [n, 0]));
-  let running = true;
-  const loop = (async () => {
-    const deadline = Date.now() + 300_000;
-    while (running && Date.now() < deadline) {
-      for (const node of nodes) {
-        const r = await lab.ssh(node, "true", "", 10_000);
-        if (r.status === 0) {
-          const now = Date.now();
-          gap.set(node, Math.max(gap.get(node) ?? 0, now - (last.get(node) ?? now)));
-          last.set(node, now);
-        }
-      }
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      return Object.fromEntries([...gap].map(([n, ms]) => [n, ms / 1000]));
-    },
-  };
-}
-
-/** One change: an up, timed, watched from the operator's side; the matrix after it. */
-async function change(what: string, fleet: RawFleet, watched: readonly string[]) {
-  lab.useFleet(fleet);
-  const watcher = watch(watched);
-  const started = Date.now();
-  const run = await up(lab);
-  const seconds = (Date.now() - started) / 1000;
-  const gaps = await watcher.stop();
-  startOllama(lab);
-  const matrix = await probeMatrix(lab);
-  expect(mismatches(matrix)).toEqual([]);
-  const pushed = changed(run)
-    .filter((s) => (s.op === "+-" || s.op === "+") && s.name.endsWith("-push"))
-    .map((s) => s.name.replace(/-push$/, ""));
-  const longest = Object.entries(gaps).sort((a, b) => b[1] - a[1])[0];
-  report.push(
-    `  ${what}: ${seconds.toFixed(1)} s, pushed ${pushed.join(", ") || "none"}; longest a node did not answer: ${longest?.[0]} ${longest?.[1].toFixed(1)} s; ${matrix.settled} probe(s) agreed only when tried again`,
-  );
-  return { run, gaps };
-}
 
 /**
  * What changed besides pushes; plutos's records are deleted here only when these tests run
@@ -90,15 +34,6 @@ async function change(what: string, fleet: RawFleet, watched: readonly string[])
  */
 const pushesOnly = (run: Awaited<ReturnType<typeof up>>) =>
   changed(run).filter((s) => !s.name.endsWith("-push") && !s.name.startsWith("plutos"));
-
-/** Each node's WireGuard key as its host runs it, and the keys its peers hold. */
-function keys(nodes: readonly string[]): { own: Record<string, string>; held: string } {
-  const own = Object.fromEntries(
-    nodes.map((n) => [n, lab.nodeHost(n)!.run("wg", ["show", "wg0", "public-key"]).trim()]),
-  );
-  const held = nodes.map((n) => lab.nodeHost(n)!.run("wg", ["show", "wg0", "peers"])).join("\n");
-  return { own, held };
-}
 
 describe("on clawd (seed 000)", () => {
   beforeAll(async () => {
@@ -120,6 +55,7 @@ describe("on clawd (seed 000)", () => {
 
   test("a node added in a full mesh converges in one up, and every node learns it", async () => {
     const { run, gaps } = await change(
+      lab,
       "add paris",
       { ...base(), nodes: [...base().nodes, paris] },
       EXISTING,
@@ -141,6 +77,7 @@ describe("on clawd (seed 000)", () => {
     const key = lab.facts().get("paris")!.wgPublicKey;
     const fleet = base();
     const { run } = await change(
+      lab,
       "rename paris to lyon",
       { ...fleet, nodes: [...fleet.nodes, { ...paris, name: "lyon", formerName: "paris" }] },
       EXISTING,
@@ -160,6 +97,7 @@ describe("on clawd (seed 000)", () => {
       ollama: { models: [{ name: "qwen2.5-coder:3b", purpose: "coding" }] },
     };
     const { run } = await change(
+      lab,
       "give lyon the ollama role",
       {
         ...fleet,
@@ -177,7 +115,7 @@ describe("on clawd (seed 000)", () => {
 
   test("removed: its server goes, and every node drops it in the same up", async () => {
     const key = lab.facts().get("lyon")!.wgPublicKey;
-    const { run } = await change("remove lyon", base(), EXISTING);
+    const { run } = await change(lab, "remove lyon", base(), EXISTING);
     expect(counts(run).deleted).toBeGreaterThan(0);
     expect(lab.nodeHost("paris")).toBeUndefined();
     for (const node of EXISTING) {
@@ -195,6 +133,7 @@ describe("on clawd (seed 000)", () => {
     const publicIp = lab.facts().get("plutos")!.publicIpv4!;
     const fleet = base();
     await change(
+      lab,
       "decommission plutos",
       {
         ...fleet,
@@ -237,6 +176,7 @@ describe("on clawd (seed 000)", () => {
   test("then removed from the stack: its records go, and nothing runs on any host", async () => {
     const fleet = base();
     const { run } = await change(
+      lab,
       "remove plutos from the stack",
       { ...fleet, nodes: fleet.nodes.filter((n: RawFleet) => n.name !== "plutos") },
       ["clawd", "brutus", "nexus"],
@@ -263,7 +203,7 @@ describe("on clawd (seed 000)", () => {
     try {
       for (const [what, apply] of steps) {
         apply();
-        const watcher = watch(nodes);
+        const watcher = watch(lab, nodes);
         const started = Date.now();
         const run = await up(lab);
         const gaps = await watcher.stop();
@@ -328,15 +268,16 @@ describe("on clawd (seed 000)", () => {
 
   test("a node's WireGuard key rotated: the node it is reached through follows it, every peer learns the new key", async () => {
     const nodes = ["clawd", "brutus", "nexus"];
-    const before = keys(nodes);
+    const before = keys(lab, nodes);
     const { run, gaps } = await change(
+      lab,
       "rotate brutus's WireGuard key",
       withGenerations({ brutus: 1 }),
       nodes,
     );
     expect(counts(run).created).toBe(0);
     expect(pushesOnly(run)).toEqual([]);
-    const after = keys(nodes);
+    const after = keys(lab, nodes);
     const rotated = after.own.brutus as string;
     expect(rotated).not.toBe(before.own.brutus);
     expect(lab.facts().get("brutus")!.wgPublicKey).toBe(rotated);
@@ -360,15 +301,16 @@ describe("on clawd (seed 000)", () => {
 
   test("two keys rotated in one up, one of them behind NAT: both converge, nothing is left stale", async () => {
     const nodes = ["clawd", "brutus", "nexus"];
-    const before = keys(nodes);
+    const before = keys(lab, nodes);
     const { run } = await change(
+      lab,
       "rotate brutus's and nexus's WireGuard keys",
       withGenerations({ brutus: 2, nexus: 1 }),
       nodes,
     );
     expect(counts(run).created).toBe(0);
     expect(pushesOnly(run)).toEqual([]);
-    const after = keys(nodes);
+    const after = keys(lab, nodes);
     expect(after.own.brutus).not.toBe(before.own.brutus);
     expect(after.own.nexus).not.toBe(before.own.nexus);
     expect(after.held).not.toContain(before.own.brutus);
@@ -378,8 +320,9 @@ describe("on clawd (seed 000)", () => {
 
   test("the entry node's WireGuard key rotated: it goes first, every node follows it ahead and learns the new key by its own push", async () => {
     const nodes = ["clawd", "brutus", "nexus"];
-    const before = keys(nodes);
+    const before = keys(lab, nodes);
     const { run, gaps } = await change(
+      lab,
       "rotate the entry node clawd's WireGuard key",
       withGenerations({ brutus: 2, nexus: 1, clawd: 1 }),
       nodes,
@@ -387,7 +330,7 @@ describe("on clawd (seed 000)", () => {
     expect(counts(run).created).toBe(0);
     expect(pushesOnly(run)).toEqual([]);
     expect(changed(run).filter((s) => s.name.endsWith("-push"))[0]?.name).toBe("clawd-push");
-    const after = keys(nodes);
+    const after = keys(lab, nodes);
     const rotated = after.own.clawd as string;
     expect(rotated).not.toBe(before.own.clawd);
     expect(lab.facts().get("clawd")!.wgPublicKey).toBe(rotated);
@@ -455,41 +398,6 @@ const hubSpoke = (
   ) as RawFleet;
 };
 
-/** Polls until ok, every 0.5 s, for at most `seconds`. */
-async function until(what: string, ok: () => boolean | Promise<boolean>, seconds: number) {
-  const deadline = Date.now() + seconds * 1000;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${seconds} s`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-/**
- * An up in which `node`'s push switches but is never confirmed: once it has switched, the entry
- * node drops every new SSH connection to it, so it goes back when its window closes. The up
- * fails naming it.
- */
-async function upNotConfirmed(node: string) {
-  const host = lab.nodeHost(node)!;
-  const clawd = lab.nodeHost("clawd")!;
-  const ip = lab.fleet().nodes.find((n) => n.name === node)!.meshIp;
-  let blocked = false;
-  const blocker = setInterval(() => {
-    if (blocked) return;
-    if (host.try("test", ["-f", "/var/lib/clawd-mesh/pending/activated"]).status !== 0) return;
-    clawd.run("nft", ["-f", "-"], {
-      input: `table inet block_confirm { chain out { type filter hook output priority 0; ip daddr ${ip} tcp dport 22 tcp flags syn drop; }; }\n`,
-    });
-    blocked = true;
-  }, 200);
-  const failed = await lab.engine("up");
-  clearInterval(blocker);
-  expect(blocked).toBe(true);
-  expect(failed.ok).toBe(false);
-  expect(tail(failed, 80)).toContain(`${node}: the switch was not confirmed`);
-  clawd.run("nft", ["delete", "table", "inet", "block_confirm"]);
-}
-
 describe("on a hub-spoke part of prod", () => {
   beforeAll(async () => {
     lab = await startLab("prod", { fleet: hubSpoke() });
@@ -498,8 +406,13 @@ describe("on a hub-spoke part of prod", () => {
 
   test("the hub's WireGuard key rotated: the hub goes first, every node follows it ahead, and learns the new key by its own push", async () => {
     const nodes = ["zurich", "clawd", "brutus", "nexus"];
-    const before = keys(nodes);
-    const { run, gaps } = await change("rotate the hub zurich's WireGuard key", hubSpoke(1), nodes);
+    const before = keys(lab, nodes);
+    const { run, gaps } = await change(
+      lab,
+      "rotate the hub zurich's WireGuard key",
+      hubSpoke(1),
+      nodes,
+    );
     // The hub's push ran first, and had the three follow it ahead before its switch (its own
     // words, kept in the state as the command's stderr).
     const pushes = changed(run).filter((s) => s.name.endsWith("-push"));
@@ -512,7 +425,7 @@ describe("on a hub-spoke part of prod", () => {
     );
     expect(counts(run).created).toBe(0);
     expect(pushesOnly(run)).toEqual([]);
-    const after = keys(nodes);
+    const after = keys(lab, nodes);
     const rotated = after.own.zurich as string;
     expect(rotated).not.toBe(before.own.zurich);
     expect(lab.facts().get("zurich")!.wgPublicKey).toBe(rotated);
@@ -538,11 +451,11 @@ describe("on a hub-spoke part of prod", () => {
 
   test("a hub switch that is not confirmed goes back by itself, every node follows it back, and the next up completes the rotation", async () => {
     const nodes = ["zurich", "clawd", "brutus", "nexus"];
-    const before = keys(nodes);
+    const before = keys(lab, nodes);
     const zurich = lab.nodeHost("zurich")!;
     // The hub's confirmation cannot arrive: it goes back to its previous key.
     lab.useFleet(hubSpoke(2));
-    await upNotConfirmed("zurich");
+    await upNotConfirmed(lab, "zurich");
     await until(
       "the hub back on its previous key",
       () => zurich.run("wg", ["show", "wg0", "public-key"]).trim() === before.own.zurich,
@@ -561,12 +474,13 @@ describe("on a hub-spoke part of prod", () => {
       `  a hub switch not confirmed: the hub went back by itself; every node answered the operator again ${((Date.now() - back) / 1000).toFixed(1)} s after`,
     );
     const { run } = await change(
+      lab,
       "rotate the hub zurich's WireGuard key again, after a switch that was not confirmed",
       hubSpoke(2),
       nodes,
     );
     expect(counts(run).created).toBe(0);
-    const after = keys(nodes);
+    const after = keys(lab, nodes);
     expect(after.own.zurich).not.toBe(before.own.zurich);
     expect(after.held).not.toContain(before.own.zurich);
     for (const n of ["clawd", "brutus", "nexus"]) {
@@ -580,15 +494,16 @@ describe("on a hub-spoke part of prod", () => {
 
   test("the hub's key and a NAT spoke's rotated in one up: the hub goes first, the spoke's push has the hub follow it behind", async () => {
     const nodes = ["zurich", "clawd", "brutus", "nexus"];
-    const before = keys(nodes);
+    const before = keys(lab, nodes);
     const { run, gaps } = await change(
+      lab,
       "rotate the hub zurich's and the NAT spoke nexus's WireGuard keys",
       hubSpoke(3, 1),
       nodes,
     );
     expect(counts(run).created).toBe(0);
     expect(pushesOnly(run)).toEqual([]);
-    const after = keys(nodes);
+    const after = keys(lab, nodes);
     expect(after.own.zurich).not.toBe(before.own.zurich);
     expect(after.own.nexus).not.toBe(before.own.nexus);
     expect(after.held).not.toContain(before.own.zurich);
@@ -599,8 +514,9 @@ describe("on a hub-spoke part of prod", () => {
 
   test("the entry node's key rotated: the hub goes first and keeps its previous key from its switch, then follows it to the new one", async () => {
     const nodes = ["zurich", "clawd", "brutus", "nexus"];
-    const before = keys(nodes);
+    const before = keys(lab, nodes);
     const { run, gaps } = await change(
+      lab,
       "rotate the entry node clawd's WireGuard key (hub-spoke)",
       hubSpoke(3, 1, 1),
       nodes,
@@ -613,7 +529,7 @@ describe("on a hub-spoke part of prod", () => {
     expect(pushed.indexOf("zurich-push")).toBeLessThan(pushed.indexOf("clawd-push"));
     expect(counts(run).created).toBe(0);
     expect(pushesOnly(run)).toEqual([]);
-    const after = keys(nodes);
+    const after = keys(lab, nodes);
     expect(after.own.clawd).not.toBe(before.own.clawd);
     for (const n of ["zurich", "brutus", "nexus"]) expect(after.own[n]).toBe(before.own[n]);
     expect(after.held).not.toContain(before.own.clawd);
@@ -627,8 +543,9 @@ describe("on a hub-spoke part of prod", () => {
 
   test("every key rotated in one up: the hub first, keeping the entry node's previous key; every node converges on the new keys", async () => {
     const nodes = ["zurich", "clawd", "brutus", "nexus"];
-    const before = keys(nodes);
+    const before = keys(lab, nodes);
     const { run, gaps } = await change(
+      lab,
       "rotate every WireGuard key at once (hub-spoke, entry node, spoke, NAT spoke)",
       hubSpoke(4, 2, 2, 1),
       nodes,
@@ -640,7 +557,7 @@ describe("on a hub-spoke part of prod", () => {
     expect([...pushed].sort()).toEqual(nodes.map((n) => `${n}-push`).sort());
     expect(counts(run).created).toBe(0);
     expect(pushesOnly(run)).toEqual([]);
-    const after = keys(nodes);
+    const after = keys(lab, nodes);
     for (const n of nodes) {
       expect([n, after.own[n] !== before.own[n]]).toEqual([n, true]);
       expect(after.held).not.toContain(before.own[n]);
@@ -657,11 +574,11 @@ describe("on a hub-spoke part of prod", () => {
 
   test("a spoke's push not confirmed after the hub's switch: it goes back to the hub's previous key, its follow finds the hub on the new one, and the next up completes", async () => {
     const nodes = ["zurich", "clawd", "brutus", "nexus"];
-    const before = keys(nodes);
+    const before = keys(lab, nodes);
     const brutus = lab.nodeHost("brutus")!;
     // brutus switches after the hub's push, confirmed, and its confirmation cannot arrive.
     lab.useFleet(hubSpoke(5, 2, 2, 1));
-    await upNotConfirmed("brutus");
+    await upNotConfirmed(lab, "brutus");
     await until(
       "brutus rolled back",
       () => brutus.try("test", ["-d", "/var/lib/clawd-mesh/pending"]).status !== 0,
@@ -679,12 +596,13 @@ describe("on a hub-spoke part of prod", () => {
       `  a spoke's push not confirmed after the hub's switch: it went back by itself and answered the operator again ${((Date.now() - back) / 1000).toFixed(1)} s after`,
     );
     const { run } = await change(
+      lab,
       "the up after a spoke's push was not confirmed, mid-rotation",
       hubSpoke(5, 2, 2, 1),
       nodes,
     );
     expect(counts(run).created).toBe(0);
-    const after = keys(nodes);
+    const after = keys(lab, nodes);
     expect(after.own.zurich).not.toBe(before.own.zurich);
     expect(after.held).not.toContain(before.own.zurich);
     for (const n of nodes) {
