@@ -1,5 +1,5 @@
 // A k3s cluster over the mesh (seed 003): the server and its agents share a join token made
-// here (a secret, pushed in each member's bundle); the ingress names point at the server; and
+// here (a secret, pushed in each member's bundle; k3s.tokenGeneration rotates it); the ingress names point at the server; and
 // the server's kubeconfig is read back and rewritten to the server's mesh address.
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -8,6 +8,7 @@ import type { Fleet } from "../core/fleet/fleet";
 import type { SecretFiles } from "../core/render/pushArchive";
 import { apiEndpoint } from "../core/plan/k3s";
 import { KUBECONFIG_COMMAND } from "../core/delivery/command";
+import { k3sTokenOfGeneration } from "../core/crypto/keys";
 import type { CloudContext } from "./cloud";
 import { dnsRecords } from "./dns";
 import type { MeshNode } from "./meshNode";
@@ -34,8 +35,13 @@ export class K3sCluster extends pulumi.ComponentResource {
       { length: 64, special: false },
       { parent: this },
     );
+    // Raising the generation rotates the token: derived from the random one, so nothing is
+    // replaced (the server's push hands the new token to the running k3s; apply.sh).
+    const generation = server.spec.k3s?.tokenGeneration ?? 0;
     this.secretFiles = pulumi.secret(
-      token.result.apply((t): SecretFiles => ({ "k3s-token": `${t}\n` })),
+      token.result.apply((t): SecretFiles => ({
+        "k3s-token": `${k3sTokenOfGeneration(t, generation)}\n`,
+      })),
     );
     this.members = [server.spec.name, ...args.agents.map((a) => a.spec.name)];
 

@@ -46,6 +46,24 @@ export function wireguardKeyOfGeneration(seedBase64: string, generation: number)
   return Buffer.from(hkdfSync("sha256", seed, Buffer.alloc(0), info, 32)).toString("base64");
 }
 
+/**
+ * The k3s join token of a cluster's token generation: generation 0 is the random token the
+ * cluster was made with; a later one is derived from it (HKDF-SHA256, hex), so raising the
+ * generation replaces nothing random and every member's push carries the same new token.
+ * The server's push hands it to the running k3s (`k3s token rotate`'s request) before the
+ * restart; the token it replaces is the one k3s itself recorded.
+ */
+export function k3sTokenOfGeneration(seed: string, generation: number): string {
+  if (!Number.isInteger(generation) || generation < 0) {
+    throw new Error(`a k3s token generation is a whole number from 0, not ${generation}`);
+  }
+  if (generation === 0) return seed;
+  const info = `clawd-mesh k3s token generation ${generation}`;
+  return Buffer.from(hkdfSync("sha256", Buffer.from(seed), Buffer.alloc(0), info, 32)).toString(
+    "hex",
+  );
+}
+
 /** SSH wire encoding: a uint32 length, then the bytes. */
 function sshString(data: Buffer | string): Buffer {
   const bytes = typeof data === "string" ? Buffer.from(data) : data;

@@ -548,6 +548,14 @@ function checkK3s(
     return;
   }
   const k = n.k3s;
+  if (!Number.isInteger(k.tokenGeneration) || k.tokenGeneration < 0) {
+    r.add(
+      `${path}.k3s.tokenGeneration`,
+      k.tokenGeneration,
+      "is not a token generation",
+      "use a whole number from 0; raise it by one to rotate the cluster's join token",
+    );
+  }
   if (!["host-gw", "vxlan"].includes(k.flannelBackend)) {
     r.add(
       `${path}.k3s.flannelBackend`,

@@ -69,6 +69,8 @@ export const k3sSchema = z
     /** Hostnames under dns.zone that point at the server (seed 003's ingress names). */
     ingressHosts: z.array(z.string()).default([]),
     snapshotSchedule: z.string().default("daily"),
+    /** Raised by one to rotate the cluster's join token (components/k3sCluster.ts). */
+    tokenGeneration: z.number().default(0),
   })
   .strict();
 

@@ -7,6 +7,7 @@ import { LIBEXEC, SECRETS_DIR, STATE_DIR } from "../fleet/catalog";
 import type { NodeModel } from "./model";
 import { OS_PROFILES, type OsProfile } from "./osProfile";
 import { HOST_KEY } from "./sshd";
+import { K3S_TOKEN_FILE } from "./k3s";
 
 /** Where the scripts find the node's facts and its installed manifest (lib.sh names both too). */
 export const NODE_ENV_FILE = `${SECRETS_DIR}/node.env`;
@@ -162,7 +163,7 @@ function secretRow(node: NodeModel, name: SecretName): PlacedFile | null {
         ? null
         : row(source, HOST_KEY, "600", { kind: "secret", check: "hostkey" });
     case "k3s-token":
-      return row(source, `${SECRETS_DIR}/${name}`, "600", {
+      return row(source, K3S_TOKEN_FILE, "600", {
         kind: "secret",
         onChange: [["k3s.service", "try-restart"]],
       });

@@ -5,6 +5,8 @@ import type { Fleet, FleetNode } from "../fleet/fleet";
 import type { K3sPlan, K3sValue } from "./model";
 
 export const K3S_TOKEN_FILE = "/etc/clawd-mesh/k3s-token";
+/** k3s's own state, where it records the server token it runs with (k3s's default). */
+export const K3S_DATA_DIR = "/var/lib/rancher/k3s";
 
 export function planK3s(fleet: Fleet, node: FleetNode, publicIp: string | null): K3sPlan | null {
   const isServer = node.roles.includes("k3s-server");

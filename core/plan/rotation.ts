@@ -96,12 +96,27 @@ export function pushWaitsFor(fleet: Fleet, node: FleetNode): string[] {
   if (leader?.name === node.name) return [];
   const kept = keptKeys(fleet, node);
   const follower = keyFollower(fleet, node);
+  const server = k3sServerFirst(fleet, node);
   const waits = [
     ...pathNodes(fleet, node).filter((n) => !kept.includes(n)),
     ...(follower ? [follower] : []),
     ...(leader ? [leader.name] : []),
+    ...(server ? [server] : []),
   ];
   return [...new Set(waits)];
+}
+
+/**
+ * With the k3s join token rotated (a generation above 0), an agent's push waits for the
+ * server's: the server takes the new token first (apply.sh), and an agent restarted with it
+ * before then could not join. Not when the agent is on the server's own management path (the
+ * server's push waits for it).
+ */
+function k3sServerFirst(fleet: Fleet, node: FleetNode): string | undefined {
+  if (!node.roles.includes("k3s-agent")) return undefined;
+  const server = fleet.nodes.find((n) => n.roles.includes("k3s-server"));
+  if (!server?.k3s?.tokenGeneration) return undefined;
+  return pathNodes(fleet, server).includes(node.name) ? undefined : server.name;
 }
 
 export interface RotationProblem {

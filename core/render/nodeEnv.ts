@@ -6,6 +6,7 @@ import { header } from "./header";
 import { NFT_TABLE } from "./nftables";
 import { initSystemOf, OS_PROFILES, packagesOf } from "../plan/osProfile";
 import { nodePaths, VAULT_UNIT } from "../plan/files";
+import { K3S_DATA_DIR } from "../plan/k3s";
 
 export function renderNodeEnv(node: NodeModel): string {
   const paths = nodePaths(node);
@@ -56,7 +57,15 @@ export function renderNodeEnv(node: NodeModel): string {
         ][])
       : []),
     ...(node.k3s?.role === "server"
-      ? ([["K3S_HEALTH_URL", `https://127.0.0.1:${K3S_API_PORT}/readyz`]] as [string, string][])
+      ? ([
+          ["K3S_HEALTH_URL", `https://127.0.0.1:${K3S_API_PORT}/readyz`],
+          // What a rotated join token is handed over with (apply.sh, k3s_take_token): the
+          // token file the push installs, and k3s's own record of the token it runs with.
+          ["K3S_SUPERVISOR_URL", `https://127.0.0.1:${K3S_API_PORT}`],
+          ["K3S_TOKEN_FILE", node.k3s.tokenFile],
+          ["K3S_SERVER_TOKEN", `${K3S_DATA_DIR}/server/token`],
+          ["K3S_SERVER_CA", `${K3S_DATA_DIR}/server/tls/server-ca.crt`],
+        ] as [string, string][])
       : []),
     // NixOS: the pinned tree apply.sh fetches, checks and builds from (no channel is read).
     ...(node.nixos

@@ -2,7 +2,11 @@
 // rotation existed stay as they are), later ones HKDF-SHA256 of the seed, computed here by
 // hand from RFC 5869 to hold the derivation to what it says it is.
 import { createHmac, randomBytes } from "node:crypto";
-import { wireguardKeyOfGeneration, wireguardPublicKey } from "../../core/crypto/keys";
+import {
+  k3sTokenOfGeneration,
+  wireguardKeyOfGeneration,
+  wireguardPublicKey,
+} from "../../core/crypto/keys";
 
 function hkdf(seed: Buffer, info: string): Buffer {
   const prk = createHmac("sha256", Buffer.alloc(32)).update(seed).digest();
@@ -29,4 +33,22 @@ test.each([1, 2, 17])("generation %i is HKDF-SHA256 of the seed, and a key of it
 
 test.each([-1, 1.5, Number.NaN])("generation %p is refused", (g) => {
   expect(() => wireguardKeyOfGeneration(seed, g)).toThrow(/whole number from 0/);
+});
+
+// The k3s join token the same way: the random token is generation 0, later ones its HKDF, hex.
+const token = "Z".repeat(32) + "a1".repeat(16);
+
+test("k3s token generation 0 is the cluster's random token itself", () => {
+  expect(k3sTokenOfGeneration(token, 0)).toBe(token);
+});
+
+test.each([1, 2, 9])("k3s token generation %i is HKDF-SHA256 of the token, in hex", (g) => {
+  const expected = hkdf(Buffer.from(token), `clawd-mesh k3s token generation ${g}`).toString("hex");
+  expect(k3sTokenOfGeneration(token, g)).toBe(expected);
+  expect(expected).toMatch(/^[0-9a-f]{64}$/);
+  expect(k3sTokenOfGeneration(token, g)).not.toBe(k3sTokenOfGeneration(token, g - 1));
+});
+
+test.each([-1, 0.5])("k3s token generation %p is refused", (g) => {
+  expect(() => k3sTokenOfGeneration(token, g)).toThrow(/whole number from 0/);
 });

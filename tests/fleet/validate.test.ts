@@ -524,6 +524,11 @@ const cases: [string, (f: Raw) => void, string][] = [
     `fleet.nodes[1].vault.binaryUrl = ${JSON.stringify(url)}: ${URL_PROBLEM}`,
   ]),
   [
+    "a k3s token generation below 0",
+    (f) => k3s(f, { tokenGeneration: -1 }),
+    "fleet.nodes[0].k3s.tokenGeneration = -1: is not a token generation. Fix: use a whole number from 0; raise it by one to rotate the cluster's join token.",
+  ],
+  [
     "a key generation that is not a whole number",
     (f) => (f.nodes[1].wireguardKeyGeneration = 1.5),
     "fleet.nodes[1].wireguardKeyGeneration = 1.5: is not a key generation. Fix: use a whole number from 0; raise it by one to rotate the node's WireGuard key.",

@@ -60,3 +60,22 @@ test("every key rotated: the hub leads, every other node follows it ahead and is
   for (const n of others) expect(waits(fleet)[n]).toContain("zurich");
   expect(rotationProblems(fleet)).toEqual([]);
 });
+
+test("a rotated k3s join token: agents' pushes wait for the server's, which takes it first", () => {
+  const withAgent = (generation: number) => {
+    const raw = loadStackFleet(PROJECT_DIR, "prod") as Raw;
+    const tokyo = (raw.nodes as Raw[]).find((n) => n.name === "tokyo")!;
+    tokyo.roles = [...tokyo.roles, "k3s-agent"];
+    const server = (raw.nodes as Raw[]).find((n) => n.name === "openclaw")!;
+    server.k3s = { ...server.k3s, flannelBackend: "vxlan", tokenGeneration: generation };
+    return validateFleet(raw);
+  };
+  const before = withAgent(0);
+  expect(waits(before).tokyo).not.toContain("openclaw");
+  const after = withAgent(1);
+  expect(waits(after).tokyo).toEqual([...(waits(before).tokyo ?? []), "openclaw"].sort());
+  // The server waits for nothing new, and no other push changes its order.
+  for (const n of after.nodes.filter((n) => n.name !== "tokyo")) {
+    expect([n.name, waits(after)[n.name]]).toEqual([n.name, waits(before)[n.name]]);
+  }
+});

@@ -203,6 +203,42 @@ test("full mesh: the entry node's rotated key re-pushes every node; it goes firs
   }
 });
 
+test("k3s: a rotated join token re-pushes the server and its agents only; the agents after the server, nothing random drawn anew", async () => {
+  // prod's k3s server with tokyo as an agent, before and after the token's generation is raised.
+  const cluster = (generation: number) => (f: Raw) => {
+    node(f, "tokyo").roles = [...node(f, "tokyo").roles, "k3s-agent"];
+    node(f, "openclaw").k3s = {
+      ...node(f, "openclaw").k3s,
+      flannelBackend: "vxlan",
+      ...(generation && { tokenGeneration: generation }),
+    };
+  };
+  const base = loadStackFleet(PROJECT_DIR, "prod") as Raw;
+  const [withAgent, rotated] = [structuredClone(base), structuredClone(base)];
+  cluster(0)(withAgent);
+  cluster(1)(rotated);
+  const [before, after] = [await runFleet(withAgent), await runFleet(rotated)];
+  const changedPushes = [...triggers(after)]
+    .filter(([name, t]) => triggers(before).get(name) !== t)
+    .map(([name]) => name)
+    .sort();
+  expect(changedPushes).toEqual(["openclaw", "tokyo"]);
+  const inputsOf = (run: StackRun, type: string) =>
+    JSON.stringify(byType(run, type).map((r) => [r.name, unwrap(r.inputs)]));
+  expect(inputsOf(after, T.password)).toBe(inputsOf(before, T.password));
+  // Both members carry the same token, a new one, on stdin.
+  const token = (run: StackRun, name: string) =>
+    JSON.parse(unwrap(named(run, `${name}-push`, T.localCommand).inputs.stdin) as string).files[
+      "k3s-token"
+    ] as string;
+  expect(token(after, "tokyo")).toBe(token(after, "openclaw"));
+  expect(token(after, "openclaw")).not.toBe(token(before, "openclaw"));
+  expect(token(after, "openclaw")).toMatch(/^[0-9a-f]{64}\n$/);
+  const push = (run: StackRun, name: string) => named(run, `${name}-push`, T.localCommand);
+  expect(push(before, "tokyo").dependencies).not.toContain(push(before, "openclaw").urn);
+  expect(push(after, "tokyo").dependencies).toContain(push(after, "openclaw").urn);
+});
+
 test("a node's new mesh address reaches every firewall that lets it ping", async () => {
   // Nodes may always ping each other, so each firewall names every node's address.
   const all = (loadStackFleet(PROJECT_DIR, "clavitor") as Raw).nodes.map((n: Raw) => n.name);
