@@ -20,6 +20,7 @@ const PRIVATE_DIRS: [string, string][] = [
   ["root", "/root"],
   ["varlib", "/var/lib/clawd-mesh"],
   ["vault", "/var/lib/clavitor"],
+  ["rancher", "/var/lib/rancher"],
   ["sbin", "/usr/local/sbin"],
   // The helpers' folder only: the machine's Node (the stand-ins' interpreter) may live in
   // /usr/local/lib, and a host must still see it.

@@ -47,6 +47,8 @@ export interface LabOptions {
   readonly connectAttempts?: number;
   /** What a node whose OS runs systemd boots (a new lab only): "plain" unless told. */
   readonly hosts?: HostInit;
+  /** The fleet in place of the stack file's, from the start: hosts get its roles' software. */
+  readonly fleet?: RawFleet;
   readonly log: (line: string) => void;
 }
 
@@ -81,6 +83,7 @@ export class Lab {
   static async create(options: LabOptions): Promise<Lab> {
     const site = Site.create(options.stack, options.hosts);
     const lab = new Lab(site, options);
+    if (options.fleet) lab.useFleet(options.fleet);
     await lab.provide();
     return lab;
   }

@@ -6,20 +6,97 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LabHost } from "./host";
 import type { Lab } from "./lab";
+import { must } from "./exec";
 import { LAB_ROOT } from "./state";
+
+// k3s's supervisor as far as the push meets it (k3s's pkg/server/handlers: router.go, token.go):
+// HTTPS with its own CA; /readyz wants credentials; the server token k3s runs with is recorded
+// in server/token as K10<CA hash>::server:<password>, taken from the configured token file at
+// the first start; a PUT of {"newToken"} to /v1-k3s/token, authenticated as "server" with the
+// running token, rotates it (agents, which share it, with it). Any other /v1-k3s/ request is a
+// node joining: user "node" with the running token. Not modelled: the datastore itself.
+const K3S_DIR = "/var/lib/rancher/k3s/server";
+const K3S_TLS = `${K3S_DIR}/tls`;
+/** The stand-in's own log of rotation requests (not k3s's). */
+export const K3S_REQUESTS = `${K3S_DIR}/lab-token-requests`;
+const K3S_STAND_IN = `
+const K3S_TLS = "${K3S_TLS}";
+const RECORD = "${K3S_DIR}/token";
+const REQUESTS = "${K3S_REQUESTS}";
+const caHash = () => require("node:crypto").createHash("sha256").update(fs.readFileSync(K3S_TLS + "/server-ca.crt")).digest("hex");
+const running = () => {
+  const recorded = read(RECORD);
+  if (recorded) return recorded.replace(/^.*::server:/, "");
+  const file = (read("/etc/rancher/k3s/config.yaml").match(/^token-file: *"?([^"\\n]+)"?$/m) || [])[1];
+  const token = file && read(file);
+  if (!token) return "";
+  fs.writeFileSync(RECORD, "K10" + caHash() + "::server:" + token + "\\n", { mode: 0o600 });
+  return token;
+};
+const credentials = (req) => {
+  const m = /^Basic (.+)$/.exec(req.headers.authorization || "");
+  const text = m ? Buffer.from(m[1], "base64").toString() : "";
+  const at = text.indexOf(":");
+  return at < 0 ? null : { user: text.slice(0, at), password: text.slice(at + 1) };
+};
+const k3s = (req, res) => {
+  const path = req.url.split("?")[0];
+  if (path !== "/readyz" && !path.startsWith("/v1-k3s/")) return false;
+  const who = credentials(req);
+  const token = running();
+  const user = path === "/v1-k3s/token" ? "server" : "node";
+  // Every rotation request, as the lab's tests count them: method, user, and whether let in.
+  if (path === "/v1-k3s/token") {
+    const let_in = who && token && who.user === user && who.password === token;
+    fs.appendFileSync(REQUESTS, req.method + " " + (who ? who.user : "-") + " " + (let_in ? "in" : "refused") + "\\n");
+  }
+  if (!who || !token || who.user !== user || who.password !== token) {
+    json(res, 401, { message: "Unauthorized" });
+    return true;
+  }
+  if (path !== "/v1-k3s/token") {
+    json(res, 200, { standIn: "k3s", joined: who.user });
+    return true;
+  }
+  if (req.method !== "PUT") {
+    json(res, 405, { message: "method not allowed" });
+    return true;
+  }
+  let body = "";
+  req.on("data", (c) => (body += c));
+  req.on("end", () => {
+    let next = "";
+    try { next = JSON.parse(body).newToken || ""; } catch {}
+    if (!next) return json(res, 400, { message: "no newToken" });
+    fs.writeFileSync(RECORD, "K10" + caHash() + "::server:" + next + "\\n", { mode: 0o600 });
+    res.writeHead(200);
+    res.end();
+  });
+  return true;
+};
+`;
 
 const SERVER = `
 const http = require("node:http");
+const https = require("node:https");
 const fs = require("node:fs");
 const [host, port, kind, version] = process.argv.slice(2);
-http.createServer((req, res) => {
+const read = (file) => { try { return fs.readFileSync(file, "utf8").trim(); } catch { return ""; } };
+const json = (res, code, body) => {
+  res.writeHead(code, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+};
+${K3S_STAND_IN}
+const handler = (req, res) => {
+  if (kind === "k3s" && k3s(req, res)) return;
   // A node told to reject this version (the lab's fault injection) fails its health check.
-  let reject = "";
-  try { reject = fs.readFileSync("/var/lib/clavitor/lab-unhealthy", "utf8").trim(); } catch {}
-  const sick = kind === "vault" && reject === version;
-  res.writeHead(sick ? 503 : 200, { "content-type": "application/json" });
-  res.end(JSON.stringify({ standIn: kind, version, healthy: !sick }));
-}).listen(Number(port), host);
+  const sick = kind === "vault" && read("/var/lib/clavitor/lab-unhealthy") === version;
+  json(res, sick ? 503 : 200, { standIn: kind, version, healthy: !sick });
+};
+(kind === "k3s"
+  ? https.createServer({ key: fs.readFileSync(K3S_TLS + "/serving.key"), cert: fs.readFileSync(K3S_TLS + "/server-ca.crt") }, handler)
+  : http.createServer(handler)
+).listen(Number(port), host);
 `;
 
 /** Waits (up to 10 s) until something in the host listens on the port; the server starts detached. */
@@ -76,6 +153,27 @@ export function installRoleSoftware(host: LabHost, roles: readonly string[]): vo
   if (!roles.includes("k3s-server")) return;
   mkdirSync(host.path("/etc/rancher/k3s"), { recursive: true });
   writeFileSync(host.path("/etc/rancher/k3s/k3s.yaml"), K3S_KUBECONFIG, { mode: 0o600 });
+  // The CA k3s makes at its first start, serving its own supervisor port on loopback.
+  mkdirSync(host.path(K3S_TLS), { recursive: true, mode: 0o700 });
+  must("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-days",
+    "30",
+    "-subj",
+    "/CN=k3s-stand-in",
+    "-addext",
+    "subjectAltName=IP:127.0.0.1",
+    "-keyout",
+    host.path(`${K3S_TLS}/serving.key`),
+    "-out",
+    host.path(`${K3S_TLS}/server-ca.crt`),
+  ]);
   host.run("sh", [
     "-c",
     `setsid ${process.execPath} ${serverFile()} 0.0.0.0 6443 k3s 0 </dev/null >/dev/null 2>&1 &`,

@@ -305,6 +305,14 @@ keep_rotated() {
   done <"$dir/keeps"
 }
 
+# A rotated k3s join token goes to the running k3s server before anything restarts it; a
+# rollback hands the previous one back (rollback.sh).
+take_k3s_token() {
+  k3s_take_token 9>&- && return 0
+  "$PENDING/scripts/rollback.sh" "$token" now
+  fail "the k3s server did not take its new join token (see the log above); the node keeps the previous configuration and token"
+}
+
 if [ "$mode" = decommission ]; then
   [ -d "$STATE/original" ] ||
     fail "there is no record of what first contact found on this node (its first contact came before clawd-mesh kept one): take it out of the mesh by hand; nothing was changed"
@@ -326,6 +334,7 @@ if [ "$NODE_OS" = nixos ]; then
     "$PENDING/scripts/rollback.sh" "$token" now
     fail "nixos-rebuild dry-build rejected the configuration; the node keeps the previous one"
   }
+  take_k3s_token
   activated
   # test: switch the running system, not the boot entry; confirm makes the boot entry.
   nixos_rebuild test "$nixpkgs" >/dev/null 9>&-
@@ -347,6 +356,7 @@ else
     "$PENDING/scripts/rollback.sh" "$token" now
     fail "sudo still lets $ADMIN_USER run more than the receiver ($(echo "$extra" | head -n 1)); remove that grant on the node by hand; the node keeps the previous configuration"
   fi
+  take_k3s_token
   activated
   activate_generic 9>&-
   activate_roles "$CHANGED" 9>&-

@@ -311,6 +311,53 @@ sudo_beyond_receiver() {
     grep -vxF "(root) NOPASSWD: $RECEIVER" || true
 }
 
+# A k3s server running with another join token than the installed file's (k3s.tokenGeneration
+# raised; or a rollback putting the previous file back) is handed the file's token the way
+# `k3s token rotate` does it (k3s's pkg/cli/token and pkg/server/handlers/token.go): a PUT of
+# {"newToken"} to its supervisor's /v1-k3s/token, as user "server" with the token it runs with,
+# which it recorded as K10<CA hash>::server:<password>, over TLS checked against its CA. k3s
+# re-encrypts its bootstrap data with the new token and records it; the restart that follows
+# (the token file's unit action) runs with it. Both tokens reach curl on stdin, never on a
+# command line. Nothing to do when k3s never started (it takes the file as it is) or already
+# runs with the file's token.
+k3s_take_token() {
+  [ -n "${K3S_TOKEN_FILE:-}" ] && [ -s "$K3S_TOKEN_FILE" ] && [ -s "$K3S_SERVER_TOKEN" ] || return 0
+  wanted=$(cat "$K3S_TOKEN_FILE")
+  running=$(k3s_running_token)
+  [ "$wanted" != "$running" ] || return 0
+  for t in "$wanted" "$running"; do
+    case $t in '' | *[!A-Za-z0-9]*)
+      log "a k3s token that is not letters and digits cannot be handed over"
+      return 1
+      ;;
+    esac
+  done
+  command -v curl >/dev/null 2>&1 || {
+    log "curl is missing: k3s cannot be handed its new join token"
+    return 1
+  }
+  printf 'user = "server:%s"\ndata = "{\\"newToken\\":\\"%s\\"}"\n' "$running" "$wanted" |
+    curl -sS --fail --max-time 30 --cacert "$K3S_SERVER_CA" -X PUT -K - \
+      "$K3S_SUPERVISOR_URL/v1-k3s/token" >/dev/null || {
+    log "k3s did not take its new join token"
+    return 1
+  }
+  # As k3s's own command does: the datastore takes a moment to show the new token.
+  sleep 1
+  [ "$(k3s_running_token)" = "$wanted" ] || {
+    log "k3s answered, but does not record the new join token"
+    return 1
+  }
+  log "k3s runs with the new join token"
+}
+
+# The password part of the server token k3s records (K10<CA hash>::server:<password>).
+k3s_running_token() {
+  recorded=$(cat "$K3S_SERVER_TOKEN")
+  recorded=${recorded##*::}
+  echo "${recorded#server:}"
+}
+
 # The roles' health endpoints that answer now, one a line: recorded before a switch, and each
 # must answer again before the switch is kept. A role whose software is not there (not yet
 # installed, a new role) answers nothing before and is not asked after. Any 2xx answers, and

@@ -34,8 +34,8 @@ export async function startLab(stack: string, o: StartOptions = {}): Promise<Lab
     hosts: o.hosts ?? "plain",
     log: (l) => labLog.push(l),
     ...(o.connectAttempts && { connectAttempts: o.connectAttempts }),
+    ...(o.fleet && { fleet: o.fleet }),
   });
-  if (o.fleet) lab.useFleet(o.fleet);
   const runs = await lab.converge(o.agent ? { agent: true, env: lab.startAgent() } : {});
   const failed = runs.find((r) => !r.ok);
   if (failed) throw new Error(`lab ${stack} did not converge:\n${tail(failed)}`);
