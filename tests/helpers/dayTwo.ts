@@ -1,10 +1,16 @@
 // What the day-two lab tests share: one change as an operator makes it (an up, watched from
 // the operator's side, then the reachability matrix), the nodes' WireGuard keys as their hosts
 // run them, and an up whose confirmation is blocked.
-import type { Lab } from "../../lab/lab";
+import type { EngineRun, Lab } from "../../lab/lab";
 import { startOllama } from "../../lab/standins";
 import type { RawFleet } from "../../lab/twin";
 import { changed, mismatches, probeMatrix, tail, up } from "./lab";
+
+/** The nodes an up pushed, in the order their pushes ran. */
+export const pushes = (run: EngineRun): string[] =>
+  changed(run)
+    .filter((s) => (s.op === "+-" || s.op === "+") && s.name.endsWith("-push"))
+    .map((s) => s.name.replace(/-push$/, ""));
 
 /** One line per change, printed after the tests. */
 export const report: string[] = [];
@@ -54,9 +60,7 @@ export async function change(lab: Lab, what: string, fleet: RawFleet, watched: r
   startOllama(lab);
   const matrix = await probeMatrix(lab);
   expect(mismatches(matrix)).toEqual([]);
-  const pushed = changed(run)
-    .filter((s) => (s.op === "+-" || s.op === "+") && s.name.endsWith("-push"))
-    .map((s) => s.name.replace(/-push$/, ""));
+  const pushed = pushes(run);
   const longest = Object.entries(gaps).sort((a, b) => b[1] - a[1])[0];
   report.push(
     `  ${what}: ${seconds.toFixed(1)} s, pushed ${pushed.join(", ") || "none"}; longest a node did not answer: ${longest?.[0]} ${longest?.[1].toFixed(1)} s; ${matrix.settled} probe(s) agreed only when tried again`,

@@ -6,16 +6,8 @@ import type { Lab } from "../../lab/lab";
 import { K3S_REQUESTS } from "../../lab/standins";
 import type { RawFleet } from "../../lab/twin";
 import { loadStackFleet } from "../../core/fleet/load";
-import { change, report, until, upNotConfirmed } from "../helpers/dayTwo";
-import {
-  changed,
-  counts,
-  LAB_WINDOW,
-  NOTHING_CHANGED,
-  startLab,
-  stopLab,
-  up,
-} from "../helpers/lab";
+import { change, pushes, report, until, upNotConfirmed } from "../helpers/dayTwo";
+import { counts, LAB_WINDOW, NOTHING_CHANGED, startLab, stopLab, up } from "../helpers/lab";
 import { PROJECT_DIR } from "../helpers/stacks";
 
 let lab: Lab;
@@ -86,8 +78,7 @@ describe("k3s on clawd (seed 000): brutus the server, plutos its agent", () => {
     const old = running();
     const asked = requests().length;
     const { run } = await change(lab, "rotate the k3s join token", cluster(1), NODES);
-    const pushes = changed(run).filter((s) => s.name.endsWith("-push"));
-    expect(pushes.map((s) => s.name)).toEqual(["brutus-push", "plutos-push"]);
+    expect(pushes(run)).toEqual(["brutus", "plutos"]);
     expect(counts(run)).toMatchObject({ created: 0, deleted: 0 });
     // The server was handed the token by one request, authenticated with the running token.
     expect(requests().slice(asked)).toEqual(["PUT server in"]);
@@ -131,11 +122,7 @@ describe("k3s on clawd (seed 000): brutus the server, plutos its agent", () => {
       cluster(2),
       NODES,
     );
-    expect(
-      changed(run)
-        .filter((s) => s.name.endsWith("-push"))
-        .map((s) => s.name),
-    ).toEqual(["brutus-push", "plutos-push"]);
+    expect(pushes(run)).toEqual(["brutus", "plutos"]);
     const token = running();
     expect(token).not.toBe(previous);
     expect(requests().slice(asked)).toHaveLength(3);
