@@ -136,6 +136,18 @@ const dir = (destination: string, mode: string): PlacedFile =>
 /** The vault's unit (core/render/roles.ts renders it; vault.sh restarts it). */
 export const VAULT_UNIT = "clavitor.service";
 
+/**
+ * k3s's own unit, restarted when its token or configuration changed (and only if installed):
+ * `k3s.service` (NixOS's for both roles, the install script's for a server), and on an agent
+ * also `k3s-agent.service`, the install script's name for it.
+ */
+function k3sRestarts(node: NodeModel): PlacedFile["onChange"] {
+  return [
+    ["k3s.service", "try-restart"],
+    ...(node.k3s?.role === "agent" ? ([["k3s-agent.service", "try-restart"]] as const) : []),
+  ];
+}
+
 /** The services that read a role file, by the unit file's name. */
 function unitActions(unitFile: string): PlacedFile["onChange"] {
   if (unitFile.endsWith(".timer")) return [[unitFile, "enable-now"]];
@@ -165,7 +177,7 @@ function secretRow(node: NodeModel, name: SecretName): PlacedFile | null {
     case "k3s-token":
       return row(source, K3S_TOKEN_FILE, "600", {
         kind: "secret",
-        onChange: [["k3s.service", "try-restart"]],
+        onChange: k3sRestarts(node),
       });
     case "clavitor.env":
       return row(source, `${SECRETS_DIR}/${name}`, "600", {
@@ -245,7 +257,7 @@ function genericRows(node: NodeModel, os: OsProfile, bundlePaths: readonly strin
     }),
     ...under("k3s/").map((p) =>
       row(`bundle/${p}`, `/etc/rancher/${p}`, "600", {
-        onChange: [["k3s.service", "try-restart"]],
+        onChange: k3sRestarts(node),
       }),
     ),
     ...under("fail2ban/").map((p) =>

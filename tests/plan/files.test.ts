@@ -115,3 +115,16 @@ test("rollout.sh tries the receivers where core/delivery/command.ts does", () =>
   const rollout = readFileSync(join(PUSH_DIR, "rollout.sh"), "utf8");
   expect(rollout).toContain(`for r in ${RECEIVERS}; do`);
 });
+
+test("a changed k3s token restarts k3s under its unit's name on each role (its configuration, elsewhere than NixOS, the same way)", () => {
+  const restarts = (name: string) =>
+    placeFiles(nodeOf("all-features", name), [...renderBundle(nodeOf("all-features", name)).keys()])
+      .filter((r) => r.destination.startsWith("/etc/rancher/") || r.source === "secrets/k3s-token")
+      .map((r) => [r.destination, r.onChange.map(([unit]) => unit)]);
+  // The server: k3s.service, NixOS's name and the install script's.
+  expect(restarts("kube")).toEqual([["/etc/clawd-mesh/k3s-token", ["k3s.service"]]]);
+  // An agent: also k3s-agent.service, the install script's name for an agent.
+  expect(restarts("worker")).toEqual([
+    ["/etc/clawd-mesh/k3s-token", ["k3s.service", "k3s-agent.service"]],
+  ]);
+});
