@@ -90,33 +90,48 @@ export function aheadFollowers(fleet: Fleet, node: FleetNode): string[] {
  * reaches it), and every other push waits for it: each names the new key, which only its
  * switch makes good. Which generation was running before is not known to the program, so the
  * order holds as long as the generation is above 0; it only orders pushes, and runs none.
+ * With the k3s join token rotated, an agent's push waits for the server's too.
  */
 export function pushWaitsFor(fleet: Fleet, node: FleetNode): string[] {
+  const server = k3sServerFirst(fleet, node);
+  return [...new Set([...rotationWaits(fleet, node), ...(server ? [server] : [])])];
+}
+
+/** What a push waits for by management paths and WireGuard key rotations alone. */
+function rotationWaits(fleet: Fleet, node: FleetNode): string[] {
   const leader = rotatedLeader(fleet);
   if (leader?.name === node.name) return [];
   const kept = keptKeys(fleet, node);
   const follower = keyFollower(fleet, node);
-  const server = k3sServerFirst(fleet, node);
-  const waits = [
+  return [
     ...pathNodes(fleet, node).filter((n) => !kept.includes(n)),
     ...(follower ? [follower] : []),
     ...(leader ? [leader.name] : []),
-    ...(server ? [server] : []),
   ];
-  return [...new Set(waits)];
 }
 
 /**
  * With the k3s join token rotated (a generation above 0), an agent's push waits for the
  * server's: the server takes the new token first (apply.sh), and an agent restarted with it
- * before then could not join. Not when the agent is on the server's own management path (the
- * server's push waits for it).
+ * before then could not join. Not when the server's push waits for the agent's, directly or
+ * through others (the agent is the hub, or on the server's management path): the agent then
+ * restarts first, and joins once the server's push is through.
  */
 function k3sServerFirst(fleet: Fleet, node: FleetNode): string | undefined {
   if (!node.roles.includes("k3s-agent")) return undefined;
   const server = fleet.nodes.find((n) => n.roles.includes("k3s-server"));
   if (!server?.k3s?.tokenGeneration) return undefined;
-  return pathNodes(fleet, server).includes(node.name) ? undefined : server.name;
+  const before = new Set<string>();
+  const visit = (name: string): void => {
+    const n = fleet.nodes.find((m) => m.name === name);
+    for (const w of n ? rotationWaits(fleet, n) : []) {
+      if (before.has(w)) continue;
+      before.add(w);
+      visit(w);
+    }
+  };
+  visit(server.name);
+  return before.has(node.name) ? undefined : server.name;
 }
 
 export interface RotationProblem {

@@ -79,3 +79,24 @@ test("a rotated k3s join token: agents' pushes wait for the server's, which take
     expect([n.name, waits(after)[n.name]]).toEqual([n.name, waits(before)[n.name]]);
   }
 });
+
+test("a rotated k3s join token never makes pushes wait in a loop: the hub as an agent of a server that waits for it goes first", () => {
+  const raw = loadStackFleet(PROJECT_DIR, "prod") as Raw;
+  const nodes = raw.nodes as Raw[];
+  const named = (name: string) => nodes.find((n) => n.name === name)!;
+  // plutos (public SSH) the k3s server, its WireGuard key rotated: the hub follows it, so its
+  // push waits for the hub's; the hub a k3s agent.
+  const k3s = named("openclaw").k3s;
+  named("openclaw").roles = [];
+  delete named("openclaw").k3s;
+  named("plutos").roles = [...named("plutos").roles, "k3s-server"];
+  named("plutos").k3s = { ...k3s, flannelBackend: "vxlan", tokenGeneration: 1 };
+  named("plutos").wireguardKeyGeneration = 1;
+  named("zurich").roles = [...named("zurich").roles, "k3s-agent"];
+  const fleet = validateFleet(raw);
+  expect(waits(fleet).plutos).toContain("zurich");
+  expect(waits(fleet).zurich).not.toContain("plutos");
+  // Another agent still waits for the server.
+  named("tokyo").roles = [...named("tokyo").roles, "k3s-agent"];
+  expect(waits(validateFleet(raw)).tokyo).toContain("plutos");
+});
