@@ -9,29 +9,46 @@ import type { Lab } from "./lab";
 import { must } from "./exec";
 import { LAB_ROOT } from "./state";
 
-// k3s's supervisor as far as the push meets it (k3s's pkg/server/handlers: router.go, token.go):
-// HTTPS with its own CA; /readyz wants credentials; the server token k3s runs with is recorded
-// in server/token as K10<CA hash>::server:<password>, taken from the configured token file at
-// the first start; a PUT of {"newToken"} to /v1-k3s/token, authenticated as "server" with the
-// running token, rotates it (agents, which share it, with it). Any other /v1-k3s/ request is a
-// node joining: user "node" with the running token. Not modelled: the datastore itself.
+// k3s's supervisor as far as the push meets it (k3s's pkg/server/handlers: router.go, token.go;
+// pkg/server/auth.go): HTTPS with its own CA; /readyz wants credentials. The server token is
+// recorded in server/token as K10<CA hash>::server:<password>, taken from the configured token
+// file at the first start; a later start with another token in that file fails (the
+// datastore is encrypted with the recorded one). Credentials are checked against the password
+// read at the start, until the next: a PUT of {"newToken"} to /v1-k3s/token, as "server",
+// records the new token (agents, which share it, with it) and leaves the running check as it
+// was. Any other /v1-k3s/ request is a node joining: user "node". Not modelled: the datastore.
 const K3S_DIR = "/var/lib/rancher/k3s/server";
 const K3S_TLS = `${K3S_DIR}/tls`;
 /** The stand-in's own log of rotation requests (not k3s's). */
 export const K3S_REQUESTS = `${K3S_DIR}/lab-token-requests`;
 const K3S_STAND_IN = `
-const K3S_TLS = "${K3S_TLS}";
-const RECORD = "${K3S_DIR}/token";
-const REQUESTS = "${K3S_REQUESTS}";
+// STAND_IN_ROOT: where k3s's folders are, for a test outside a lab host ("/" in one).
+const ROOT = process.env.STAND_IN_ROOT || "";
+const K3S_TLS = ROOT + "${K3S_TLS}";
+const RECORD = ROOT + "${K3S_DIR}/token";
+const REQUESTS = ROOT + "${K3S_REQUESTS}";
 const caHash = () => require("node:crypto").createHash("sha256").update(fs.readFileSync(K3S_TLS + "/server-ca.crt")).digest("hex");
-const running = () => {
-  const recorded = read(RECORD);
-  if (recorded) return recorded.replace(/^.*::server:/, "");
-  const file = (read("/etc/rancher/k3s/config.yaml").match(/^token-file: *"?([^"\\n]+)"?$/m) || [])[1];
-  const token = file && read(file);
-  if (!token) return "";
-  fs.writeFileSync(RECORD, "K10" + caHash() + "::server:" + token + "\\n", { mode: 0o600 });
-  return token;
+const record = (token) => fs.writeFileSync(RECORD, "K10" + caHash() + "::server:" + token + "\\n", { mode: 0o600 });
+const recorded = () => read(RECORD).replace(/^.*::server:/, "");
+const configured = () => {
+  const file = (read(ROOT + "/etc/rancher/k3s/config.yaml").match(/^token-file: *"?([^"\\n]+)"?$/m) || [])[1];
+  return file ? read(file) : "";
+};
+// The password checked until the next start ("" until a token is configured at all).
+let password = "";
+if (kind === "k3s" && recorded()) {
+  if (configured() && configured() !== recorded()) {
+    console.error("bootstrap data already found and encrypted with different token");
+    process.exit(1);
+  }
+  password = recorded();
+}
+const checked = () => {
+  if (!password && !recorded() && configured()) {
+    record(configured());
+    password = configured();
+  }
+  return password;
 };
 const credentials = (req) => {
   const m = /^Basic (.+)$/.exec(req.headers.authorization || "");
@@ -43,7 +60,7 @@ const k3s = (req, res) => {
   const path = req.url.split("?")[0];
   if (path !== "/readyz" && !path.startsWith("/v1-k3s/")) return false;
   const who = credentials(req);
-  const token = running();
+  const token = checked();
   const user = path === "/v1-k3s/token" ? "server" : "node";
   // Every rotation request, as the lab's tests count them: method, user, and whether let in.
   if (path === "/v1-k3s/token") {
@@ -68,7 +85,7 @@ const k3s = (req, res) => {
     let next = "";
     try { next = JSON.parse(body).newToken || ""; } catch {}
     if (!next) return json(res, 400, { message: "no newToken" });
-    fs.writeFileSync(RECORD, "K10" + caHash() + "::server:" + next + "\\n", { mode: 0o600 });
+    record(next);
     res.writeHead(200);
     res.end();
   });
@@ -106,6 +123,11 @@ function listening(host: LabHost, port: number): void {
     `for i in $(seq 50); do [ -n "$(ss -Htln "sport = :${port}")" ] && exit 0; sleep 0.2; done; ` +
       `echo "nothing listens on ${port} after 10 s" >&2; exit 1`,
   ]);
+}
+
+/** The stand-ins' server, as a script for Node: `node server.js HOST PORT KIND VERSION`. */
+export function standInServer(): string {
+  return SERVER;
 }
 
 function serverFile(): string {
@@ -174,10 +196,16 @@ export function installRoleSoftware(host: LabHost, roles: readonly string[]): vo
     "-out",
     host.path(`${K3S_TLS}/server-ca.crt`),
   ]);
-  host.run("sh", [
-    "-c",
-    `setsid ${process.execPath} ${serverFile()} 0.0.0.0 6443 k3s 0 </dev/null >/dev/null 2>&1 &`,
-  ]);
+  const command = `${process.execPath} ${serverFile()} 0.0.0.0 6443 k3s 0`;
+  if (host.init === "systemd") {
+    // A unit under k3s's own name: the push's restart of k3s restarts the stand-in.
+    const unit = `[Unit]\nDescription=k3s (lab stand-in)\n\n[Service]\nExecStart=${command}\n\n[Install]\nWantedBy=multi-user.target\n`;
+    writeFileSync(host.path("/etc/systemd/system/k3s.service"), unit);
+    host.run("systemctl", ["daemon-reload"]);
+    host.run("systemctl", ["enable", "--now", "--quiet", "k3s.service"]);
+  } else {
+    host.run("sh", ["-c", `setsid ${command} </dev/null >/dev/null 2>&1 &`]);
+  }
   listening(host, 6443);
 }
 

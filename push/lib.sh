@@ -313,13 +313,16 @@ sudo_beyond_receiver() {
 
 # A k3s server running with another join token than the installed file's (k3s.tokenGeneration
 # raised; or a rollback putting the previous file back) is handed the file's token the way
-# `k3s token rotate` does it (k3s's pkg/cli/token and pkg/server/handlers/token.go): a PUT of
-# {"newToken"} to its supervisor's /v1-k3s/token, as user "server" with the token it runs with,
-# which it recorded as K10<CA hash>::server:<password>, over TLS checked against its CA. k3s
-# re-encrypts its bootstrap data with the new token and records it; the restart that follows
-# (the token file's unit action) runs with it. Both tokens reach curl on stdin, never on a
-# command line. Nothing to do when k3s never started (it takes the file as it is) or already
-# runs with the file's token.
+# `k3s token rotate` does it (k3s's pkg/cli/token and pkg/server/handlers/token.go, from k3s
+# v1.25.14, v1.26.9, v1.27.6 and v1.28.2 on; an older one answers 404 and the push rolls
+# back): a PUT of {"newToken"} to its supervisor's /v1-k3s/token, as user "server", over TLS
+# checked against its CA. k3s re-encrypts its bootstrap data with the new token and records
+# it (K10<CA hash>::server:<password>), but checks credentials against the passwords it read
+# at its start until it restarts: so the request signs in with the recorded token and, when
+# that is refused, with the file's (handing a token back before the restart). The restart
+# that follows is the token file's unit action; NixOS has none, so it comes here. Both tokens
+# reach curl on stdin, never on a command line (-q: no curlrc may turn on tracing). Nothing
+# to do when k3s never started (it takes the file as it is) or already runs with the file's.
 k3s_take_token() {
   [ -n "${K3S_TOKEN_FILE:-}" ] && [ -s "$K3S_TOKEN_FILE" ] && [ -s "$K3S_SERVER_TOKEN" ] || return 0
   wanted=$(cat "$K3S_TOKEN_FILE")
@@ -336,19 +339,44 @@ k3s_take_token() {
     log "curl is missing: k3s cannot be handed its new join token"
     return 1
   }
-  printf 'user = "server:%s"\ndata = "{\\"newToken\\":\\"%s\\"}"\n' "$running" "$wanted" |
-    curl -sS --fail --max-time 30 --cacert "$K3S_SERVER_CA" -X PUT -K - \
-      "$K3S_SUPERVISOR_URL/v1-k3s/token" >/dev/null || {
-    log "k3s did not take its new join token"
+  code=$(k3s_token_request "$running" "$wanted")
+  case $code in 401 | 403) code=$(k3s_token_request "$wanted" "$wanted") ;; esac
+  if [ "$code" != 200 ]; then
+    log "k3s did not take its new join token (HTTP ${code:-none} from /v1-k3s/token)"
     return 1
-  }
+  fi
   # As k3s's own command does: the datastore takes a moment to show the new token.
   sleep 1
   [ "$(k3s_running_token)" = "$wanted" ] || {
     log "k3s answered, but does not record the new join token"
     return 1
   }
-  log "k3s runs with the new join token"
+  log "k3s took the join token of $K3S_TOKEN_FILE"
+  if [ "$NODE_OS" = nixos ]; then
+    systemctl try-restart k3s.service || log "systemctl try-restart k3s.service failed"
+  fi
+  return 0
+}
+
+# k3s_token_request PASSWORD NEW: the rotation request signed in as server:PASSWORD; prints the
+# HTTP status (000 when nothing answered).
+k3s_token_request() {
+  printf 'user = "server:%s"\ndata = "{\\"newToken\\":\\"%s\\"}"\n' "$1" "$2" |
+    curl -q -s --noproxy '*' --max-time 30 --cacert "$K3S_SERVER_CA" -X PUT -K - \
+      -o /dev/null -w '%{http_code}' "$K3S_SUPERVISOR_URL/v1-k3s/token" || true
+}
+
+# At boot, before k3s starts, after a rollback restored the previous token file: k3s's own
+# record says which token its datastore is encrypted with (a push handed it over and was not
+# confirmed before the restart), and k3s would not start on another. The file gets that one;
+# the next up pushes the configured token again, which k3s then runs with as it is.
+k3s_keep_token() {
+  [ -n "${K3S_TOKEN_FILE:-}" ] && [ -s "$K3S_SERVER_TOKEN" ] && [ -f "$K3S_TOKEN_FILE" ] || return 0
+  running=$(k3s_running_token)
+  [ -n "$running" ] && [ "$running" != "$(cat "$K3S_TOKEN_FILE")" ] || return 0
+  (umask 077 && printf '%s\n' "$running" >"$K3S_TOKEN_FILE.new") &&
+    mv -f "$K3S_TOKEN_FILE.new" "$K3S_TOKEN_FILE" &&
+    log "k3s's datastore holds the token of the push that was rolled back: k3s starts with it"
 }
 
 # The password part of the server token k3s records (K10<CA hash>::server:<password>).

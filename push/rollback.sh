@@ -41,9 +41,13 @@ step() {
 stop_follows behind
 step restore restore "$PENDING/previous"
 # A k3s server that took this push's join token gets the previous one back before the restart
-# below; at boot k3s is not running yet (it fails to start on the previous token until the next
-# up puts the new one back, which it then takes as it is).
-if [ "$by" != boot ]; then step k3s-token k3s_take_token 9>&-; fi
+# below. At boot k3s is not running yet, and its datastore holds the token it was handed: the
+# restored file takes that one (lib.sh, k3s_keep_token).
+if [ "$by" = boot ]; then
+  step k3s-token k3s_keep_token
+else
+  step k3s-token k3s_take_token 9>&-
+fi
 if [ "$by" = boot ]; then
   # Nothing that reads the restored files runs yet: the units ordered after this one read them
   # as they start. Starting or restarting a unit from here would wait for the boot that waits

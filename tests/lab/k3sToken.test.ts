@@ -1,7 +1,8 @@
 // Day two for k3s: its join token rotated the way k3s supports it (`k3s token rotate`'s request
 // to the running server), on seed 000's mesh with brutus as a k3s server and plutos as its
-// agent. k3s is stood in for (lab/standins.ts): its supervisor's TLS, the token it records and
-// runs with, the rotation request and an agent's join, as k3s's handlers define them.
+// agent, on hosts that boot systemd. k3s is stood in for (lab/standins.ts), as the unit
+// k3s.service: its supervisor's TLS, the token it records, the passwords it checks until its
+// next start, the rotation request and an agent's join, as k3s's handlers define them.
 import type { Lab } from "../../lab/lab";
 import { K3S_REQUESTS } from "../../lab/standins";
 import type { RawFleet } from "../../lab/twin";
@@ -61,7 +62,8 @@ const requests = () =>
 
 describe("k3s on clawd (seed 000): brutus the server, plutos its agent", () => {
   beforeAll(async () => {
-    lab = await startLab("clawd", { fleet: cluster() });
+    // Hosts that boot systemd: the stand-in runs as k3s.service, which the push restarts.
+    lab = await startLab("clawd", { fleet: cluster(), hosts: "systemd" });
   }, 600_000);
   afterAll(() => stopLab());
 
