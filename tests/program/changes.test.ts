@@ -22,6 +22,13 @@ function baseTriggers(stack: string, base: Raw): Promise<Map<string, string>> {
   return baseRuns.get(stack) as Promise<Map<string, string>>;
 }
 
+/** The pushes whose triggers differ between two runs' triggers, by name. */
+const differ = (before: Map<string, string>, after: Map<string, string>): string[] =>
+  [...after]
+    .filter(([name, t]) => before.get(name) !== t)
+    .map(([name]) => name)
+    .sort();
+
 async function changed(
   stack: string,
   mutate: (f: Raw) => void,
@@ -33,11 +40,7 @@ async function changed(
   mutate(edited);
   rotate.forEach((r) => rotated.add(r));
   try {
-    const after = triggers(await runFleet(edited));
-    return [...after]
-      .filter(([name, t]) => before.get(name) !== t)
-      .map(([name]) => name)
-      .sort();
+    return differ(before, triggers(await runFleet(edited)));
   } finally {
     rotated.clear();
   }
@@ -45,15 +48,18 @@ async function changed(
 
 const node = (f: Raw, name: string) => f.nodes.find((n: Raw) => n.name === name);
 
+/** A node's push Command. */
+const push = (run: StackRun, name: string) => named(run, `${name}-push`, T.localCommand);
+
+/** Every resource of a type, with its inputs, as one string to compare between runs. */
+const inputsOf = (run: StackRun, type: string) =>
+  JSON.stringify(byType(run, type).map((r) => [r.name, unwrap(r.inputs)]));
+
 /** A push's plan, as cli/push.ts reads it. */
 const planOf = (run: StackRun, name: string) =>
   JSON.parse(
-    (
-      unwrap(named(run, `${name}-push`, T.localCommand).inputs.environment) as Record<
-        string,
-        string
-      >
-    ).CLAWD_MESH_PUSH as string,
+    (unwrap(push(run, name).inputs.environment) as Record<string, string>)
+      .CLAWD_MESH_PUSH as string,
   );
 
 test("a run with nothing changed re-pushes nothing", async () => {
@@ -85,8 +91,6 @@ test("hub-spoke: a spoke's rotated key (its generation raised) re-pushes it and 
   const edited = structuredClone(base);
   rotate(edited);
   const [before, after] = [await runFleet(base), await runFleet(edited)];
-  const inputsOf = (run: StackRun, type: string) =>
-    JSON.stringify(byType(run, type).map((r) => [r.name, unwrap(r.inputs)]));
   // The key is derived from the same random seed: nothing random is drawn anew.
   expect(inputsOf(after, T.bytes)).toBe(inputsOf(before, T.bytes));
   // Tokyo's push has the hub follow it from the key it had to the new one; no other push.
@@ -141,7 +145,6 @@ test("hub-spoke: the hub's rotated key re-pushes every node; the hub goes first,
   }
   // The hub's push waits for no other node's; every other push waits for the hub's, the entry
   // node's too (it is otherwise pushed before the hub it reaches the spokes through).
-  const push = (run: StackRun, name: string) => named(run, `${name}-push`, T.localCommand);
   const pushUrns = new Set(all.map((n) => push(after, n).urn));
   expect(push(after, "zurich").dependencies.filter((d) => pushUrns.has(d))).toEqual([]);
   for (const n of all.filter((n) => n !== "zurich")) {
@@ -177,7 +180,6 @@ test("hub-spoke: the entry node's rotated key re-pushes it and the hub; the hub 
     expect.objectContaining({ node: "zurich", address, key, previousKey, ahead: false }),
   ]);
   // The order turns round: the hub no longer waits for clawd; clawd waits for the hub.
-  const push = (run: StackRun, name: string) => named(run, `${name}-push`, T.localCommand);
   expect(push(before, "zurich").dependencies).toContain(push(before, "clawd").urn);
   expect(push(after, "zurich").dependencies).not.toContain(push(after, "clawd").urn);
   expect(push(after, "clawd").dependencies).toContain(push(after, "zurich").urn);
@@ -197,9 +199,11 @@ test("full mesh: the entry node's rotated key re-pushes every node; it goes firs
   for (const n of others) expect(planOf(after, n)).not.toHaveProperty("follows");
   // plutos, managed on its public address, waits for the entry node's push too: it names the
   // new key, which only the entry node's switch makes good.
-  const push = (name: string) => named(after, `${name}-push`, T.localCommand);
   for (const n of others) {
-    expect([n, push(n).dependencies]).toEqual([n, expect.arrayContaining([push("clawd").urn])]);
+    expect([n, push(after, n).dependencies]).toEqual([
+      n,
+      expect.arrayContaining([push(after, "clawd").urn]),
+    ]);
   }
 });
 
@@ -218,23 +222,14 @@ test("k3s: a rotated join token re-pushes the server and its agents only; the ag
   cluster(0)(withAgent);
   cluster(1)(rotated);
   const [before, after] = [await runFleet(withAgent), await runFleet(rotated)];
-  const changedPushes = [...triggers(after)]
-    .filter(([name, t]) => triggers(before).get(name) !== t)
-    .map(([name]) => name)
-    .sort();
-  expect(changedPushes).toEqual(["openclaw", "tokyo"]);
-  const inputsOf = (run: StackRun, type: string) =>
-    JSON.stringify(byType(run, type).map((r) => [r.name, unwrap(r.inputs)]));
+  expect(differ(triggers(before), triggers(after))).toEqual(["openclaw", "tokyo"]);
   expect(inputsOf(after, T.password)).toBe(inputsOf(before, T.password));
   // Both members carry the same token, a new one, on stdin.
   const token = (run: StackRun, name: string) =>
-    JSON.parse(unwrap(named(run, `${name}-push`, T.localCommand).inputs.stdin) as string).files[
-      "k3s-token"
-    ] as string;
+    JSON.parse(unwrap(push(run, name).inputs.stdin) as string).files["k3s-token"] as string;
   expect(token(after, "tokyo")).toBe(token(after, "openclaw"));
   expect(token(after, "openclaw")).not.toBe(token(before, "openclaw"));
   expect(token(after, "openclaw")).toMatch(/^[0-9a-f]{64}\n$/);
-  const push = (run: StackRun, name: string) => named(run, `${name}-push`, T.localCommand);
   expect(push(before, "tokyo").dependencies).not.toContain(push(before, "openclaw").urn);
   expect(push(after, "tokyo").dependencies).toContain(push(after, "openclaw").urn);
 });
