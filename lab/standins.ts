@@ -167,16 +167,10 @@ const K3S_KUBECONFIG = [
 ].join("\n");
 
 /**
- * The software a role brings that the lab cannot run, stood in for on a host from its first
- * boot, as an image or the push would install it: a k3s server's API port and the kubeconfig
- * k3s writes (which the program reads back after its push).
+ * The CA k3s makes at its first start, which also serves its supervisor port on loopback:
+ * server-ca.crt and serving.key in `dir` (k3s's server/tls).
  */
-export function installRoleSoftware(host: LabHost, roles: readonly string[]): void {
-  if (!roles.includes("k3s-server")) return;
-  mkdirSync(host.path("/etc/rancher/k3s"), { recursive: true });
-  writeFileSync(host.path("/etc/rancher/k3s/k3s.yaml"), K3S_KUBECONFIG, { mode: 0o600 });
-  // The CA k3s makes at its first start, serving its own supervisor port on loopback.
-  mkdirSync(host.path(K3S_TLS), { recursive: true, mode: 0o700 });
+export function k3sCertificate(dir: string): void {
   must("openssl", [
     "req",
     "-x509",
@@ -192,10 +186,23 @@ export function installRoleSoftware(host: LabHost, roles: readonly string[]): vo
     "-addext",
     "subjectAltName=IP:127.0.0.1",
     "-keyout",
-    host.path(`${K3S_TLS}/serving.key`),
+    join(dir, "serving.key"),
     "-out",
-    host.path(`${K3S_TLS}/server-ca.crt`),
+    join(dir, "server-ca.crt"),
   ]);
+}
+
+/**
+ * The software a role brings that the lab cannot run, stood in for on a host from its first
+ * boot, as an image or the push would install it: a k3s server's API port and the kubeconfig
+ * k3s writes (which the program reads back after its push).
+ */
+export function installRoleSoftware(host: LabHost, roles: readonly string[]): void {
+  if (!roles.includes("k3s-server")) return;
+  mkdirSync(host.path("/etc/rancher/k3s"), { recursive: true });
+  writeFileSync(host.path("/etc/rancher/k3s/k3s.yaml"), K3S_KUBECONFIG, { mode: 0o600 });
+  mkdirSync(host.path(K3S_TLS), { recursive: true, mode: 0o700 });
+  k3sCertificate(host.path(K3S_TLS));
   const command = `${process.execPath} ${serverFile()} 0.0.0.0 6443 k3s 0`;
   if (host.init === "systemd") {
     // A unit under k3s's own name: the push's restart of k3s restarts the stand-in.

@@ -7,8 +7,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PUSH_DIR } from "../../core/render/pushArchive";
-import { standInServer } from "../../lab/standins";
-import { requireTools, run, runOk, tempDir } from "../helpers/run";
+import { k3sCertificate, standInServer } from "../../lab/standins";
+import { requireTools, run, tempDir } from "../helpers/run";
 
 requireTools("curl", "openssl", "sh");
 const tmp = tempDir("k3s-token");
@@ -26,11 +26,7 @@ beforeAll(() => {
   mkdirSync(join(root, "etc/rancher/k3s"), { recursive: true });
   writeFileSync(server, standInServer());
   writeFileSync(join(root, "etc/rancher/k3s/config.yaml"), `token-file: ${tokenFile}\n`);
-  runOk("openssl", [
-    ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
-    ...["-days", "1", "-subj", "/CN=k3s-stand-in", "-addext", "subjectAltName=IP:127.0.0.1"],
-    ...["-keyout", join(tls, "serving.key"), "-out", join(tls, "server-ca.crt")],
-  ]);
+  k3sCertificate(tls);
 });
 afterAll(() => {
   k3s?.kill();
