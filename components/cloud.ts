@@ -9,6 +9,7 @@ export class CloudContext {
   private readonly awsProviders = new Map<string, aws.Provider>();
   private readonly zones = new Map<string, pulumi.Output<string>>();
   private vultrKey?: vultr.SSHKey;
+  private readonly made = new Map<string, unknown>();
 
   constructor(
     private readonly mesh: string,
@@ -34,6 +35,16 @@ export class CloudContext {
       { parent: this.parent },
     );
     return this.vultrKey;
+  }
+
+  /**
+   * What `make` declares, once per `key` for the whole stack: nodes whose public ports are the
+   * same share one firewall, and the key pair of a region is one. Every resource and each of its
+   * properties costs the program memory at the size of a fleet; the cloud, fewer objects.
+   */
+  shared<T>(key: string, make: (parent: pulumi.Resource) => T): T {
+    if (!this.made.has(key)) this.made.set(key, make(this.parent));
+    return this.made.get(key) as T;
   }
 
   /** A Cloudflare zone's id, looked up by name. */

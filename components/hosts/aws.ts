@@ -1,10 +1,14 @@
-// An EC2 instance from an official image looked up by owner and name, behind a security group
-// that mirrors the node's public ports, with an Elastic IP and IMDSv2 required.
+// An EC2 instance from an official image looked up by owner and name, behind the security group
+// of its public ports (shared by the region's nodes that open the same), with an Elastic IP and
+// IMDSv2 required; the operator's key pair is one per region.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { Os } from "../../core/fleet/catalog";
 import { userDataFor } from "../../core/render/userData";
+import type { CloudContext } from "../cloud";
 import {
+  firewallKey,
+  firewallSummary,
   holdsState,
   install,
   publicRules,
@@ -68,15 +72,17 @@ const AWS_USERS: Record<Os, string> = {
 };
 
 export const awsDriver: HostDriver = {
-  create: (args, cloud) => awsHost(args, cloud.awsProvider(args.node.region)),
+  create: (args, cloud) => awsHost(args, cloud),
   firstUser: (node) => AWS_USERS[node.os],
   ipv6: false,
 };
 
-function awsHost(args: HostArgs, provider: aws.Provider): Host {
+function awsHost(args: HostArgs, cloud: CloudContext): Host {
   const { name, node, parent } = args;
+  const provider = cloud.awsProvider(node.region);
   const opts = { parent, provider };
-  const tags = { Name: name, "clawd-mesh:mesh": args.mesh };
+  const meshTag = { "clawd-mesh:mesh": args.mesh };
+  const tags = { Name: name, ...meshTag };
   const image = AMIS[node.os];
   const release = args.nixos?.pin.release;
   // getAmiIds answers an empty list where getAmi fails with the provider's own words ("Your
@@ -102,35 +108,15 @@ function awsHost(args: HostArgs, provider: aws.Provider): Host {
       void pulumi.log.error(message, parent);
       throw new pulumi.RunError(message);
     });
-  const group = new aws.ec2.SecurityGroup(
-    `${name}-sg`,
-    {
-      description: `clawd-mesh ${args.mesh}/${name}: public ports by role`,
-      ingress: publicRules(args.firewall).map((rule) => ({
-        protocol: rule.protocol,
-        fromPort: rule.port,
-        toPort: rule.port,
-        cidrBlocks: [rule.cidr ?? "0.0.0.0/0"],
-        ...(rule.cidr ? {} : { ipv6CidrBlocks: ["::/0"] }),
-        description: rule.note,
-      })),
-      egress: [
-        {
-          protocol: "-1",
-          fromPort: 0,
-          toPort: 0,
-          cidrBlocks: ["0.0.0.0/0"],
-          ipv6CidrBlocks: ["::/0"],
-        },
-      ],
-      tags,
-    },
-    opts,
-  );
-  const keyPair = new aws.ec2.KeyPair(
-    `${name}-keypair`,
-    { publicKey: args.operatorKey, tags },
-    opts,
+  const group = securityGroup(args, cloud, provider);
+  const keyPair = cloud.shared(
+    `aws key pair ${node.region}`,
+    (parent) =>
+      new aws.ec2.KeyPair(
+        `${args.mesh}-${node.region}-operator`,
+        { publicKey: args.operatorKey, tags: { Name: `${args.mesh}-operator`, ...meshTag } },
+        { parent, provider },
+      ),
   );
   const instance = new aws.ec2.Instance(
     name,
@@ -169,4 +155,43 @@ function awsHost(args: HostArgs, provider: aws.Provider): Host {
     publicIpv6: pulumi.output(null),
     resources: [instance, eip, group, keyPair],
   };
+}
+
+/**
+ * The security group for the node's public rules, shared by the region's nodes with the same
+ * rules. Its rules never change (other rules make another group): a node moves between groups
+ * in place (vpcSecurityGroupIds updates a VPC instance), the new group complete before it.
+ */
+function securityGroup(args: HostArgs, cloud: CloudContext, provider: aws.Provider) {
+  const wanted = publicRules(args.firewall);
+  const { key, id } = firewallKey(wanted);
+  const region = args.node.region;
+  return cloud.shared(`aws security group ${region} ${key}`, (parent) => {
+    const name = `${args.mesh}-${region}-public-${id}`;
+    return new aws.ec2.SecurityGroup(
+      name,
+      {
+        description: `clawd-mesh ${args.mesh}: public ${firewallSummary(wanted)}`,
+        ingress: wanted.map((rule) => ({
+          protocol: rule.protocol,
+          fromPort: rule.port,
+          toPort: rule.port,
+          cidrBlocks: [rule.cidr ?? "0.0.0.0/0"],
+          ...(rule.cidr ? {} : { ipv6CidrBlocks: ["::/0"] }),
+          description: rule.note,
+        })),
+        egress: [
+          {
+            protocol: "-1",
+            fromPort: 0,
+            toPort: 0,
+            cidrBlocks: ["0.0.0.0/0"],
+            ipv6CidrBlocks: ["::/0"],
+          },
+        ],
+        tags: { Name: name, "clawd-mesh:mesh": args.mesh },
+      },
+      { parent, provider },
+    );
+  });
 }

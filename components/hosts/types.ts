@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import type { FleetNode, NixpkgsPin } from "../../core/fleet/fleet";
 import type { CloudContext } from "../cloud";
@@ -89,5 +90,31 @@ export function publicRules(firewall: FirewallPolicy): PortRule[] {
       add({ protocol: "tcp", port, cidr, note: "first contact SSH" });
     }
   }
-  return [...rules.values()];
+  return [...rules.values()].sort(
+    (a, b) =>
+      a.protocol.localeCompare(b.protocol) ||
+      a.port - b.port ||
+      (a.cidr ?? "").localeCompare(b.cidr ?? ""),
+  );
+}
+
+/**
+ * A set of rules as a key and a short name: the firewall a node gets is the one for its rules,
+ * shared with every node whose rules are the same. A node whose roles change moves to the
+ * firewall of its new rules; a firewall no node uses any more is deleted.
+ */
+export function firewallKey(rules: readonly PortRule[]): { key: string; id: string } {
+  const key = JSON.stringify(rules.map((r) => [r.protocol, r.port, r.cidr ?? "", r.note]));
+  return { key, id: createHash("sha256").update(key).digest("hex").slice(0, 8) };
+}
+
+/** What a shared firewall opens, for its description: `tcp 22, 80, 443`. */
+export function firewallSummary(rules: readonly PortRule[]): string {
+  const ports = (protocol: string) => [
+    ...new Set(rules.filter((r) => r.protocol === protocol).map((r) => r.port)),
+  ];
+  return (["tcp", "udp"] as const)
+    .map((p) => (ports(p).length > 0 ? `${p} ${ports(p).join(", ")}` : ""))
+    .filter(Boolean)
+    .join("; ");
 }

@@ -1,10 +1,14 @@
-// A Vultr instance with a firewall group that mirrors the node's public ports. NixOS starts
-// from Vultr's Ubuntu image and is converted by nixos-infect on first boot (seed 001).
+// A Vultr instance behind the firewall group of its public ports, shared with every node that
+// opens the same. NixOS starts from Vultr's Ubuntu image and is converted by nixos-infect on
+// first boot (seed 001).
 import * as pulumi from "@pulumi/pulumi";
 import * as vultr from "@ediri/vultr";
 import type { Os } from "../../core/fleet/catalog";
 import { userDataFor } from "../../core/render/userData";
+import type { CloudContext } from "../cloud";
 import {
+  firewallKey,
+  firewallSummary,
   holdsState,
   install,
   publicRules,
@@ -24,44 +28,19 @@ export const VULTR_IMAGES: Record<Os, string> = {
 };
 
 export const vultrDriver: HostDriver = {
-  create: (args, cloud) => vultrHost(args, cloud.vultrSshKey()),
+  create: (args, cloud) => vultrHost(args, cloud),
   // Vultr's images let the instance's SSH keys into root.
   firstUser: () => "root",
   ipv6: true,
 };
 
-function vultrHost(args: HostArgs, sshKey: vultr.SSHKey): Host {
+function vultrHost(args: HostArgs, cloud: CloudContext): Host {
   const { name, node, parent } = args;
-  const opts = { parent };
   const image = vultr.getOsOutput(
     { filters: [{ name: "name", values: [VULTR_IMAGES[node.os]] }] },
     { parent },
   );
-  const group = new vultr.FirewallGroup(
-    `${name}-firewall`,
-    { description: `clawd-mesh ${args.mesh}/${name}` },
-    opts,
-  );
-  const rules = publicRules(args.firewall).flatMap((rule) => {
-    const families: ("v4" | "v6")[] = rule.cidr ? ["v4"] : ["v4", "v6"];
-    return families.map((ipType) => {
-      const [subnet, size] = rule.cidr?.split("/") ?? [ipType === "v4" ? "0.0.0.0" : "::", "0"];
-      const suffix = rule.cidr ? `-from-${(subnet ?? "").replace(/[.:]/g, "-")}-${size}` : "";
-      return new vultr.FirewallRule(
-        `${name}-${rule.protocol}-${rule.port}-${ipType}${suffix}`,
-        {
-          firewallGroupId: group.id,
-          protocol: rule.protocol,
-          ipType,
-          subnet: subnet ?? "",
-          subnetSize: Number(size),
-          port: String(rule.port),
-          notes: rule.note,
-        },
-        opts,
-      );
-    });
-  });
+  const { group, rules } = vultrFirewall(args, cloud);
   const instance = new vultr.Instance(
     name,
     {
@@ -70,7 +49,7 @@ function vultrHost(args: HostArgs, sshKey: vultr.SSHKey): Host {
       osId: image.id.apply((id) => Number(id)),
       hostname: name,
       label: `${args.mesh}-${name}`,
-      sshKeyIds: [sshKey.id],
+      sshKeyIds: [cloud.vultrSshKey().id],
       firewallGroupId: group.id,
       enableIpv6: true,
       backups: "disabled",
@@ -101,4 +80,43 @@ function vultrHost(args: HostArgs, sshKey: vultr.SSHKey): Host {
     publicIpv6: instance.v6MainIp.apply((ip) => ip || null),
     resources: [instance, group, ...rules],
   };
+}
+
+/**
+ * The firewall group for the node's public rules, shared by every node with the same rules
+ * (Vultr's groups are not regional). A rule has no update (every field replaces it), and the
+ * group's rules never change: other rules make another group.
+ */
+function vultrFirewall(args: HostArgs, cloud: CloudContext) {
+  const wanted = publicRules(args.firewall);
+  const { key, id } = firewallKey(wanted);
+  return cloud.shared(`vultr firewall ${key}`, (parent) => {
+    const name = `${args.mesh}-public-${id}`;
+    const group = new vultr.FirewallGroup(
+      name,
+      { description: `clawd-mesh ${args.mesh}: ${firewallSummary(wanted)}` },
+      { parent },
+    );
+    const rules = wanted.flatMap((rule) => {
+      const families: ("v4" | "v6")[] = rule.cidr ? ["v4"] : ["v4", "v6"];
+      return families.map((ipType) => {
+        const [subnet, size] = rule.cidr?.split("/") ?? [ipType === "v4" ? "0.0.0.0" : "::", "0"];
+        const suffix = rule.cidr ? `-from-${(subnet ?? "").replace(/[.:]/g, "-")}-${size}` : "";
+        return new vultr.FirewallRule(
+          `${name}-${rule.protocol}-${rule.port}-${ipType}${suffix}`,
+          {
+            firewallGroupId: group.id,
+            protocol: rule.protocol,
+            ipType,
+            subnet: subnet ?? "",
+            subnetSize: Number(size),
+            port: String(rule.port),
+            notes: rule.note,
+          },
+          { parent },
+        );
+      });
+    });
+    return { group, rules };
+  });
 }

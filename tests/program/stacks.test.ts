@@ -30,8 +30,9 @@ const EXPECTED: Record<string, Record<string, number>> = {
     [T.localCommand]: 41,
     [T.command]: 1, // the kubeconfig read
     [T.record]: 33, // 16 A for the vault names, 13 AAAA (Vultr has IPv6), 4 ingress A
-    [T.vultrInstance]: 13, [T.vultrGroup]: 13, [T.vultrKey]: 1,
-    [T.vultrRule]: 65, // 13 nodes x ((80, 443) x (v4, v6) + first-contact SSH, v4)
+    [T.vultrInstance]: 13, [T.vultrKey]: 1,
+    // The 13 open the same ports: one group, (80, 443) x (v4, v6) + first-contact SSH, v4
+    [T.vultrGroup]: 1, [T.vultrRule]: 5,
     [T.awsProvider]: 1, [T.awsInstance]: 1, [T.awsGroup]: 1, [T.awsEip]: 1, [T.awsKeyPair]: 1,
   },
   // nexus sits behind NAT with no first-contact address: 3 x 2 + 1 pushes.
@@ -39,7 +40,7 @@ const EXPECTED: Record<string, Record<string, number>> = {
   clavitor: {
     [T.fleet]: 1, [T.node]: 16, [T.hub]: 1, [T.vault]: 16, [T.rollout]: 1, [T.localCommand]: 33,
     [T.bytes]: 29, [T.record]: 29,
-    [T.vultrInstance]: 13, [T.vultrGroup]: 13, [T.vultrKey]: 1, [T.vultrRule]: 65,
+    [T.vultrInstance]: 13, [T.vultrGroup]: 1, [T.vultrKey]: 1, [T.vultrRule]: 5,
   },
   openclaw: {
     [T.fleet]: 1, [T.node]: 1, [T.k3s]: 1, [T.bytes]: 2, [T.password]: 1, [T.localCommand]: 2,
@@ -95,9 +96,13 @@ describe.each(STACK_NAMES)("stack %s", (stack) => {
       const expected = [...open, ...operators].sort();
       const rule = (protocol: unknown, port: unknown, cidr: string) =>
         `${protocol}/${port} from ${cidr === "0.0.0.0/0" || cidr === "::/0" ? "everyone" : cidr}`;
+      // The node's own group, by the id its instance names (the mocks' ids are "<name>-id").
+      const groupOf = (id: unknown) => String(id).replace(/-id$/, "");
       if (node.provider === "vultr") {
-        const rules = byType(run(stack), T.vultrRule).filter((r) =>
-          r.name.startsWith(`${node.name}-`),
+        const instance = named(run(stack), node.name, T.vultrInstance);
+        const group = named(run(stack), groupOf(instance.inputs.firewallGroupId), T.vultrGroup);
+        const rules = byType(run(stack), T.vultrRule).filter(
+          (r) => r.inputs.firewallGroupId === `${group.name}-id`,
         );
         const of = (ipType: string) =>
           rules
@@ -109,7 +114,9 @@ describe.each(STACK_NAMES)("stack %s", (stack) => {
         expect(of("v4")).toEqual(expected);
         expect(of("v6")).toEqual(open.sort());
       } else {
-        const group = named(run(stack), `${node.name}-sg`, T.awsGroup);
+        const instance = named(run(stack), node.name, T.awsInstance);
+        const [groupId] = instance.inputs.vpcSecurityGroupIds as string[];
+        const group = named(run(stack), groupOf(groupId), T.awsGroup);
         const ingress = (
           group.inputs.ingress as { protocol: string; fromPort: number; cidrBlocks: string[] }[]
         )
@@ -239,7 +246,7 @@ describe("provider inputs", () => {
     expect(out.rejections[0]?.endsWith(`"ami": ${message}`)).toBe(true);
     // The instance is never declared: no provider error can follow.
     expect(out.registered.filter((t) => t.startsWith(T.awsInstance))).toEqual([]);
-    expect(out.registered).toContain(`${T.awsGroup}::server-1-sg`);
+    expect(out.registered.filter((t) => t.startsWith(T.awsGroup))).toHaveLength(1);
   });
 
   test("Vultr: NixOS starts from Ubuntu 22.04 and nixos-infect, pinned, installs the stack's release", async () => {
