@@ -1,9 +1,10 @@
 // Cloudflare records for a node's name(s). DNS only, never proxied: the vault nodes of seed 001
 // terminate TLS themselves, and nothing else here is a web site Cloudflare should front.
 import * as pulumi from "@pulumi/pulumi";
-import * as cloudflare from "@pulumi/cloudflare";
+import type * as cloudflare from "@pulumi/cloudflare";
 import { dnsRecordPart, zoneOf } from "../core/fleet/checkNodes";
 import type { CloudContext } from "./cloud";
+import { lean, LEAN } from "./lean";
 
 export interface DnsArgs {
   readonly hostnames: readonly string[];
@@ -18,7 +19,7 @@ export function dnsRecords(
   args: DnsArgs,
   cloud: CloudContext,
   parent: pulumi.Resource,
-): cloudflare.DnsRecord[] {
+): pulumi.CustomResource[] {
   return args.hostnames.flatMap((hostname) => {
     const zone = zoneOf(hostname, args.zones);
     const part = dnsRecordPart(hostname, args.zones);
@@ -27,7 +28,8 @@ export function dnsRecords(
     // One name: "<node>-a". Several (k3s ingress names): "<node>-<part>-a", parts unique.
     const prefix = args.hostnames.length > 1 ? `${name}-${part}` : name;
     const record = (type: "A" | "AAAA", address: pulumi.Output<string | null>) =>
-      new cloudflare.DnsRecord(
+      lean(
+        LEAN.dnsRecord,
         `${prefix}-${type.toLowerCase()}`,
         {
           zoneId: cloud.zoneId(zone),
@@ -37,7 +39,8 @@ export function dnsRecords(
           ttl: 1,
           proxied: false,
           comment: "managed by clawd-mesh",
-        },
+        } satisfies cloudflare.DnsRecordArgs,
+        [],
         { parent },
       );
     return [record("A", args.ipv4), ...(args.ipv6 ? [record("AAAA", args.ipv6)] : [])];

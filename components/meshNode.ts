@@ -1,8 +1,7 @@
 // One node of the mesh: its WireGuard key, its SSH host identity, its host (created on Vultr
 // or AWS, or an existing machine), its DNS records, and the push of its configuration.
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
-import type { local } from "@pulumi/command";
+import type * as random from "@pulumi/random";
 import type { Fleet, FleetNode } from "../core/fleet/fleet";
 import { planFirewall } from "../core/plan/firewall";
 import { planNode } from "../core/plan/plan";
@@ -19,9 +18,10 @@ import { aheadFollowers, keyFollower } from "../core/plan/rotation";
 import type { CloudContext } from "./cloud";
 import type { PushSettings } from "./config";
 import { managementConnection, managementHops } from "./connection";
-import { createPushes } from "./push";
+import { createPushes, type PushCommand } from "./push";
 import { deploymentOf, type FleetFacts, type NodeFacts, type SshCredentials } from "./context";
 import { dnsRecords } from "./dns";
+import { lean, LEAN } from "./lean";
 import { HOST_DRIVERS } from "./hosts/drivers";
 import type { Host, HostArgs } from "./hosts/types";
 
@@ -58,9 +58,9 @@ export class MeshNode extends pulumi.ComponentResource {
    */
   readonly bundleHash: pulumi.Output<string>;
   /** First contact, confirmed (hosts reached before the mesh exists). */
-  readonly bootstrapped: local.Command | undefined;
+  readonly bootstrapped: PushCommand | undefined;
   /** The push, confirmed: what anything after this node waits for (none in first contact only). */
-  readonly push: local.Command | undefined;
+  readonly push: PushCommand | undefined;
   private readonly args: MeshNodeArgs;
   private managed: ReturnType<typeof managementConnection> | undefined;
 
@@ -74,7 +74,7 @@ export class MeshNode extends pulumi.ComponentResource {
 
     // WireGuard: 32 random bytes are the seed of the node's keys, the key itself until it is
     // first rotated; Node's X25519 derives the public one.
-    const wgSeed = new random.RandomBytes(`${name}-wg-key`, { length: 32 }, { parent: this });
+    const wgSeed = randomSeed(`${name}-wg-key`, this);
     const generation = node.wireguardKeyGeneration ?? 0;
     const keyOf = (g: number) =>
       pulumi.secret(wgSeed.base64.apply((seed) => wireguardKeyOfGeneration(seed, g)));
@@ -204,7 +204,7 @@ export class MeshNode extends pulumi.ComponentResource {
   }
 
   private hostIdentity(name: string): pulumi.Output<HostIdentity> {
-    const seed = new random.RandomBytes(`${name}-host-key`, { length: 32 }, { parent: this });
+    const seed = randomSeed(`${name}-host-key`, this);
     return pulumi.secret(seed.base64.apply((s) => sshHostKeyFromSeed(s, name)));
   }
 
@@ -229,4 +229,10 @@ export class MeshNode extends pulumi.ComponentResource {
     };
     return HOST_DRIVERS[node.provider].create(hostArgs, cloud);
   }
+}
+
+/** 32 random bytes, kept in the state: the seed a node's keys are derived from. */
+function randomSeed(name: string, parent: pulumi.Resource) {
+  const args: random.RandomBytesArgs = { length: 32 };
+  return lean(LEAN.randomBytes, name, { ...args }, ["base64"], { parent });
 }

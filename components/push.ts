@@ -12,7 +12,7 @@
 //   the mesh, it gives the host back as first contact found it, before the nodes on its
 //   management path drop it.
 import * as pulumi from "@pulumi/pulumi";
-import { local } from "@pulumi/command";
+import type { local } from "@pulumi/command";
 import type { Fleet, FleetNode } from "../core/fleet/fleet";
 import {
   PUSH_COMMAND,
@@ -29,6 +29,7 @@ import type { PushSettings } from "./config";
 import type { SecretFiles } from "../core/render/pushArchive";
 import type { FleetFacts, SshCredentials } from "./context";
 import { initialUser, needsBootstrap } from "./initialAccess";
+import { lean, LEAN, type Lean } from "./lean";
 
 export interface PushArgs {
   readonly name: string;
@@ -61,10 +62,13 @@ export interface PushArgs {
 
 export interface Pushes {
   /** First contact, confirmed; undefined for a host behind NAT with no first-contact address. */
-  readonly bootstrapped?: local.Command;
+  readonly bootstrapped?: PushCommand;
   /** The push, kept only once confirmed; none in a first-contact-only run. */
-  readonly push?: local.Command;
+  readonly push?: PushCommand;
 }
+
+/** A push as the program holds it: what waits for it needs no more than the resource. */
+export type PushCommand = Lean<never>;
 
 // Commands that carry secret files on stdin: secret on the way in and in the state.
 const SECRET_STDIN = {
@@ -154,7 +158,8 @@ export function createPushes(a: PushArgs): Pushes {
   // A leaving host is reached the way it is managed now, and confirmed the way first contact
   // came in: its owner's way back in is the proof.
   const leaving = a.node.decommission;
-  const push = new local.Command(
+  const push = lean(
+    LEAN.localCommand,
     `${a.name}-push`,
     {
       create: PUSH_COMMAND,
@@ -166,7 +171,8 @@ export function createPushes(a: PushArgs): Pushes {
         : plan(a, "push", (f) => ({ apply: route(f), confirm: route(f) })),
       stdin,
       triggers: [...a.triggers, a.machine, ...(leaving ? ["decommission"] : [])],
-    },
+    } satisfies local.CommandArgs,
+    [],
     {
       parent: a.parent,
       // The first contacts arrive as a Promise inside the list, never as an Output (nor as a
@@ -181,10 +187,11 @@ export function createPushes(a: PushArgs): Pushes {
   return { ...(bootstrapped && { bootstrapped }), push };
 }
 
-function bootstrap(a: PushArgs, stdin: pulumi.Output<string>): local.Command {
+function bootstrap(a: PushArgs, stdin: pulumi.Output<string>): PushCommand {
   const port = a.fleet.ssh.port;
   const user = initialUser(a.node, a.fleet.ssh.adminUser);
-  return new local.Command(
+  return lean(
+    LEAN.localCommand,
     `${a.name}-bootstrap`,
     {
       create: PUSH_COMMAND,
@@ -195,7 +202,8 @@ function bootstrap(a: PushArgs, stdin: pulumi.Output<string>): local.Command {
       })),
       stdin,
       triggers: [a.machine],
-    },
+    } satisfies local.CommandArgs,
+    [],
     {
       parent: a.parent,
       dependsOn: [...a.host],

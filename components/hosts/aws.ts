@@ -6,6 +6,7 @@ import * as aws from "@pulumi/aws";
 import type { Os } from "../../core/fleet/catalog";
 import { userDataFor } from "../../core/render/userData";
 import type { CloudContext } from "../cloud";
+import { lean, LEAN } from "../lean";
 import {
   firewallKey,
   firewallSummary,
@@ -118,7 +119,8 @@ function awsHost(args: HostArgs, cloud: CloudContext): Host {
         { parent, provider },
       ),
   );
-  const instance = new aws.ec2.Instance(
+  const instance = lean(
+    LEAN.awsInstance,
     name,
     {
       ami,
@@ -143,12 +145,19 @@ function awsHost(args: HostArgs, cloud: CloudContext): Host {
         : "",
       userDataReplaceOnChange: false,
       tags,
-    },
+    } satisfies aws.ec2.InstanceArgs,
+    [],
     // A newer image must not replace a running server (the push keeps it current), nor a new
     // operator key: it replaces the key pair, whose new name would replace the instance.
     { ...opts, ignoreChanges: ["ami", "keyName"], protect: holdsState(node) },
   );
-  const eip = new aws.ec2.Eip(`${name}-eip`, { instance: instance.id, domain: "vpc", tags }, opts);
+  const eip = lean(
+    LEAN.awsEip,
+    `${name}-eip`,
+    { instance: instance.id, domain: "vpc", tags } satisfies aws.ec2.EipArgs,
+    ["publicIp"],
+    opts,
+  );
   return {
     machine: instance.id,
     publicIpv4: eip.publicIp.apply((ip) => ip || null),

@@ -6,6 +6,7 @@ import * as vultr from "@ediri/vultr";
 import type { Os } from "../../core/fleet/catalog";
 import { userDataFor } from "../../core/render/userData";
 import type { CloudContext } from "../cloud";
+import { lean, LEAN } from "../lean";
 import {
   firewallKey,
   firewallSummary,
@@ -41,7 +42,8 @@ function vultrHost(args: HostArgs, cloud: CloudContext): Host {
     { parent },
   );
   const { group, rules } = vultrFirewall(args, cloud);
-  const instance = new vultr.Instance(
+  const instance = lean(
+    LEAN.vultrInstance,
     name,
     {
       plan: node.plan ?? "",
@@ -62,7 +64,8 @@ function vultrHost(args: HostArgs, cloud: CloudContext): Host {
           )
         : "",
       tags: ["clawd-mesh", args.mesh],
-    },
+    } satisfies vultr.InstanceArgs,
+    ["mainIp", "v6MainIp"],
     // Vultr replaces a server whose os, user data, keys or hostname change (all force-new).
     // They only matter at first boot, so a new image or nixos-infect pin applies to new servers
     // only (the push keeps the running ones current), a new operator key reaches servers by

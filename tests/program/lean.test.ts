@@ -1,0 +1,154 @@
+// A lean resource reaches the engine as its provider's class would send it: the same request,
+// field by field (type, inputs, plugin version and download URL, secret outputs,
+// replaceOnChanges, aliases, ignoreChanges, protect, dependencies), and reads back the
+// properties it declares.
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as cloudflare from "@pulumi/cloudflare";
+import * as random from "@pulumi/random";
+import * as vultr from "@ediri/vultr";
+import { local } from "@pulumi/command";
+import { lean, LEAN, type LeanKind } from "../../components/lean";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const settings = require("@pulumi/pulumi/runtime/settings") as {
+  getMonitor(): { registerResource(req: Request, cb: unknown): unknown };
+  waitForRPCs(): Promise<void>;
+};
+interface Request {
+  toObject(): Record<string, unknown>;
+}
+
+const requests = new Map<string, Record<string, unknown>>();
+
+beforeAll(async () => {
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => ({
+        id: `${args.name}-id`,
+        state: { ...args.inputs, mainIp: "198.51.100.7", publicIp: "198.51.100.8" },
+      }),
+      call: (args) => args.inputs,
+    },
+    "clawd-mesh",
+    "lean",
+    false,
+  );
+  const monitor = settings.getMonitor();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => {
+    const r = req.toObject();
+    requests.set(String(r.name), r);
+    return register(req, cb);
+  };
+});
+
+/**
+ * The request without what names this declaration: its name and where in the code it is (the
+ * program declares its fleet without stack traces, components/promiseTraces.ts, so a real run
+ * sends no position for either).
+ */
+function request(name: string): Record<string, unknown> {
+  const r = requests.get(name);
+  if (!r) throw new Error(`no request for ${name}`);
+  const rest = { ...r };
+  for (const key of ["name", "sourceposition", "stacktrace"]) delete rest[key];
+  return rest;
+}
+
+type Declare = (name: string, opts: pulumi.CustomResourceOptions) => pulumi.CustomResource;
+
+const secretData = pulumi.secret("#cloud-config\n");
+const CASES: [string, LeanKind, Record<string, unknown>, Declare][] = [
+  [
+    "local Command",
+    LEAN.localCommand,
+    { create: "push", environment: { A: "1" }, stdin: secretData, triggers: ["x"] },
+    (name, opts) =>
+      new local.Command(
+        name,
+        { create: "push", environment: { A: "1" }, stdin: secretData, triggers: ["x"] },
+        opts,
+      ),
+  ],
+  [
+    "random bytes",
+    LEAN.randomBytes,
+    { length: 32 },
+    (name, opts) => new random.RandomBytes(name, { length: 32 }, opts),
+  ],
+  [
+    "AWS instance",
+    LEAN.awsInstance,
+    { ami: "ami-1", instanceType: "t3.small", userData: secretData, tags: { Name: "a" } },
+    (name, opts) =>
+      new aws.ec2.Instance(
+        name,
+        { ami: "ami-1", instanceType: "t3.small", userData: secretData, tags: { Name: "a" } },
+        opts,
+      ),
+  ],
+  [
+    "AWS Elastic IP",
+    LEAN.awsEip,
+    { instance: "i-1", domain: "vpc" },
+    (name, opts) => new aws.ec2.Eip(name, { instance: "i-1", domain: "vpc" }, opts),
+  ],
+  [
+    "Vultr instance",
+    LEAN.vultrInstance,
+    { plan: "vc2-1c-1gb", region: "ams", osId: 2136, userData: secretData },
+    (name, opts) =>
+      new vultr.Instance(
+        name,
+        { plan: "vc2-1c-1gb", region: "ams", osId: 2136, userData: secretData },
+        opts,
+      ),
+  ],
+  [
+    "Cloudflare record",
+    LEAN.dnsRecord,
+    { zoneId: "z", name: "a.example.com", type: "A", content: "198.51.100.7", ttl: 1 },
+    (name, opts) =>
+      new cloudflare.DnsRecord(
+        name,
+        { zoneId: "z", name: "a.example.com", type: "A", content: "198.51.100.7", ttl: 1 },
+        opts,
+      ),
+  ],
+];
+
+test.each(CASES)("%s: the same request as its class's", async (label, kind, inputs, declare) => {
+  const id = label.replace(/\W+/g, "-");
+  const before = new random.RandomPassword(`${id}-before`, { length: 8 });
+  const opts = (): pulumi.CustomResourceOptions => ({
+    dependsOn: [before],
+    ignoreChanges: ["tags"],
+    replaceOnChanges: ["triggers[*]"],
+    protect: true,
+  });
+  declare(`${id}-class`, opts());
+  lean(kind, `${id}-lean`, inputs, [], opts());
+  await settings.waitForRPCs();
+  const [asClass, asLean] = [request(`${id}-class`), request(`${id}-lean`)];
+  expect(asLean).toEqual(asClass);
+  // Not vacuous: the package's version, and what the class itself adds, are in both.
+  expect(asLean.version).toMatch(/^\d+\.\d+\.\d+/);
+  expect(asLean.type).toBe(kind.type);
+});
+
+test("a lean resource reads back what it declares, and has no other properties", async () => {
+  const instance = lean(
+    LEAN.vultrInstance,
+    "read-back",
+    { plan: "p", region: "ams" },
+    ["mainIp"],
+    {},
+  );
+  const ip = await new Promise((resolve) => instance.mainIp.apply(resolve));
+  expect(ip).toBe("198.51.100.7");
+  expect("defaultPassword" in instance).toBe(false);
+  expect("defaultPassword" in new vultr.Instance("as-class", { plan: "p", region: "ams" })).toBe(
+    true,
+  );
+});
