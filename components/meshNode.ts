@@ -117,14 +117,22 @@ export class MeshNode extends pulumi.ComponentResource {
     const host = this.createHost(name, args, identity);
     this.publicIpv4 = host.publicIpv4;
     this.publicIpv6 = host.publicIpv6;
-    this.facts = pulumi
-      .all([this.wgPublicKey, this.publicIpv4, this.hostKey, previousPublicKey])
-      .apply(([wgPublicKey, publicIpv4, hostKey, previousWgPublicKey]): NodeFacts => ({
-        wgPublicKey,
-        publicIpv4,
-        hostKey,
-        ...(previousWgPublicKey && { previousWgPublicKey }),
-      }));
+    // Nested, not pulumi.all, here and for the secrets below: pulumi.all makes two Outputs per
+    // element at once, all held until the host exists; an inner apply is made when the value
+    // around it arrives, and its resources, secrecy and unknown-ness still reach the result.
+    const { wgPublicKey, publicIpv4, hostKey } = this;
+    this.facts = wgPublicKey.apply((key) =>
+      publicIpv4.apply((ip) =>
+        hostKey.apply((host) =>
+          previousPublicKey.apply((previous): NodeFacts => ({
+            wgPublicKey: key,
+            publicIpv4: ip,
+            hostKey: host,
+            ...(previous && { previousWgPublicKey: previous }),
+          })),
+        ),
+      ),
+    );
     const records = node.dnsName
       ? dnsRecords(
           name,
@@ -144,13 +152,16 @@ export class MeshNode extends pulumi.ComponentResource {
       const model = planNode(fleet, node, deploymentOf(f));
       return storeBundle(Object.fromEntries(renderBundle(model)));
     });
-    const secrets = pulumi
-      .all([wgPrivateKey, identity ?? pulumi.output(undefined), args.roleSecrets])
-      .apply(([wg, id, role]): SecretFiles => ({
-        "wg0.key": `${wg}\n`,
-        ...(id && { ssh_host_ed25519_key: id.privateKey }),
-        ...role,
-      }));
+    const files = (wg: string, role: SecretFiles, id?: HostIdentity): SecretFiles => ({
+      "wg0.key": `${wg}\n`,
+      ...(id && { ssh_host_ed25519_key: id.privateKey }),
+      ...role,
+    });
+    const secrets = wgPrivateKey.apply((wg) =>
+      args.roleSecrets.apply((role) =>
+        identity ? identity.apply((id) => files(wg, role, id)) : pulumi.output(files(wg, role)),
+      ),
+    );
     const pushes = createPushes({
       name,
       fleet,
