@@ -1,6 +1,6 @@
 // Day-two changes through the lab's engine with stand-in clouds: a node added, renamed or
-// replaced, a new operator key — what the next `up` creates, replaces and runs, and in which
-// order. A small Clavitor fleet: the hub zurich (an existing host) and two Vultr vault nodes.
+// replaced, its public ports changed, a new operator key — what the next `up` creates, replaces
+// and runs, and in which order. A small Clavitor fleet: the hub zurich (an existing host) and two Vultr vault nodes.
 import { loadStackFleet } from "../../core/fleet/load";
 import { EngineWorld, OPERATOR_ADDRESS } from "../helpers/engineWorld";
 import { PROJECT_DIR } from "../helpers/stacks";
@@ -67,6 +67,50 @@ test("a renamed node keeps its server and keys: only its pushes run", async () =
   const third = await w.run();
   expect(third.errors).toEqual([]);
   expect(third.ran).toEqual([]);
+});
+
+test("a node whose public ports change moves to the firewall of its new ports, in place", async () => {
+  const fleet = clavitor(["zurich", "tokyo", "seoul"]);
+  const w = await converged(fleet);
+  const groups = () => w.cloud.api.all<{ description: string }>("vultr.group");
+  /** The TCP ports the edge in front of a node lets everyone through to. */
+  const open = (name: string) =>
+    [...w.cloud.hosts.values()]
+      .find((h) => h.name === name)
+      ?.edge?.filter((r) => r.cidr === "0.0.0.0/0")
+      .map((r) => r.ports?.[0]);
+  expect(groups()).toHaveLength(1);
+
+  const opened = structuredClone(fleet);
+  opened.nodes.find((n: Raw) => n.name === "tokyo").publicTcpPorts = [8443];
+  w.setFleet(opened);
+  const second = await w.run();
+  expect(second.errors).toEqual([]);
+  // A second group with its rules; tokyo's instance moves to it in place; seoul's group stays.
+  expect(machinery(second.steps).filter((s) => !s.includes("-tcp-"))).toEqual([
+    expect.stringMatching(/^create clavitor-public-[0-9a-f]{8}$/),
+  ]);
+  const moved = second.steps.filter((s) => s.type === "vultr:index/instance:Instance");
+  expect(moved.map((s) => [nameOf(s), s.op, s.diffs])).toEqual([
+    ["seoul", "same", []],
+    ["tokyo", "update", ["firewallGroupId"]],
+  ]);
+  expect(groups()).toHaveLength(2);
+  expect(open("tokyo")).toEqual([80, 443, 8443]);
+  expect(open("seoul")).toEqual([80, 443]);
+
+  // Back: tokyo rejoins seoul's group, and the group no node uses is deleted after it moved.
+  w.setFleet(fleet);
+  const third = await w.run();
+  expect(third.errors).toEqual([]);
+  const order = third.steps
+    .filter((s) => s.op !== "same" && !s.type.startsWith("command:"))
+    .map((s) => `${s.op} ${s.type.split(":").pop()}`);
+  expect(order[0]).toBe("update Instance");
+  expect(order.slice(1).every((o) => o.startsWith("delete "))).toBe(true);
+  expect(order).toContain("delete FirewallGroup");
+  expect(groups()).toHaveLength(1);
+  expect(open("tokyo")).toEqual([80, 443]);
 });
 
 test("a vault node's server is protected: a region change fails, naming the field", async () => {

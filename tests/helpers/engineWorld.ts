@@ -33,6 +33,8 @@ export const OPERATOR_ADDRESS = "198.18.0.2";
 
 interface Host {
   readonly id: string;
+  /** The name the provider booted it with (its hostname). */
+  readonly name?: string;
   ip: string;
   users: Set<string>;
   edge: readonly EdgeRule[] | undefined;
@@ -50,10 +52,11 @@ export class StandInCloud implements Cloud {
   readonly hosts = new Map<string, Host>();
   private next = 1;
 
-  async boot(spec: { image: { loginUser: string }; edge?: readonly EdgeRule[] }) {
+  async boot(spec: { name: string; image: { loginUser: string }; edge?: readonly EdgeRule[] }) {
     const id = `host-${this.next}`;
     const ip = `198.18.1.${this.next++}`;
-    this.hosts.set(id, { id, ip, users: new Set([spec.image.loginUser]), edge: spec.edge });
+    const users = new Set([spec.image.loginUser]);
+    this.hosts.set(id, { id, name: spec.name, ip, users, edge: spec.edge });
     return { hostId: id, ipv4: ip };
   }
   async destroy(hostId: string) {
