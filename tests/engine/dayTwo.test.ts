@@ -1,6 +1,7 @@
 // Day-two changes through the lab's engine with stand-in clouds: a node added, renamed or
 // replaced, its public ports changed, a new operator key — what the next `up` creates, replaces
-// and runs, and in which order. A small Clavitor fleet: the hub zurich (an existing host) and two Vultr vault nodes.
+// and runs, and in which order. A small Clavitor fleet: the hub zurich (an existing host) and
+// Vultr vault nodes.
 import { loadStackFleet } from "../../core/fleet/load";
 import { EngineWorld, OPERATOR_ADDRESS } from "../helpers/engineWorld";
 import { PROJECT_DIR } from "../helpers/stacks";
