@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as cloudflare from "@pulumi/cloudflare";
 import { dnsRecordPart, zoneOf } from "../core/fleet/checkNodes";
 import type { CloudContext } from "./cloud";
-import { lean, LEAN } from "./lean";
+import { Lean, LEAN } from "./lean";
 
 export interface DnsArgs {
   readonly hostnames: readonly string[];
@@ -28,7 +28,7 @@ export function dnsRecords(
     // One name: "<node>-a". Several (k3s ingress names): "<node>-<part>-a", parts unique.
     const prefix = args.hostnames.length > 1 ? `${name}-${part}` : name;
     const record = (type: "A" | "AAAA", address: pulumi.Output<string | null>) =>
-      lean(
+      new Lean(
         LEAN.dnsRecord,
         `${prefix}-${type.toLowerCase()}`,
         {

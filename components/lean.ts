@@ -62,21 +62,41 @@ export type Lean<O extends string> = pulumi.CustomResource & {
   readonly id: pulumi.Output<string>;
 } & { readonly [K in O]: pulumi.Output<string> };
 
-/**
- * Declares `kind` with these inputs, reading back only `outputs`. Options merge as the class
- * merges them: its package's defaults under the caller's, its own on top.
- */
-export function lean<O extends string>(
-  kind: LeanKind,
-  name: string,
-  inputs: Record<string, pulumi.Input<unknown> | undefined>,
-  outputs: readonly O[],
-  opts: pulumi.CustomResourceOptions,
-): Lean<O> {
-  const props: Record<string, unknown> = { ...inputs };
-  for (const o of outputs) if (!(o in props)) props[o] = undefined;
-  const merged = pulumi.mergeOptions(pulumi.mergeOptions(kind.package(), opts), kind.own ?? {});
-  return new LeanResource(kind.type, name, props, merged) as unknown as Lean<O>;
+type Inputs = Record<string, pulumi.Input<unknown> | undefined>;
+
+class LeanResource extends pulumi.CustomResource {
+  constructor(
+    kind: LeanKind,
+    name: string,
+    inputs: Inputs,
+    outputs: readonly string[],
+    opts: pulumi.CustomResourceOptions,
+  ) {
+    super(kind.type, name, propsOf(inputs, outputs), optionsOf(kind, opts));
+  }
 }
 
-class LeanResource extends pulumi.CustomResource {}
+/**
+ * `new Lean(kind, name, inputs, outputs, opts)` declares `kind` with these inputs, reading back
+ * only `outputs`. Called with `new` where the resource is declared, as a provider's class is:
+ * the SDK takes the declaration's source position four frames up (resource.js stackTrace).
+ */
+export const Lean = LeanResource as unknown as new <O extends string>(
+  kind: LeanKind,
+  name: string,
+  inputs: Inputs,
+  outputs: readonly O[],
+  opts: pulumi.CustomResourceOptions,
+) => Lean<O>;
+
+/** The inputs, and the outputs read back declared as the class declares them (undefined). */
+function propsOf(inputs: Inputs, outputs: readonly string[]): Record<string, unknown> {
+  const props: Record<string, unknown> = { ...inputs };
+  for (const o of outputs) if (!(o in props)) props[o] = undefined;
+  return props;
+}
+
+/** Options merged as the class merges them: its package's under the caller's, its own on top. */
+function optionsOf(kind: LeanKind, opts: pulumi.CustomResourceOptions) {
+  return pulumi.mergeOptions(pulumi.mergeOptions(kind.package(), opts), kind.own ?? {});
+}

@@ -21,7 +21,7 @@ import { managementConnection, managementHops } from "./connection";
 import { createPushes, type PushCommand } from "./push";
 import { deploymentOf, type FleetFacts, type NodeFacts, type SshCredentials } from "./context";
 import { dnsRecords } from "./dns";
-import { lean, LEAN } from "./lean";
+import { Lean, LEAN } from "./lean";
 import { HOST_DRIVERS } from "./hosts/drivers";
 import type { Host, HostArgs } from "./hosts/types";
 
@@ -245,5 +245,5 @@ export class MeshNode extends pulumi.ComponentResource {
 /** 32 random bytes, kept in the state: the seed a node's keys are derived from. */
 function randomSeed(name: string, parent: pulumi.Resource) {
   const args: random.RandomBytesArgs = { length: 32 };
-  return lean(LEAN.randomBytes, name, { ...args }, ["base64"], { parent });
+  return new Lean(LEAN.randomBytes, name, { ...args }, ["base64"], { parent });
 }

@@ -29,7 +29,7 @@ import type { PushSettings } from "./config";
 import type { SecretFiles } from "../core/render/pushArchive";
 import type { FleetFacts, SshCredentials } from "./context";
 import { initialUser, needsBootstrap } from "./initialAccess";
-import { lean, LEAN, type Lean } from "./lean";
+import { Lean, LEAN } from "./lean";
 
 export interface PushArgs {
   readonly name: string;
@@ -158,7 +158,7 @@ export function createPushes(a: PushArgs): Pushes {
   // A leaving host is reached the way it is managed now, and confirmed the way first contact
   // came in: its owner's way back in is the proof.
   const leaving = a.node.decommission;
-  const push = lean(
+  const push = new Lean(
     LEAN.localCommand,
     `${a.name}-push`,
     {
@@ -190,7 +190,7 @@ export function createPushes(a: PushArgs): Pushes {
 function bootstrap(a: PushArgs, stdin: pulumi.Output<string>): PushCommand {
   const port = a.fleet.ssh.port;
   const user = initialUser(a.node, a.fleet.ssh.adminUser);
-  return lean(
+  return new Lean(
     LEAN.localCommand,
     `${a.name}-bootstrap`,
     {

@@ -6,7 +6,7 @@ import * as aws from "@pulumi/aws";
 import type { Os } from "../../core/fleet/catalog";
 import { userDataFor } from "../../core/render/userData";
 import type { CloudContext } from "../cloud";
-import { lean, LEAN } from "../lean";
+import { Lean, LEAN } from "../lean";
 import {
   firewallKey,
   firewallSummary,
@@ -119,7 +119,7 @@ function awsHost(args: HostArgs, cloud: CloudContext): Host {
         { parent, provider },
       ),
   );
-  const instance = lean(
+  const instance = new Lean(
     LEAN.awsInstance,
     name,
     {
@@ -151,7 +151,7 @@ function awsHost(args: HostArgs, cloud: CloudContext): Host {
     // operator key: it replaces the key pair, whose new name would replace the instance.
     { ...opts, ignoreChanges: ["ami", "keyName"], protect: holdsState(node) },
   );
-  const eip = lean(
+  const eip = new Lean(
     LEAN.awsEip,
     `${name}-eip`,
     { instance: instance.id, domain: "vpc", tags } satisfies aws.ec2.EipArgs,

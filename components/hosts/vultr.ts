@@ -6,7 +6,7 @@ import * as vultr from "@ediri/vultr";
 import type { Os } from "../../core/fleet/catalog";
 import { userDataFor } from "../../core/render/userData";
 import type { CloudContext } from "../cloud";
-import { lean, LEAN } from "../lean";
+import { Lean, LEAN } from "../lean";
 import {
   firewallKey,
   firewallSummary,
@@ -42,7 +42,7 @@ function vultrHost(args: HostArgs, cloud: CloudContext): Host {
     { parent },
   );
   const { group, rules } = vultrFirewall(args, cloud);
-  const instance = lean(
+  const instance = new Lean(
     LEAN.vultrInstance,
     name,
     {
