@@ -45,6 +45,7 @@ export const LEAN = {
   },
   awsInstance: { type: "aws:ec2/instance:Instance", package: aws },
   awsEip: { type: "aws:ec2/eip:Eip", package: aws },
+  awsKeyPair: { type: "aws:ec2/keyPair:KeyPair", package: aws },
   vultrInstance: {
     type: "vultr:index/instance:Instance",
     package: vultr,

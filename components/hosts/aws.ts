@@ -1,6 +1,6 @@
 // An EC2 instance from an official image looked up by owner and name, behind the security group
 // of its public ports (shared by the region's nodes that open the same), with an Elastic IP and
-// IMDSv2 required; the operator's key pair is one per region.
+// IMDSv2 required.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { Os } from "../../core/fleet/catalog";
@@ -82,8 +82,7 @@ function awsHost(args: HostArgs, cloud: CloudContext): Host {
   const { name, node, parent } = args;
   const provider = cloud.awsProvider(node.region);
   const opts = { parent, provider };
-  const meshTag = { "clawd-mesh:mesh": args.mesh };
-  const tags = { Name: name, ...meshTag };
+  const tags = { Name: name, "clawd-mesh:mesh": args.mesh };
   const image = AMIS[node.os];
   const release = args.nixos?.pin.release;
   // getAmiIds answers an empty list where getAmi fails with the provider's own words ("Your
@@ -110,14 +109,16 @@ function awsHost(args: HostArgs, cloud: CloudContext): Host {
       throw new pulumi.RunError(message);
     });
   const group = securityGroup(args, cloud, provider);
-  const keyPair = cloud.shared(
-    `aws key pair ${node.region}`,
-    (parent) =>
-      new aws.ec2.KeyPair(
-        `${args.mesh}-${node.region}-operator`,
-        { publicKey: args.operatorKey, tags: { Name: `${args.mesh}-operator`, ...meshTag } },
-        { parent, provider },
-      ),
+  // One per node, not per region: the instance's state keeps the name of the key pair it was
+  // launched with (keyName is ignored after creation), and Pulumi creates a replacement from
+  // those inputs too. A shared key pair would delete every running node's own, and a later
+  // replacement would name a key pair AWS no longer has.
+  const keyPair = new Lean(
+    LEAN.awsKeyPair,
+    `${name}-keypair`,
+    { publicKey: args.operatorKey, tags } satisfies aws.ec2.KeyPairArgs,
+    ["keyName"],
+    opts,
   );
   const instance = new Lean(
     LEAN.awsInstance,

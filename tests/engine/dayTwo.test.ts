@@ -148,7 +148,7 @@ test("a new operator key replaces no server: the key pair is new, the instance k
   ];
   w.setFleet(rotated);
   const second = await w.run();
-  expect(machinery(second.steps)).toEqual(["replace openclaw-us-east-1-operator"]);
+  expect(machinery(second.steps)).toEqual(["replace server-1-keypair"]);
   expect(second.errors).toEqual([]);
 });
 

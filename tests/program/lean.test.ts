@@ -91,6 +91,17 @@ const CASES: [string, LeanKind, Record<string, unknown>, Declare][] = [
     (name, opts) => new aws.ec2.Eip(name, { instance: "i-1", domain: "vpc" }, opts),
   ],
   [
+    "AWS key pair",
+    LEAN.awsKeyPair,
+    { publicKey: "ssh-ed25519 AAAA operator", tags: { Name: "a" } },
+    (name, opts) =>
+      new aws.ec2.KeyPair(
+        name,
+        { publicKey: "ssh-ed25519 AAAA operator", tags: { Name: "a" } },
+        opts,
+      ),
+  ],
+  [
     "Vultr instance",
     LEAN.vultrInstance,
     { plan: "vc2-1c-1gb", region: "ams", osId: 2136, userData: secretData },
