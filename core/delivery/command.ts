@@ -3,13 +3,16 @@
 // user runs it through sudo — the only thing it may run as root; on first contact, as root
 // or with the provider's initial sudo, the archive's own copy runs instead.
 
-import { join } from "node:path";
 import { WG_KEY } from "../fleet/checkAccess";
 import { isIpv4 } from "../net/ipv4";
 import { NIXOS_RECEIVER, RECEIVER } from "../plan/files";
 
-/** The vault rollout, run on the operator's machine (by the program and by the lab). */
-export const ROLLOUT_SCRIPT = join(__dirname, "..", "..", "push", "rollout.sh");
+/**
+ * The vault rollout, run on the operator's machine by a local Command in the project folder
+ * (its working directory, as for the push's own command). Relative: an absolute path made the
+ * Command's text, and so the rollout, change whenever the project was checked out elsewhere.
+ */
+export const ROLLOUT_SCRIPT = "push/rollout.sh";
 
 /** Seconds a switched node waits for confirmation before it rolls back by itself. */
 export const DEFAULT_ROLLBACK_WINDOW = 120;

@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import { AMI_IDS, calls, isSecretInput, unwrap, valueOf } from "../helpers/mocks";
 import { run as run_ } from "../helpers/run";
 import { byType, named, runStack, T, type StackRun } from "../helpers/program";
-import { stackSynthesis, type StackName } from "../helpers/stacks";
+import { PROJECT_DIR, stackSynthesis, type StackName } from "../helpers/stacks";
 
 const runs = new Map<string, StackRun>();
 const STACK_NAMES = ["prod", "clawd", "clavitor", "openclaw", "ollama-home"] as const;
@@ -58,6 +58,13 @@ describe.each(STACK_NAMES)("stack %s", (stack) => {
     const counts: Record<string, number> = {};
     for (const r of run(stack).resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
     expect(counts).toEqual(EXPECTED[stack]);
+  });
+
+  test("no input names the folder the program runs from: the same state from any checkout", () => {
+    expect(run(stack).resources.length).toBeGreaterThan(0);
+    for (const r of run(stack).resources) {
+      expect([r.name, JSON.stringify(r.inputs).includes(PROJECT_DIR)]).toEqual([r.name, false]);
+    }
   });
 
   test("every node is a child of the Fleet; hosts, keys and pushes are children of their node", () => {
