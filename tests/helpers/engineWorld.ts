@@ -196,6 +196,8 @@ export interface EngineWorldOptions {
   readonly config?: Record<string, string>;
   /** The ssh-agent socket the program finds in SSH_AUTH_SOCK, when no key is configured. */
   readonly agent?: boolean;
+  /** The program: this tree's, or another version's (an `up` after an upgrade). */
+  readonly define?: typeof defineStack;
 }
 
 export class EngineWorld {
@@ -220,6 +222,10 @@ export class EngineWorld {
     this.o = { ...this.o, fleet };
   }
 
+  setProgram(define: typeof defineStack): void {
+    this.o = { ...this.o, define };
+  }
+
   async run(
     operation: Operation = "up",
     socket = "/tmp/ssh-agent.1/agent.1",
@@ -234,7 +240,7 @@ export class EngineWorld {
         project: "clawd-mesh",
         stack: "lab",
         program: () => {
-          const s = defineStack(new pulumi.Config("clawd-mesh"));
+          const s = (this.o.define ?? defineStack)(new pulumi.Config("clawd-mesh"));
           return {
             nodes: s.nodes,
             hub: s.hub,
