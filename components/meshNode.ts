@@ -119,7 +119,9 @@ export class MeshNode extends pulumi.ComponentResource {
     this.publicIpv6 = host.publicIpv6;
     // Nested, not pulumi.all, here and for the secrets below: pulumi.all makes two Outputs per
     // element at once, all held until the host exists; an inner apply is made when the value
-    // around it arrives, and its resources, secrecy and unknown-ness still reach the result.
+    // around it arrives, and its resources, secrecy and unknown-ness then join the result. (In
+    // a preview of a new node, whose keys are unknown, the result names the keys' resources
+    // only; the push depends on the host's resources by its own dependsOn.)
     const { wgPublicKey, publicIpv4, hostKey } = this;
     this.facts = wgPublicKey.apply((key) =>
       publicIpv4.apply((ip) =>
