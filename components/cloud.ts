@@ -39,8 +39,8 @@ export class CloudContext {
 
   /**
    * What `make` declares, once per `key` for the whole stack: nodes whose public ports are the
-   * same share one firewall, and the key pair of a region is one. Every resource and each of its
-   * properties costs the program memory at the size of a fleet; the cloud, fewer objects.
+   * same share one provider firewall. Every resource and each of its properties costs the
+   * program memory at the size of a fleet.
    */
   shared<T>(key: string, make: (parent: pulumi.Resource) => T): T {
     if (!this.made.has(key)) this.made.set(key, make(this.parent));
