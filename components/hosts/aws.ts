@@ -8,11 +8,9 @@ import { userDataFor } from "../../core/render/userData";
 import type { CloudContext } from "../cloud";
 import { Lean, LEAN } from "../lean";
 import {
-  firewallKey,
-  firewallSummary,
   holdsState,
   install,
-  publicRules,
+  sharedFirewall,
   type Host,
   type HostArgs,
   type HostDriver,
@@ -168,21 +166,17 @@ function awsHost(args: HostArgs, cloud: CloudContext): Host {
 }
 
 /**
- * The security group for the node's public rules, shared by the region's nodes with the same
- * rules. Its rules never change (other rules make another group): a node moves between groups
+ * The security group for the node's public rules, in its region. A node moves between groups
  * in place (vpcSecurityGroupIds updates a VPC instance), the new group complete before it.
  */
 function securityGroup(args: HostArgs, cloud: CloudContext, provider: aws.Provider) {
-  const wanted = publicRules(args.firewall);
-  const { key, id } = firewallKey(wanted);
-  const region = args.node.region;
-  return cloud.shared(`aws security group ${region} ${key}`, (parent) => {
-    const name = `${args.mesh}-${region}-public-${id}`;
+  const where = { provider: "aws", region: args.node.region };
+  return sharedFirewall(args, cloud, where, ({ name, rules, summary }, parent) => {
     return new aws.ec2.SecurityGroup(
       name,
       {
-        description: `clawd-mesh ${args.mesh}: public ${firewallSummary(wanted)}`,
-        ingress: wanted.map((rule) => ({
+        description: `clawd-mesh ${args.mesh}: public ${summary}`,
+        ingress: rules.map((rule) => ({
           protocol: rule.protocol,
           fromPort: rule.port,
           toPort: rule.port,

@@ -98,18 +98,37 @@ export function publicRules(firewall: FirewallPolicy): PortRule[] {
   );
 }
 
-/**
- * A set of rules as a key and a short name: the firewall a node gets is the one for its rules,
- * shared with every node whose rules are the same. A node whose roles change moves to the
- * firewall of its new rules; a firewall no node uses any more is deleted.
- */
-export function firewallKey(rules: readonly PortRule[]): { key: string; id: string } {
-  const key = JSON.stringify(rules.map((r) => [r.protocol, r.port, r.cidr ?? "", r.note]));
-  return { key, id: createHash("sha256").update(key).digest("hex").slice(0, 8) };
+/** What a shared firewall is made from: its resource name, its rules, what it opens. */
+export interface SharedFirewall {
+  /** `<mesh>[-<region>]-public-<8 hex of the rules>`. */
+  readonly name: string;
+  readonly rules: readonly PortRule[];
+  /** What it opens, for its description: `tcp 22, 80, 443`. */
+  readonly summary: string;
 }
 
-/** What a shared firewall opens, for its description: `tcp 22, 80, 443`. */
-export function firewallSummary(rules: readonly PortRule[]): string {
+/**
+ * The provider firewall for the node's public rules, declared by `make` once for every node
+ * (of `region`, where the provider's firewalls are regional) with the same rules. A node whose
+ * roles change moves to the firewall of its new rules; a firewall no node uses any more is
+ * deleted. Its rules never change: other rules make another firewall.
+ */
+export function sharedFirewall<T>(
+  args: HostArgs,
+  cloud: CloudContext,
+  where: { readonly provider: string; readonly region?: string },
+  make: (firewall: SharedFirewall, parent: pulumi.Resource) => T,
+): T {
+  const rules = publicRules(args.firewall);
+  const key = JSON.stringify(rules.map((r) => [r.protocol, r.port, r.cidr ?? "", r.note]));
+  const id = createHash("sha256").update(key).digest("hex").slice(0, 8);
+  const scope = where.region ? `${args.mesh}-${where.region}` : args.mesh;
+  return cloud.shared(`${where.provider} firewall ${where.region ?? ""} ${key}`, (parent) =>
+    make({ name: `${scope}-public-${id}`, rules, summary: summaryOf(rules) }, parent),
+  );
+}
+
+function summaryOf(rules: readonly PortRule[]): string {
   const ports = (protocol: string) => [
     ...new Set(rules.filter((r) => r.protocol === protocol).map((r) => r.port)),
   ];

@@ -8,11 +8,9 @@ import { userDataFor } from "../../core/render/userData";
 import type { CloudContext } from "../cloud";
 import { Lean, LEAN } from "../lean";
 import {
-  firewallKey,
-  firewallSummary,
   holdsState,
   install,
-  publicRules,
+  sharedFirewall,
   type Host,
   type HostArgs,
   type HostDriver,
@@ -86,21 +84,17 @@ function vultrHost(args: HostArgs, cloud: CloudContext): Host {
 }
 
 /**
- * The firewall group for the node's public rules, shared by every node with the same rules
- * (Vultr's groups are not regional). A rule has no update (every field replaces it), and the
- * group's rules never change: other rules make another group.
+ * The firewall group for the node's public rules, with its rules (Vultr's groups are not
+ * regional). A rule has no update: every field replaces it.
  */
 function vultrFirewall(args: HostArgs, cloud: CloudContext) {
-  const wanted = publicRules(args.firewall);
-  const { key, id } = firewallKey(wanted);
-  return cloud.shared(`vultr firewall ${key}`, (parent) => {
-    const name = `${args.mesh}-public-${id}`;
+  return sharedFirewall(args, cloud, { provider: "vultr" }, ({ name, rules, summary }, parent) => {
     const group = new vultr.FirewallGroup(
       name,
-      { description: `clawd-mesh ${args.mesh}: ${firewallSummary(wanted)}` },
+      { description: `clawd-mesh ${args.mesh}: ${summary}` },
       { parent },
     );
-    const rules = wanted.flatMap((rule) => {
+    const ruleResources = rules.flatMap((rule) => {
       const families: ("v4" | "v6")[] = rule.cidr ? ["v4"] : ["v4", "v6"];
       return families.map((ipType) => {
         const [subnet, size] = rule.cidr?.split("/") ?? [ipType === "v4" ? "0.0.0.0" : "::", "0"];
@@ -120,6 +114,6 @@ function vultrFirewall(args: HostArgs, cloud: CloudContext) {
         );
       });
     });
-    return { group, rules };
+    return { group, rules: ruleResources };
   });
 }
