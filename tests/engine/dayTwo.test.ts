@@ -2,9 +2,7 @@
 // replaced, its public ports changed, a new operator key — what the next `up` creates, replaces
 // and runs, and in which order. A small Clavitor fleet: the hub zurich (an existing host) and
 // Vultr vault nodes.
-import { loadStackFleet } from "../../core/fleet/load";
-import { EngineWorld, OPERATOR_ADDRESS } from "../helpers/engineWorld";
-import { PROJECT_DIR } from "../helpers/stacks";
+import { EngineWorld, engineFleet } from "../helpers/engineWorld";
 import type { StepRecord } from "../../lab/engine/deployment";
 
 jest.setTimeout(180_000);
@@ -12,14 +10,7 @@ jest.setTimeout(180_000);
 type Raw = Record<string, any>;
 
 /** clavitor with the named nodes only, first contact allowed from the operator's machine. */
-function clavitor(names: string[]): Raw {
-  const fleet = loadStackFleet(PROJECT_DIR, "clavitor") as Raw;
-  return {
-    ...fleet,
-    ssh: { ...fleet.ssh, firstContactFrom: [`${OPERATOR_ADDRESS}/32`] },
-    nodes: fleet.nodes.filter((n: Raw) => names.includes(n.name)),
-  };
-}
+const clavitor = (names: string[]): Raw => engineFleet("clavitor", names);
 
 const nameOf = (s: StepRecord) => s.urn.split("::").pop() as string;
 /** The steps that create, replace or delete something real: not a command, not a component. */
@@ -139,8 +130,7 @@ test("a vault node's server is protected: a region change fails, naming the fiel
 });
 
 test("a new operator key replaces no server: the key pair is new, the instance keeps its own", async () => {
-  const fleet = loadStackFleet(PROJECT_DIR, "openclaw") as Raw;
-  fleet.ssh = { ...fleet.ssh, firstContactFrom: [`${OPERATOR_ADDRESS}/32`] };
+  const fleet = engineFleet("openclaw");
   const w = await converged(fleet);
   const rotated = structuredClone(fleet);
   rotated.ssh.authorizedKeys = [
@@ -167,10 +157,7 @@ test("a preview with a new spoke names the pushes that change: the others stay k
 });
 
 /** clawd (seed 000, full mesh, an entry node, a host behind NAT), first contact from here. */
-function clawd(): Raw {
-  const fleet = loadStackFleet(PROJECT_DIR, "clawd") as Raw;
-  return { ...fleet, ssh: { ...fleet.ssh, firstContactFrom: [`${OPERATOR_ADDRESS}/32`] } };
-}
+const clawd = (): Raw => engineFleet("clawd");
 
 test("a new cloud node in a full mesh converges in one up; every node learns it", async () => {
   const fleet = clawd();

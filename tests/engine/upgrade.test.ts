@@ -7,14 +7,11 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineStack as defineStackNow } from "../../components/stack";
-import { loadStackFleet } from "../../core/fleet/load";
-import { EngineWorld, OPERATOR_ADDRESS } from "../helpers/engineWorld";
+import { EngineWorld, engineFleet } from "../helpers/engineWorld";
 import { PROJECT_DIR } from "../helpers/stacks";
 import type { StepRecord } from "../../lab/engine/deployment";
 
 jest.setTimeout(180_000);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Raw = Record<string, any>;
 
 /** The last commit with a provider firewall per node. */
 const BEFORE = "dadf6c0";
@@ -41,16 +38,6 @@ afterAll(() => {
   rmSync(join(dir, ".."), { recursive: true, force: true });
 });
 
-/** A stack's fleet, first contact allowed from the operator's machine. */
-function fleetOf(stack: string, names?: string[]): Raw {
-  const fleet = loadStackFleet(PROJECT_DIR, stack) as Raw;
-  return {
-    ...fleet,
-    ssh: { ...fleet.ssh, firstContactFrom: [`${OPERATOR_ADDRESS}/32`] },
-    ...(names && { nodes: fleet.nodes.filter((n: Raw) => names.includes(n.name)) }),
-  };
-}
-
 const changed = (steps: readonly StepRecord[]) =>
   steps
     .filter((s) => s.op !== "same")
@@ -66,7 +53,7 @@ function edges(w: EngineWorld): Record<string, string[]> {
 }
 
 test("Vultr: the nodes move to one shared firewall in place; the old ones go after; no push runs", async () => {
-  const fleet = fleetOf("clavitor", ["zurich", "tokyo", "seoul"]);
+  const fleet = engineFleet("clavitor", ["zurich", "tokyo", "seoul"]);
   const w = new EngineWorld({ fleet, define: before });
   expect((await w.run()).errors).toEqual([]);
   const open = edges(w);
@@ -107,7 +94,7 @@ test("Vultr: the nodes move to one shared firewall in place; the old ones go aft
 });
 
 test("AWS: the node moves to its region's shared security group in place; its key pair stays", async () => {
-  const fleet = fleetOf("openclaw");
+  const fleet = engineFleet("openclaw");
   const w = new EngineWorld({ fleet, define: before });
   expect((await w.run()).errors).toEqual([]);
   const open = edges(w);

@@ -26,10 +26,26 @@ import {
   type PushSecrets,
 } from "../../core/delivery/plan";
 import { loadBundle } from "../../core/delivery/bundleStore";
+import { loadStackFleet } from "../../core/fleet/load";
+import { PROJECT_DIR } from "./stacks";
 import { archiveDigest, pushArchive } from "../../core/render/pushArchive";
 
 /** Where the operator's machine dials from. */
 export const OPERATOR_ADDRESS = "198.18.0.2";
+
+/** A fleet as a test edits it: the stack file's raw spec. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type RawFleet = Record<string, any>;
+
+/** A stack's fleet (its named nodes only, when given), first contact allowed from here. */
+export function engineFleet(stack: string, names?: readonly string[]): RawFleet {
+  const fleet = loadStackFleet(PROJECT_DIR, stack) as RawFleet;
+  return {
+    ...fleet,
+    ssh: { ...fleet.ssh, firstContactFrom: [`${OPERATOR_ADDRESS}/32`] },
+    ...(names && { nodes: fleet.nodes.filter((n: RawFleet) => names.includes(n.name)) }),
+  };
+}
 
 interface Host {
   readonly id: string;
