@@ -70,7 +70,7 @@ export interface PortRule {
  * firewall closes it again once a push over the mesh is proven). A network in both lists is
  * one rule.
  */
-export function publicRules(firewall: FirewallPolicy): PortRule[] {
+function publicRules(firewall: FirewallPolicy): PortRule[] {
   const rules = new Map<string, PortRule>();
   const add = (rule: PortRule) => {
     const key = `${rule.protocol}/${rule.port}/${rule.cidr ?? ""}`;
