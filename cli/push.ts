@@ -18,19 +18,11 @@ import {
 } from "../core/delivery/plan";
 import { loadBundle } from "../core/delivery/bundleStore";
 import { archiveDigest, pushArchive } from "../core/render/pushArchive";
-import { sshTransport, type SshConnection } from "../operator/ssh";
+import { sshTransport } from "../operator/ssh";
+import { describeRoute, routeConnection } from "./connection";
 
 function connection(route: Route, plan: ReturnType<typeof parsePushPlan>, key?: string) {
-  const hop = (h: Omit<Route, "proxy">): Omit<SshConnection, "proxy"> => ({
-    host: h.host,
-    port: h.port,
-    user: h.user,
-    hostKey: h.hostKey,
-    dialErrorLimit: plan.dial.attempts - 1,
-    perDialTimeout: plan.dial.perDialTimeout,
-    ...(key && { privateKey: key }),
-  });
-  return { ...hop(route), ...(route.proxy && { proxy: hop(route.proxy) }) };
+  return routeConnection(route, plan.dial, key);
 }
 
 async function main(): Promise<number> {
@@ -47,7 +39,7 @@ async function main(): Promise<number> {
   const decommission = plan.mode === "decommission";
   const doing = bootstrap ? "first contact" : decommission ? "the decommission" : "the push";
 
-  say(`${doing} to ${describe(plan.apply)}`);
+  say(`${doing} to ${describeRoute(plan.apply)}`);
   if (!bootstrap && !plan.apply.proxy && (await unreachable(plan.apply))) {
     // No route at all: this machine reaches the node over the mesh, as a WireGuard peer, and is
     // not on it. Retrying for minutes would not change that.
@@ -75,8 +67,8 @@ async function main(): Promise<number> {
   // A fresh connection: its arrival over the new configuration is the first proof.
   say(
     outcome.kind === "armed"
-      ? `switched (${outcome.token}); confirming over ${describe(plan.confirm)}`
-      : `unchanged; checking ${describe(plan.confirm)}`,
+      ? `switched (${outcome.token}); confirming over ${describeRoute(plan.confirm)}`
+      : `unchanged; checking ${describeRoute(plan.confirm)}`,
   );
   const confirmed = await ssh
     .remote({
@@ -87,11 +79,11 @@ async function main(): Promise<number> {
     })
     .catch((error: unknown) => {
       const message = /context deadline exceeded/.test(text(error))
-        ? `no connection over ${describe(plan.confirm)} within ${plan.windowSeconds} s of the switch`
+        ? `no connection over ${describeRoute(plan.confirm)} within ${plan.windowSeconds} s of the switch`
         : text(error);
       throw new Error(
         decommission
-          ? `${plan.node}: the decommission was not confirmed over ${describe(plan.confirm)}, the way its owner logs in: ${message}. The node goes back on the mesh by itself, ${plan.windowSeconds} s after the switch.`
+          ? `${plan.node}: the decommission was not confirmed over ${describeRoute(plan.confirm)}, the way its owner logs in: ${message}. The node goes back on the mesh by itself, ${plan.windowSeconds} s after the switch.`
           : `${plan.node}: the switch was not confirmed: ${message}. The node goes back to its previous configuration by itself, ${plan.windowSeconds} s after the switch.`,
       );
     });
@@ -169,10 +161,6 @@ function unreachable(hop: Route): Promise<boolean> {
 
 function text(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function describe(r: Route): string {
-  return `${r.user}@${r.host}:${r.port}${r.proxy ? ` via ${r.proxy.user}@${r.proxy.host}` : ""}`;
 }
 
 main().then(
