@@ -446,6 +446,18 @@ activate_generic() {
   sshd_reload
 }
 
+# This machine leaves the mesh for good: it is being replaced (receive.sh retire), and Pulumi
+# deletes it at the end of the up. The unit that brings the interface up at boot is stopped
+# and, where the system lets it be, disabled; then the interface itself goes.
+leave_mesh() {
+  if [ "$(init_system)" = systemd ]; then
+    systemctl disable --now "wg-quick@$WG_INTERFACE" 2>/dev/null || true
+    systemctl stop "wireguard-$WG_INTERFACE" 2>/dev/null || true
+  fi
+  ip link del "$WG_INTERFACE" 2>/dev/null || true
+  log "left the mesh: $WG_INTERFACE is down"
+}
+
 # The node's own WireGuard identity: address, listen port and key. When it is unchanged by a
 # push, existing sessions survive it, and a live session proves the tunnel.
 wg_identity() {

@@ -119,6 +119,22 @@ case ${1:-apply} in
     echo "clawd-mesh: following $2"
     exit 0
     ;;
+  retire)
+    # This machine is being replaced by one that takes its WireGuard key and mesh address: it
+    # leaves the mesh before the new one joins, or the nodes holding it as a peer would send
+    # its traffic to whichever of the two spoke last (cli/retire.ts). It answers first and
+    # leaves a second later, detached: the answer travels the mesh too.
+    installed=$state/installed/scripts
+    if [ ! -f "$installed/lib.sh" ] || [ ! -f "$installed/node.env" ]; then
+      echo "clawd-mesh-receive: no push was confirmed on this node by this version of clawd-mesh; push once, then ask again" >&2
+      exit 1
+    fi
+    # shellcheck disable=SC2016 # the inner shell expands its own arguments
+    setsid sh -c 'sleep 1; . "$1"; . "$2"; leave_mesh' retire "$installed/node.env" "$installed/lib.sh" \
+      </dev/null >>"$state/retire.log" 2>&1 &
+    echo "clawd-mesh: leaving the mesh"
+    exit 0
+    ;;
   vault-install | vault-revert)
     # A new vault binary, checked against its sha256 before it replaces the running one.
     command=${1#vault-}
@@ -131,7 +147,7 @@ case ${1:-apply} in
     ;;
   apply) ;;
   *)
-    echo "clawd-mesh-receive: unknown command $1 (apply, confirm, state, kubeconfig, wg-follow, vault-install, vault-revert)" >&2
+    echo "clawd-mesh-receive: unknown command $1 (apply, confirm, state, kubeconfig, wg-follow, retire, vault-install, vault-revert)" >&2
     exit 2
     ;;
 esac

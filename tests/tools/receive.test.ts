@@ -101,3 +101,35 @@ describe("wg-follow, asked by a rotating node's push of a node that holds it as 
     },
   );
 });
+
+describe("retire, asked of a machine that is being replaced", () => {
+  test("it answers, then leaves the mesh: its WireGuard interface goes a second later", () => {
+    // A network namespace of its own with a stand-in wg0, and a node a push was confirmed on.
+    const script = `set -e
+mount -t tmpfs tmpfs /var/lib
+ip link add wg0 type veth peer name wg0peer
+s=/var/lib/clawd-mesh/installed/scripts
+mkdir -p "$s"
+cp "$1/lib.sh" "$s/lib.sh"
+printf 'NODE_NAME=lab\\nWG_INTERFACE=wg0\\nINIT_SYSTEM=none\\n' >"$s/node.env"
+sh "$1/receive.sh" retire
+ip link show wg0 >/dev/null && echo "wg0 there after the answer"
+i=0
+while ip link show wg0 >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+ip link show wg0 >/dev/null 2>&1 && echo "wg0 still there" || echo "wg0 gone"
+sleep 0.2
+cat /var/lib/clawd-mesh/retire.log`;
+    const r = run("unshare", ["-m", "-n", "sh", "-c", script, "retire", PUSH_DIR]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe(
+      "clawd-mesh: leaving the mesh\nwg0 there after the answer\nwg0 gone\nclawd-mesh[lab]: left the mesh: wg0 is down\n",
+    );
+    expect(r.status).toBe(0);
+  });
+
+  test("on a node no push was confirmed on, it says so and changes nothing", () => {
+    const r = receive("", ["retire"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/no push was confirmed on this node/);
+  });
+});
