@@ -118,6 +118,12 @@ export function followCommand(follow: {
 /** Reads a k3s server's kubeconfig through the receiver. */
 export const KUBECONFIG_COMMAND = throughReceiver("kubeconfig");
 
+/**
+ * Has a machine that is being replaced leave the mesh (core/delivery/retire.ts); it answers
+ * first and leaves a second later, detached, since the answer travels the mesh too.
+ */
+export const RETIRE_COMMAND_REMOTE = throughReceiver("retire");
+
 /** Reads a node's installed digest and live state through the receiver (read-only). */
 export const STATE_COMMAND = throughReceiver("state");
 
