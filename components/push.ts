@@ -11,6 +11,8 @@
 //   again whenever the bundle, a secret or the machine changes. For an existing host leaving
 //   the mesh, it gives the host back as first contact found it, before the nodes on its
 //   management path drop it.
+// - The retire (`-retire`), for a created machine: runs nothing until the machine is replaced;
+//   then the old machine leaves the mesh before the new one's first contact (cli/retire.ts).
 import * as pulumi from "@pulumi/pulumi";
 import type { local } from "@pulumi/command";
 import type { Fleet, FleetNode } from "../core/fleet/fleet";
@@ -23,6 +25,12 @@ import {
   type PushSecrets,
   type Route,
 } from "../core/delivery/plan";
+import {
+  RETIRE_COMMAND,
+  RETIRE_DIAL,
+  RETIRE_PLAN_VARIABLE,
+  type RetirePlan,
+} from "../core/delivery/retire";
 import { keptKeys } from "../core/plan/rotation";
 import { firstContactRoute, managementHops, PER_DIAL_TIMEOUT } from "./connection";
 import type { PushSettings } from "./config";
@@ -151,7 +159,9 @@ function secrets(a: PushArgs): pulumi.Output<string> {
 export function createPushes(a: PushArgs): Pushes {
   // One Output for both commands: the same files, and one less chain per node to resolve.
   const stdin = secrets(a);
-  const bootstrapped = needsBootstrap(a.node) ? bootstrap(a, stdin) : undefined;
+  // A created machine can be replaced: its successor waits until it has left the mesh.
+  const retired = a.node.provider === "existing" ? [] : [retire(a)];
+  const bootstrapped = needsBootstrap(a.node) ? bootstrap(a, stdin, retired) : undefined;
   if (a.settings.firstContactOnly) return { ...(bootstrapped && { bootstrapped }) };
   const route = (f: FleetFacts) => managementHops(a.fleet, a.node, f);
   const { adminUser, port } = a.fleet.ssh;
@@ -179,7 +189,12 @@ export function createPushes(a: PushArgs): Pushes {
       // Promise of the whole list, which the SDK turns into one): an Output's value is searched
       // for unknowns, and every node's list of every node's resources made the program
       // quadratic. The SDK awaits a Promise element and takes the resources it gives.
-      dependsOn: [...a.host, ...a.after, a.meshReady as unknown as Promise<pulumi.Resource>],
+      dependsOn: [
+        ...a.host,
+        ...retired,
+        ...a.after,
+        a.meshReady as unknown as Promise<pulumi.Resource>,
+      ],
       replaceOnChanges: ["triggers[*]"],
       ...SECRET_STDIN,
     },
@@ -187,7 +202,46 @@ export function createPushes(a: PushArgs): Pushes {
   return { ...(bootstrapped && { bootstrapped }), push };
 }
 
-function bootstrap(a: PushArgs, stdin: pulumi.Output<string>): PushCommand {
+/**
+ * The machine's farewell (core/delivery/retire.ts): nothing runs when it is made; replaced
+ * with the machine, it is deleted first, and its delete has the old machine leave the mesh
+ * over the route its state holds, before the new machine's first contact. Changes of the
+ * route or the key only update it (no command runs), so its state holds them current.
+ */
+function retire(a: PushArgs): PushCommand {
+  const key = "privateKey" in a.credentials ? a.credentials.privateKey : undefined;
+  return new Lean(
+    LEAN.localCommand,
+    `${a.name}-retire`,
+    {
+      delete: RETIRE_COMMAND,
+      environment: a.facts.apply((f) => {
+        const plan: RetirePlan = {
+          node: a.node.name,
+          route: managementHops(a.fleet, a.node, f),
+          dial: RETIRE_DIAL,
+        };
+        return { [RETIRE_PLAN_VARIABLE]: JSON.stringify(plan) };
+      }),
+      stdin: key ?? "",
+      triggers: [a.machine],
+    } satisfies local.CommandArgs,
+    [],
+    {
+      parent: a.parent,
+      dependsOn: [...a.host],
+      replaceOnChanges: ["triggers[*]"],
+      deleteBeforeReplace: true,
+      additionalSecretOutputs: ["stdin"],
+    },
+  );
+}
+
+function bootstrap(
+  a: PushArgs,
+  stdin: pulumi.Output<string>,
+  retired: readonly pulumi.Resource[],
+): PushCommand {
   const port = a.fleet.ssh.port;
   const user = initialUser(a.node, a.fleet.ssh.adminUser);
   return new Lean(
@@ -206,7 +260,7 @@ function bootstrap(a: PushArgs, stdin: pulumi.Output<string>): PushCommand {
     [],
     {
       parent: a.parent,
-      dependsOn: [...a.host],
+      dependsOn: [...a.host, ...retired],
       replaceOnChanges: ["triggers[*]"],
       // Once per machine: what it carried then is history (a replacement takes today's).
       ignoreChanges: ["environment", "stdin"],

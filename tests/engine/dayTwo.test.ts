@@ -124,9 +124,45 @@ test("a vault node's server is protected: a region change fails, naming the fiel
   const replaced = await w.run();
   expect(replaced.errors).toEqual([]);
   expect(machinery(replaced.steps)).toEqual(["replace tokyo"]);
-  const kinds = replaced.ran.map((r) => r.kind);
-  expect(kinds).toContain("bootstrap");
-  expect(kinds).toContain("push");
+  // The old machine leaves the mesh first, over its management path (tokyo's mesh address),
+  // once the new one exists and before anything reaches the new one: the retire is deleted
+  // before its replacement, and first contact waits for it.
+  const ran = replaced.ran.map((r) => `${r.kind} ${r.host}`);
+  expect(ran.slice(0, 3)).toEqual([
+    "retire 10.84.0.10",
+    expect.stringMatching(/^bootstrap 198\.18\.1\./),
+    expect.stringMatching(/^confirm 198\.18\.1\./),
+  ]);
+  expect(ran).toContain("push 10.84.0.10");
+  const order = replaced.steps.map((s) => `${s.op} ${nameOf(s)}`);
+  const at = (step: string) => order.indexOf(step);
+  expect(at("replace tokyo")).toBeLessThan(at("delete-replaced tokyo-retire"));
+  expect(at("delete-replaced tokyo-retire")).toBeLessThan(at("replace tokyo-retire"));
+  expect(at("replace tokyo-retire")).toBeLessThan(at("replace tokyo-bootstrap"));
+  // The old machine itself goes last, as Pulumi deletes what it replaced.
+  expect(order.at(-1)).toBe("delete-replaced tokyo");
+});
+
+test("a removed node's machine leaves the mesh before it is deleted", async () => {
+  // A vault server is protected from deletion too, unless it allows replacement.
+  const fleet = clavitor(["zurich", "tokyo", "seoul"]);
+  fleet.nodes.find((n: Raw) => n.name === "seoul").allowReplace = true;
+  const w = await converged(fleet);
+  w.setFleet(clavitor(["zurich", "tokyo"]));
+  const removed = await w.run();
+  expect(removed.errors).toEqual([]);
+  expect(removed.ran.filter((r) => r.kind === "retire").map((r) => r.host)).toEqual(["10.84.0.11"]);
+  const order = removed.steps.map((s) => `${s.op} ${nameOf(s)}`);
+  expect(order.indexOf("delete seoul-retire")).toBeGreaterThan(-1);
+  expect(order.indexOf("delete seoul-retire")).toBeLessThan(order.indexOf("delete seoul"));
+});
+
+test("a node's first up and a no-op up run no retire", async () => {
+  const w = await converged(clavitor(["zurich", "tokyo"]));
+  expect(w.transport.ran.filter((r) => r.kind === "retire")).toEqual([]);
+  const again = await w.run();
+  expect(again.ran).toEqual([]);
+  expect(again.steps.every((s) => s.op === "same")).toBe(true);
 });
 
 test("a new operator key replaces no server: the key pair is new, the instance keeps its own", async () => {

@@ -18,7 +18,13 @@ import { pulumiPackage } from "../../lab/engine/providers/pulumi";
 import { emptyCheckpoint, type Checkpoint } from "../../lab/engine/state";
 import { contains, parseCidr, parseIpv4 } from "../../core/net/ipv4";
 import { KUBECONFIG, OPERATOR_PRIVATE_KEY } from "./mocks";
-import { applyOutcome, confirmFor, pushCommand } from "../../core/delivery/command";
+import {
+  applyOutcome,
+  confirmFor,
+  pushCommand,
+  RETIRE_COMMAND_REMOTE,
+} from "../../core/delivery/command";
+import { parseRetirePlan, RETIRE_COMMAND, RETIRE_PLAN_VARIABLE } from "../../core/delivery/retire";
 import {
   parsePushPlan,
   PUSH_COMMAND,
@@ -60,7 +66,7 @@ export interface Ran {
   readonly host: string;
   readonly user: string;
   readonly via?: string;
-  readonly kind: "bootstrap" | "push" | "confirm" | "kubeconfig" | "other";
+  readonly kind: "bootstrap" | "push" | "confirm" | "kubeconfig" | "retire" | "other";
 }
 
 export class StandInCloud implements Cloud {
@@ -121,6 +127,8 @@ function admits(host: Host, port: number): boolean {
 export class StandInTransport implements CommandTransport {
   readonly ran: Ran[] = [];
   private pushes = 0;
+  /** How a push finds its bundle: another version's program checks it by its own scripts. */
+  load: typeof loadBundle = loadBundle;
   constructor(
     private readonly cloud: StandInCloud,
     private readonly admin: string,
@@ -152,11 +160,13 @@ export class StandInTransport implements CommandTransport {
       ? "confirm"
       : / kubeconfig/.test(r.command)
         ? "kubeconfig"
-        : /apply --bootstrap/.test(r.command)
-          ? "bootstrap"
-          : /apply/.test(r.command)
-            ? "push"
-            : "other";
+        : / retire/.test(r.command)
+          ? "retire"
+          : /apply --bootstrap/.test(r.command)
+            ? "bootstrap"
+            : /apply/.test(r.command)
+              ? "push"
+              : "other";
     this.ran.push({ host: c.host, user: c.user, ...(c.proxy && { via: c.proxy.host }), kind });
     if (kind === "bootstrap" || kind === "push") {
       // The bundle creates the admin account; sshd lets nobody else in afterwards.
@@ -173,8 +183,16 @@ export class StandInTransport implements CommandTransport {
     return { stdout: "", stderr: "" };
   }
 
-  /** A push (cli/push.ts) is apply then confirm, each its own dial; anything else runs here. */
+  /**
+   * A push (cli/push.ts) is apply then confirm, each its own dial; a retire (cli/retire.ts) asks
+   * the machine over its route; anything else runs here.
+   */
   async local(r: { command: string; environment?: Record<string, string>; stdin?: string }) {
+    if (r.command === RETIRE_COMMAND) {
+      const plan = parseRetirePlan(r.environment?.[RETIRE_PLAN_VARIABLE]);
+      await this.remote({ connection: { ...plan.route }, command: RETIRE_COMMAND_REMOTE });
+      return { stdout: "", stderr: "" };
+    }
     if (r.command !== PUSH_COMMAND) {
       this.ran.push({ host: "localhost", user: "operator", kind: "other" });
       return { stdout: "", stderr: "" };
@@ -189,7 +207,7 @@ export class StandInTransport implements CommandTransport {
         // The archive cli/push.ts would send: the stored bundle (it must be there) and stdin's files.
         archiveSha256: archiveDigest(
           pushArchive(
-            loadBundle(plan.bundle),
+            this.load(plan.bundle),
             (JSON.parse(r.stdin ?? "{}") as Partial<PushSecrets>).files ?? {},
           ),
         ),

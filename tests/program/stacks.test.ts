@@ -9,6 +9,13 @@ import { AMI_IDS, calls, isSecretInput, unwrap, valueOf } from "../helpers/mocks
 import { run as run_ } from "../helpers/run";
 import { byType, named, runStack, T, type StackRun } from "../helpers/program";
 import { PROJECT_DIR, stackSynthesis, type StackName } from "../helpers/stacks";
+import { parsePushPlan, PUSH_PLAN_VARIABLE } from "../../core/delivery/plan";
+import {
+  parseRetirePlan,
+  RETIRE_COMMAND,
+  RETIRE_DIAL,
+  RETIRE_PLAN_VARIABLE,
+} from "../../core/delivery/retire";
 
 const runs = new Map<string, StackRun>();
 const STACK_NAMES = ["prod", "clawd", "clavitor", "openclaw", "ollama-home"] as const;
@@ -26,8 +33,9 @@ const EXPECTED: Record<string, Record<string, number>> = {
     [T.rollout]: 1, // one vault binary, rolled out node by node
     [T.bytes]: 34, // 20 WireGuard keys + 14 host keys for cloud hosts
     [T.password]: 1, // the k3s join token
-    // 20 nodes x (first contact, push), each confirmed in itself, + the vault rollout
-    [T.localCommand]: 41,
+    // 20 nodes x (first contact, push), each confirmed in itself, + the vault rollout, + a
+    // retire for each of the 14 created machines
+    [T.localCommand]: 55,
     [T.command]: 1, // the kubeconfig read
     [T.record]: 33, // 16 A for the vault names, 13 AAAA (Vultr has IPv6), 4 ingress A
     [T.vultrInstance]: 13, [T.vultrKey]: 1,
@@ -37,13 +45,15 @@ const EXPECTED: Record<string, Record<string, number>> = {
   },
   // nexus sits behind NAT with no first-contact address: 3 x 2 + 1 pushes.
   clawd: { [T.fleet]: 1, [T.node]: 4, [T.ollama]: 3, [T.bytes]: 4, [T.localCommand]: 7 },
+  // 16 x (first contact, push) + the rollout + 13 retires (the Vultr machines)
   clavitor: {
-    [T.fleet]: 1, [T.node]: 16, [T.hub]: 1, [T.vault]: 16, [T.rollout]: 1, [T.localCommand]: 33,
+    [T.fleet]: 1, [T.node]: 16, [T.hub]: 1, [T.vault]: 16, [T.rollout]: 1, [T.localCommand]: 46,
     [T.bytes]: 29, [T.record]: 29,
     [T.vultrInstance]: 13, [T.vultrGroup]: 1, [T.vultrKey]: 1, [T.vultrRule]: 5,
   },
+  // first contact, push, and the retire of its EC2 machine
   openclaw: {
-    [T.fleet]: 1, [T.node]: 1, [T.k3s]: 1, [T.bytes]: 2, [T.password]: 1, [T.localCommand]: 2,
+    [T.fleet]: 1, [T.node]: 1, [T.k3s]: 1, [T.bytes]: 2, [T.password]: 1, [T.localCommand]: 3,
     [T.command]: 1,
     [T.record]: 4, [T.awsProvider]: 1, [T.awsInstance]: 1, [T.awsGroup]: 1, [T.awsEip]: 1,
     [T.awsKeyPair]: 1,
@@ -184,6 +194,32 @@ describe.each(STACK_NAMES)("stack %s", (stack) => {
     }
     if (run(stack).result.k3s) {
       expect(await pulumi.isSecret(run(stack).result.k3s!.kubeconfig)).toBe(true);
+    }
+  });
+
+  test("each created machine has a retire: it runs only when deleted, and first contact waits for it", () => {
+    const r = run(stack);
+    for (const node of byType(r, T.node)) {
+      const retire = r.resources.find((x) => x.name === `${node.name}-retire`);
+      const machine = r.resources.find(
+        (x) => x.name === node.name && (x.type === T.vultrInstance || x.type === T.awsInstance),
+      );
+      expect([node.name, retire?.type]).toEqual([node.name, machine && T.localCommand]);
+      if (!retire) continue;
+      expect([retire.inputs.create, retire.inputs.delete]).toEqual([undefined, RETIRE_COMMAND]);
+      // Its route is the push's: the management path, recorded as it is now.
+      const push = named(r, `${node.name}-push`);
+      const plan = parseRetirePlan(retire.inputs.environment[RETIRE_PLAN_VARIABLE]);
+      expect(plan).toEqual({
+        node: node.name,
+        route: parsePushPlan(push.inputs.environment[PUSH_PLAN_VARIABLE]).apply,
+        dial: RETIRE_DIAL,
+      });
+      // The machine triggers it, as it does first contact, which waits for it, as the push does.
+      const bootstrap = named(r, `${node.name}-bootstrap`);
+      expect(retire.inputs.triggers).toEqual(bootstrap.inputs.triggers);
+      expect(bootstrap.dependencies).toContain(retire.urn);
+      expect(push.dependencies).toContain(retire.urn);
     }
   });
 
