@@ -1,6 +1,6 @@
 // Bringing a stack's lab up for a test — through the engine, as `npm run lab` does — and always
 // down again.
-import type { HostInit } from "../../lab/host";
+import type { HostInit, LabHost } from "../../lab/host";
 import { Lab, type EngineRun } from "../../lab/lab";
 import { labDown } from "../../lab/down";
 import { readState } from "../../lab/state";
@@ -105,3 +105,62 @@ export function cell(m: Matrix, from: string, to: string, check: string): boolea
 }
 
 export { probeMatrix };
+
+/** When, during a replacement, the old machine's WireGuard went, and when the hub first heard the new one. */
+export interface Handover {
+  /** Milliseconds from the watch's start; undefined when it never happened while watched. */
+  readonly oldLeftAt?: number;
+  readonly newHeardAt?: number;
+  /** Whether the hub heard the node's key from the old machine's address after the new one. */
+  readonly heardOldAgain: boolean;
+}
+
+/**
+ * Watches a node's replacement: the old machine's WireGuard interfaces (gone once it has left
+ * the mesh, or once the machine is deleted) and the endpoint the hub holds for the node's key.
+ * Every 200 ms, for at most `limitMs`, until stopped.
+ */
+export function watchHandover(
+  old: LabHost,
+  hub: LabHost,
+  node: { wgPublicKey: string; publicIpv4: string | null },
+  limitMs = 600_000,
+): { stop(): Promise<Handover> } {
+  const started = Date.now();
+  let stopped = false;
+  let oldLeftAt: number | undefined;
+  let newHeardAt: number | undefined;
+  let heardOldAgain = false;
+  const loop = (async () => {
+    while (!stopped && Date.now() - started < limitMs) {
+      // A deleted host cannot be entered any more: its interfaces are gone with it.
+      const gone = { status: 1, stdout: "", stderr: "", timedOut: false };
+      const [interfaces, endpoints] = await Promise.all([
+        Promise.resolve()
+          .then(() => old.runAsync("wg", ["show", "interfaces"], { timeoutMs: 5000 }))
+          .catch(() => gone),
+        hub.runAsync("wg", ["show", "all", "endpoints"], { timeoutMs: 5000 }),
+      ]);
+      const at = Date.now() - started;
+      if (oldLeftAt === undefined && (interfaces.status !== 0 || !interfaces.stdout.trim())) {
+        oldLeftAt = at;
+      }
+      const line = endpoints.stdout.split("\n").find((l) => l.includes(node.wgPublicKey));
+      const from = line?.trim().split(/\s+/).pop()?.replace(/:\d+$/, "");
+      if (from && from !== node.publicIpv4 && from !== "(none)") newHeardAt ??= at;
+      if (newHeardAt !== undefined && from === node.publicIpv4) heardOldAgain = true;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return {
+        ...(oldLeftAt !== undefined && { oldLeftAt }),
+        ...(newHeardAt !== undefined && { newHeardAt }),
+        heardOldAgain,
+      };
+    },
+  };
+}

@@ -11,6 +11,7 @@ import {
   stopLab,
   systemdStates,
   up,
+  watchHandover,
 } from "../helpers/lab";
 
 let lab: Lab;
@@ -58,14 +59,25 @@ test("sshd listens on the node's 10.84.0.x address only", () => {
 });
 
 test("a vault node moved to another region with allowReplace: a new server, configured in the same up", async () => {
-  const before = lab.nodeHost("newjersey")!.netns;
+  const old = lab.nodeHost("newjersey")!;
+  const before = old.netns;
+  const facts = lab.facts().get("newjersey")!;
   const moved = structuredClone(lab.raw());
   const node = moved.nodes.find((n: { name: string }) => n.name === "newjersey");
   Object.assign(node, { region: "ord", allowReplace: true });
   lab.useFleet(moved);
   const started = Date.now();
-  const run = await up(lab);
+  const watch = watchHandover(old, lab.nodeHost("zurich")!, facts);
+  // Stopped however the up ends: a failed one must not leave the watch polling.
+  const run = await up(lab).finally(() => watch.stop());
+  const handover = await watch.stop();
   const seconds = (Date.now() - started) / 1000;
+  // The new machine takes the node's key and address: the old one left the mesh before the
+  // hub first heard the key from elsewhere, and the hub never heard it from the old one again.
+  expect(handover.oldLeftAt).toBeDefined();
+  expect(handover.newHeardAt).toBeDefined();
+  expect(handover.oldLeftAt!).toBeLessThan(handover.newHeardAt!);
+  expect(handover.heardOldAgain).toBe(false);
   const replaced = changed(run)
     .filter((s) => s.op === "+-")
     .map((s) => s.name);
@@ -76,6 +88,6 @@ test("a vault node moved to another region with allowReplace: a new server, conf
   expect(lab.nodeHost("newjersey")!.netns).not.toBe(before);
   expect(mismatches(await probeMatrix(lab))).toEqual([]);
   console.log(
-    `clavitor lab: newjersey replaced and configured in one up in ${seconds.toFixed(1)} s`,
+    `clavitor lab: newjersey replaced and configured in one up in ${seconds.toFixed(1)} s; the old machine left the mesh ${((handover.newHeardAt! - handover.oldLeftAt!) / 1000).toFixed(1)} s before the hub heard the new one`,
   );
 }, 600_000);
