@@ -9,11 +9,15 @@
 import { readFileSync } from "node:fs";
 import { RETIRE_COMMAND_REMOTE } from "../core/delivery/command";
 import { parseRetirePlan, RETIRE_PLAN_VARIABLE } from "../core/delivery/retire";
-import { DialFailed, sshTransport } from "../operator/ssh";
+import { CommandFailed, sshTransport } from "../operator/ssh";
 import { describeRoute, routeConnection } from "./connection";
 
-/** How long the machine has to answer: a dial budget's worth, and its reply. */
-const ASK_WITHIN_MS = 30_000;
+/**
+ * How long the machine has to answer. A live one answers in a second or two; through a jump
+ * host, a machine the mesh no longer routes to (a removed node, which the others dropped
+ * earlier in the same up) is never refused, only not answered.
+ */
+const ASK_WITHIN_MS = 15_000;
 /** How long it has to be gone after it said it leaves (it waits one second). */
 const GONE_WITHIN_MS = 30_000;
 
@@ -32,17 +36,18 @@ async function main(): Promise<number> {
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     say(
-      error instanceof DialFailed
-        ? `the machine being replaced did not answer over ${where}; nothing to take off the mesh (${reason})`
-        : `the machine being replaced did not leave the mesh (${reason}); it stays on it until it is deleted at the end of this up`,
+      error instanceof CommandFailed
+        ? `the machine answered over ${where} but did not leave the mesh (${reason}); it stays on it until it is deleted at the end of this up`
+        : `the machine did not answer over ${where} within ${ASK_WITHIN_MS / 1000} s (${reason}); nothing to take off the mesh, or, if it still runs, it stays on it until it is deleted at the end of this up`,
     );
     return 0;
   }
-  say(`the machine being replaced leaves the mesh; waiting until ${where} no longer answers`);
-  // One quick dial at a time, from a second after the machine leaves: the first that cannot
-  // connect is the proof. A connection made just before it left hangs in its handshake (a dial
-  // bounds only the TCP connect), so each attempt has a deadline of its own and counts as
-  // nothing when it runs out.
+  say(`the machine leaves the mesh; waiting until ${where} no longer answers`);
+  // One quick run at a time, from a second after the machine leaves: the first that cannot
+  // reach it is the proof. Through a jump host a dial has no timeout of its own (nor has the
+  // provider's), and a connection made just before the machine left hangs in its handshake:
+  // each attempt has a deadline, and running out of it counts as gone too. Only a command
+  // that ran (or failed on the machine) means it still answers.
   const deadline = Date.now() + GONE_WITHIN_MS;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 2000));
@@ -54,7 +59,7 @@ async function main(): Promise<number> {
       })
       .then(
         () => true,
-        (error: unknown) => !(error instanceof DialFailed),
+        (error: unknown) => error instanceof CommandFailed,
       );
     if (!answered) {
       say("it has left the mesh");

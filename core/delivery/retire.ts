@@ -24,11 +24,11 @@ export const RETIRE_COMMAND = "node_modules/.bin/tsx cli/retire.ts";
 export const RETIRE_PLAN_VARIABLE = "CLAWD_MESH_RETIRE";
 
 /**
- * Two dials of 10 s: a machine that answers its management path does so at once, and one that
+ * Two dials of 5 s: a machine that answers its management path does so at once, and one that
  * does not (dead, or already dropped by the nodes it was reached through, as a removed node is)
  * should not hold the `up` for the push's minutes of retries.
  */
-export const RETIRE_DIAL = { attempts: 2, perDialTimeout: 10 } as const;
+export const RETIRE_DIAL = { attempts: 2, perDialTimeout: 5 } as const;
 
 export function parseRetirePlan(text: string | undefined): RetirePlan {
   if (!text) throw new Error(`${RETIRE_PLAN_VARIABLE} is not set: run through the Pulumi program`);
