@@ -207,6 +207,11 @@ export function createPushes(a: PushArgs): Pushes {
  * with the machine, it is deleted first, and its delete has the old machine leave the mesh
  * over the route its state holds, before the new machine's first contact. Changes of the
  * route or the key only update it (no command runs), so its state holds them current.
+ * pulumi-command v1.2.1 local/commandController.go: Delete runs `delete` with the state's
+ * stdin and environment; Update runs `update`, else `create`, else nothing. The engine
+ * (step_generator.go) deletes a deleteBeforeReplace resource before creating its replacement,
+ * and replaces with it only dependents whose inputs come from it (calculateDependentReplacements),
+ * not those that merely wait for it by dependsOn, as first contact and the push do.
  */
 function retire(a: PushArgs): PushCommand {
   const key = "privateKey" in a.credentials ? a.credentials.privateKey : undefined;
