@@ -19,7 +19,7 @@ import {
 import { loadBundle } from "../core/delivery/bundleStore";
 import { archiveDigest, pushArchive } from "../core/render/pushArchive";
 import { sshTransport } from "../operator/ssh";
-import { describeRoute, routeConnection } from "./connection";
+import { describeRoute, routeConnection } from "../operator/route";
 
 function connection(route: Route, plan: ReturnType<typeof parsePushPlan>, key?: string) {
   return routeConnection(route, plan.dial, key);

@@ -124,6 +124,18 @@ export const KUBECONFIG_COMMAND = throughReceiver("kubeconfig");
  */
 export const RETIRE_COMMAND_REMOTE = throughReceiver("retire");
 
+/**
+ * Lists the machine's network interfaces as its admin user may (`ip` is in /usr/sbin on some
+ * systems): whether the WireGuard interface is still among them says whether it has left.
+ * Asked over any route, the public one too, where a machine's SSH still answers after it left.
+ */
+export const INTERFACES_COMMAND = 'PATH="$PATH:/usr/sbin:/sbin" ip -o link show';
+
+/** Whether `ip -o link show` output lists the interface ("3: wg0: <…>"). */
+export function listsInterface(stdout: string, name: string): boolean {
+  return stdout.split("\n").some((line) => line.split(": ")[1]?.split("@")[0] === name);
+}
+
 /** Reads a node's installed digest and live state through the receiver (read-only). */
 export const STATE_COMMAND = throughReceiver("state");
 

@@ -51,7 +51,7 @@ test("a machine that does not answer holds nothing up: it says so, within its di
   });
   expect(r.stdout).toBe("");
   expect(r.stderr).toMatch(
-    /^clawd-mesh\[newjersey\]: the machine did not answer over soc@127\.0\.0\.1:\d+ within 15 s \(after \d+ failed attempts: .*Connection refused\); nothing to take off the mesh, or, if it still runs, it stays on it until it is deleted at the end of this up\n$/,
+    /^clawd-mesh\[newjersey\]: warning: the machine did not answer over soc@127\.0\.0\.1:\d+ within 15 s \(after \d+ failed attempts: .*Connection refused\); nothing to take off the mesh, or, if it still runs, it stays on it until it is deleted at the end of this up\n$/,
   );
   expect(r.status).toBe(0);
   expect(Date.now() - started).toBeLessThan(30_000);

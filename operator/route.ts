@@ -2,7 +2,7 @@
 // pinned to its host key, with the plan's dial budget, and the operator's key unless an agent
 // holds it (then operator/ssh.ts finds SSH_AUTH_SOCK).
 import type { Route } from "../core/delivery/plan";
-import type { SshConnection } from "../operator/ssh";
+import type { SshConnection } from "./ssh";
 
 export interface DialBudget {
   readonly attempts: number;
