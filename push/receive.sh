@@ -122,16 +122,27 @@ case ${1:-apply} in
   retire)
     # This machine is being replaced by one that takes its WireGuard key and mesh address: it
     # leaves the mesh before the new one joins, or the nodes holding it as a peer would send
-    # its traffic to whichever of the two spoke last (cli/retire.ts). It answers first and
-    # leaves a second later, detached: the answer travels the mesh too.
+    # its traffic to whichever of the two spoke last (operator/retire.ts). It answers first and
+    # leaves a second later, detached: the answer travels the mesh too. The leaving waits for
+    # the lock, so it never cuts into an apply or a rollback.
     installed=$state/installed/scripts
     if [ ! -f "$installed/lib.sh" ] || [ ! -f "$installed/node.env" ]; then
       echo "clawd-mesh-receive: no push was confirmed on this node by this version of clawd-mesh; push once, then ask again" >&2
       exit 1
     fi
+    # shellcheck source=/dev/null
+    . "$installed/node.env"
+    # shellcheck source=push/lib.sh
+    . "$installed/lib.sh"
     # shellcheck disable=SC2016 # the inner shell expands its own arguments
-    setsid sh -c 'sleep 1; . "$1"; . "$2"; leave_mesh' retire "$installed/node.env" "$installed/lib.sh" \
-      </dev/null >>"$state/retire.log" 2>&1 &
+    leave='exec >>"$3" 2>&1; sleep 1; . "$1"; . "$2"; take_lock; leave_mesh'
+    if [ "$(init_system)" = systemd ]; then
+      # A unit of its own: it outlives this SSH session even where logind ends a session's
+      # processes with it.
+      systemd-run --quiet --collect sh -c "$leave" retire "$installed/node.env" "$installed/lib.sh" "$state/retire.log"
+    else
+      setsid sh -c "$leave" retire "$installed/node.env" "$installed/lib.sh" "$state/retire.log" </dev/null >/dev/null 2>&1 &
+    fi
     echo "clawd-mesh: leaving the mesh"
     exit 0
     ;;
