@@ -143,6 +143,31 @@ test("a vault node's server is protected: a region change fails, naming the fiel
   expect(order.at(-1)).toBe("delete-replaced tokyo");
 });
 
+test("a node managed over its public address: the retire reaches the old machine there, and sees wg0 gone", async () => {
+  // SSH open to the internet: its management path is its public address, which a new
+  // machine does not share, and whose SSH still answers after the old one left the mesh.
+  const fleet = clavitor(["zurich", "tokyo"]);
+  const tokyo = fleet.nodes.find((n: Raw) => n.name === "tokyo");
+  Object.assign(tokyo, { publicTcpPorts: [22], allowPublic: ["ssh"], allowReplace: true });
+  const w = await converged(fleet);
+  const old = [...w.cloud.hosts.values()].find((h) => h.name === "tokyo")!.ip;
+  const moved = structuredClone(fleet);
+  moved.nodes.find((n: Raw) => n.name === "tokyo").region = "sgp";
+  w.setFleet(moved);
+  const replaced = await w.run();
+  expect(replaced.errors).toEqual([]);
+  const now = [...w.cloud.hosts.values()].find((h) => h.name === "tokyo")!.ip;
+  expect(now).not.toBe(old);
+  expect(replaced.ran.slice(0, 2).map((r) => `${r.kind} ${r.host}`)).toEqual([
+    `retire ${old}`,
+    `bootstrap ${now}`,
+  ]);
+  expect(w.transport.said).toEqual([
+    "tokyo: the machine leaves the mesh; waiting until its wg0 is gone",
+    "tokyo: it has left the mesh: wg0 is gone",
+  ]);
+});
+
 test("a removed node's machine leaves the mesh before it is deleted", async () => {
   // A vault server is protected from deletion too, unless it allows replacement.
   const fleet = clavitor(["zurich", "tokyo", "seoul"]);

@@ -21,9 +21,11 @@ import { KUBECONFIG, OPERATOR_PRIVATE_KEY } from "./mocks";
 import {
   applyOutcome,
   confirmFor,
+  INTERFACES_COMMAND,
   pushCommand,
   RETIRE_COMMAND_REMOTE,
 } from "../../core/delivery/command";
+import { retireMachine } from "../../operator/retire";
 import { parseRetirePlan, RETIRE_COMMAND, RETIRE_PLAN_VARIABLE } from "../../core/delivery/retire";
 import {
   parsePushPlan,
@@ -127,6 +129,10 @@ function admits(host: Host, port: number): boolean {
 export class StandInTransport implements CommandTransport {
   readonly ran: Ran[] = [];
   private pushes = 0;
+  /** Machines (host ids, or mesh addresses) that were asked to leave the mesh. */
+  private readonly retired = new Set<string>();
+  /** What each retire said (cli/retire.ts writes it to stderr). */
+  readonly said: string[] = [];
   /** How a push finds its bundle: another version's program checks it by its own scripts. */
   load: typeof loadBundle = loadBundle;
   constructor(
@@ -156,6 +162,13 @@ export class StandInTransport implements CommandTransport {
         `after 10 failed attempts: ssh: handshake failed: ssh: unable to authenticate, attempted methods [none publickey], no supported methods remain`,
       );
     }
+    // Which machine: a host by its id, a mesh address by itself (the lab's business).
+    const machine = target?.id ?? c.host;
+    if (r.command === INTERFACES_COMMAND) {
+      const wg = this.retired.has(machine) ? "" : "\n3: wg0: <POINTOPOINT,UP> mtu 1420";
+      return { stdout: `1: lo: <LOOPBACK,UP> mtu 65536${wg}`, stderr: "" };
+    }
+    if (r.command === RETIRE_COMMAND_REMOTE) this.retired.add(machine);
     const kind: Ran["kind"] = / confirm /.test(r.command)
       ? "confirm"
       : / kubeconfig/.test(r.command)
@@ -189,9 +202,20 @@ export class StandInTransport implements CommandTransport {
    */
   async local(r: { command: string; environment?: Record<string, string>; stdin?: string }) {
     if (r.command === RETIRE_COMMAND) {
+      // cli/retire.ts's own decisions, over this transport, with short waits.
       const plan = parseRetirePlan(r.environment?.[RETIRE_PLAN_VARIABLE]);
-      await this.remote({ connection: { ...plan.route }, command: RETIRE_COMMAND_REMOTE });
-      return { stdout: "", stderr: "" };
+      const said: string[] = [];
+      const code = await retireMachine(plan, {
+        ssh: {
+          remote: (x) => this.remote({ ...x, connection: { ...x.connection } }),
+          local: (x) => this.local(x),
+        },
+        say: (line) => said.push(`${plan.node}: ${line}`),
+        limits: { askMs: 1000, goneMs: 1000, checkMs: 100, pauseMs: 1 },
+      });
+      this.said.push(...said);
+      if (code !== 0) throw new Error(said.join("\n"));
+      return { stdout: "", stderr: said.join("\n") };
     }
     if (r.command !== PUSH_COMMAND) {
       this.ran.push({ host: "localhost", user: "operator", kind: "other" });
