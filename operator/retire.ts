@@ -66,6 +66,7 @@ export async function retireMachine(plan: RetirePlan, run: RetireRun): Promise<n
   say(`the machine leaves the mesh; waiting until its ${WG_INTERFACE} is gone`);
   const deadline = Date.now() + limits.goneMs;
   let unreached = 0;
+  let read = false;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, limits.pauseMs));
     const listed = await ssh
@@ -88,13 +89,15 @@ export async function retireMachine(plan: RetirePlan, run: RetireRun): Promise<n
       continue;
     }
     unreached = 0;
+    read ||= listed !== "";
     if (listed && !listsInterface(listed, WG_INTERFACE)) {
       say(`it has left the mesh: ${WG_INTERFACE} is gone`);
       return 0;
     }
   }
+  const state = read ? `it still has ${WG_INTERFACE}` : `its interfaces could not be read`;
   say(
-    `it still has ${WG_INTERFACE} ${limits.goneMs / 1000} s after it said it leaves (its /var/lib/clawd-mesh/retire.log says why). Fix: stop its WireGuard or delete the machine by hand, then run up again; the new machine is not configured until then`,
+    `${state} ${limits.goneMs / 1000} s after it said it leaves (its /var/lib/clawd-mesh/retire.log says why). Fix: stop its WireGuard or delete the machine by hand, then run up again; the new machine is not configured until then`,
   );
   return 1;
 }

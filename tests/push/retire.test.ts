@@ -91,6 +91,7 @@ test("a check the machine cannot run proves nothing: it keeps waiting", async ()
   };
   const r = await retire(machine(() => {}, [fails]));
   expect(r.code).toBe(1);
+  expect(r.said.at(-1)).toMatch(/^its interfaces could not be read 0\.4 s after it said it leaves/);
 });
 
 test("a machine that cannot be asked holds nothing up: a warning, and success", async () => {
