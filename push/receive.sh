@@ -10,6 +10,24 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 state=/var/lib/clawd-mesh
+
+# Loads the facts and functions the last confirmed push installed (lib.sh record_installed),
+# once it is sure they are there, with the other installed scripts named: a command that needs
+# them has nothing to act on before a push of this version was confirmed.
+load_installed() {
+  installed=$state/installed/scripts
+  for f in lib.sh node.env "$@"; do
+    if [ ! -f "$installed/$f" ]; then
+      echo "clawd-mesh-receive: no push was confirmed on this node by this version of clawd-mesh; push once, then ask again" >&2
+      exit 1
+    fi
+  done
+  # shellcheck source=/dev/null
+  . "$installed/node.env"
+  # shellcheck source=push/lib.sh
+  . "$installed/lib.sh"
+}
+
 case ${1:-apply} in
   kubeconfig)
     # The k3s server's admin kubeconfig, read back by the program as a secret.
@@ -33,16 +51,7 @@ case ${1:-apply} in
   state)
     # Read-only, for a drift check: the digest of the last confirmed push's bundle, the live
     # state recorded when it was confirmed, and the live state now. Nothing secret is printed.
-    # The scripts and facts of the last confirmed push (lib.sh record_installed).
-    installed=$state/installed/scripts
-    if [ ! -f "$installed/lib.sh" ] || [ ! -f "$installed/node.env" ]; then
-      echo "clawd-mesh-receive: no push was confirmed on this node by this version of clawd-mesh; push once, then ask again" >&2
-      exit 1
-    fi
-    # shellcheck source=push/lib.sh
-    . "$installed/lib.sh"
-    # shellcheck source=/dev/null
-    . "$installed/node.env"
+    load_installed
     echo "clawd-mesh-state 1"
     echo "digest $(cat "$INSTALLED/bundle.sha256" 2>/dev/null || echo none)"
     [ -f "$PENDING/token" ] && echo "pending $(cat "$PENDING/token")"
@@ -67,15 +76,7 @@ case ${1:-apply} in
       echo "clawd-mesh-receive: wg-follow needs an IPv4 address, seconds (1-9999), two WireGuard public keys and, ahead of a hub or entry node, the word ahead" >&2
       exit 2
     fi
-    installed=$state/installed/scripts
-    if [ ! -f "$installed/follow.sh" ] || [ ! -f "$installed/node.env" ]; then
-      echo "clawd-mesh-receive: no push was confirmed on this node by this version of clawd-mesh; push once, then ask again" >&2
-      exit 1
-    fi
-    # shellcheck source=/dev/null
-    . "$installed/node.env"
-    # shellcheck source=push/lib.sh
-    . "$installed/lib.sh"
+    load_installed follow.sh
     # The key WireGuard sends ADDRESS to: the peer whose allowed IPs hold it most narrowly (a
     # spoke gives the hub the whole mesh).
     holder=$(wg show "$WG_INTERFACE" allowed-ips | awk -v a="$2" '
@@ -125,15 +126,7 @@ case ${1:-apply} in
     # its traffic to whichever of the two spoke last (operator/retire.ts). It answers first and
     # leaves a second later, detached: the answer travels the mesh too. The leaving waits for
     # the lock, so it never cuts into an apply or a rollback.
-    installed=$state/installed/scripts
-    if [ ! -f "$installed/lib.sh" ] || [ ! -f "$installed/node.env" ]; then
-      echo "clawd-mesh-receive: no push was confirmed on this node by this version of clawd-mesh; push once, then ask again" >&2
-      exit 1
-    fi
-    # shellcheck source=/dev/null
-    . "$installed/node.env"
-    # shellcheck source=push/lib.sh
-    . "$installed/lib.sh"
+    load_installed
     # shellcheck disable=SC2016 # the inner shell expands its own arguments
     leave='exec >>"$3" 2>&1; sleep 1; . "$1"; . "$2"; take_lock; leave_mesh'
     if [ "$(init_system)" = systemd ]; then
