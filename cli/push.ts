@@ -21,10 +21,6 @@ import { archiveDigest, pushArchive } from "../core/render/pushArchive";
 import { sshTransport } from "../operator/ssh";
 import { describeRoute, routeConnection } from "../operator/route";
 
-function connection(route: Route, plan: ReturnType<typeof parsePushPlan>, key?: string) {
-  return routeConnection(route, plan.dial, key);
-}
-
 async function main(): Promise<number> {
   const plan = parsePushPlan(process.env[PUSH_PLAN_VARIABLE]);
   const secrets = JSON.parse(readFileSync(0, "utf8")) as PushSecrets;
@@ -50,7 +46,7 @@ async function main(): Promise<number> {
   if (plan.follows) await follow(plan, plan.follows, ssh, secrets.privateKey, say);
   const applied = await ssh
     .remote({
-      connection: connection(plan.apply, plan, secrets.privateKey),
+      connection: routeConnection(plan.apply, plan.dial, secrets.privateKey),
       command: pushCommand({
         bootstrap,
         decommission,
@@ -72,7 +68,7 @@ async function main(): Promise<number> {
   );
   const confirmed = await ssh
     .remote({
-      connection: connection(plan.confirm, plan, secrets.privateKey),
+      connection: routeConnection(plan.confirm, plan.dial, secrets.privateKey),
       command: confirmFor(outcome),
       // Past the window the node has gone back by itself: no point dialling on.
       timeoutMs: plan.windowSeconds * 1000,
@@ -126,7 +122,7 @@ async function follow(
       follows.slice(i, i + FOLLOWS_AT_ONCE).map((f) =>
         ssh
           .remote({
-            connection: connection(f.route, plan, key),
+            connection: routeConnection(f.route, plan.dial, key),
             command: followCommand({ ...f, seconds }),
           })
           .catch((error: unknown) => failed.push(`${f.node}: ${text(error)}`)),

@@ -1,15 +1,10 @@
 // The connection the operator's side dials for a route of the program's plans: each hop
 // pinned to its host key, with the plan's dial budget, and the operator's key unless an agent
 // holds it (then operator/ssh.ts finds SSH_AUTH_SOCK).
-import type { Route } from "../core/delivery/plan";
+import type { Dial, Route } from "../core/delivery/plan";
 import type { SshConnection } from "./ssh";
 
-export interface DialBudget {
-  readonly attempts: number;
-  readonly perDialTimeout: number;
-}
-
-export function routeConnection(route: Route, dial: DialBudget, key?: string): SshConnection {
+export function routeConnection(route: Route, dial: Dial, key?: string): SshConnection {
   const hop = (h: Omit<Route, "proxy">): Omit<SshConnection, "proxy"> => ({
     host: h.host,
     port: h.port,

@@ -45,7 +45,13 @@ export interface PushPlan {
    */
   readonly keeps?: readonly Kept[];
   /** Dial attempts and seconds per attempt, for hosts still booting or tunnels coming up. */
-  readonly dial: { readonly attempts: number; readonly perDialTimeout: number };
+  readonly dial: Dial;
+}
+
+/** How often, and how long each time, a route is dialled before it counts as unreachable. */
+export interface Dial {
+  readonly attempts: number;
+  readonly perDialTimeout: number;
 }
 
 /** One node asked to follow a rotating node's key (`clawd-mesh-receive wg-follow`). */

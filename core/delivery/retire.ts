@@ -7,14 +7,14 @@
 // replacement, runs cli/retire.ts over the management path its state recorded, before the new
 // machine's first contact (components/push.ts).
 
-import type { Route } from "./plan";
+import type { Dial, Route } from "./plan";
 
 export interface RetirePlan {
   readonly node: string;
   /** The management path to the machine, as it was when the Command last ran or changed. */
   readonly route: Route;
   /** Dial attempts and seconds per attempt: few, since a replaced machine is often a dead one. */
-  readonly dial: { readonly attempts: number; readonly perDialTimeout: number };
+  readonly dial: Dial;
 }
 
 /** What the `-retire` Command runs when it is deleted, relative to the project. */
