@@ -173,7 +173,7 @@ export class StandInTransport implements CommandTransport {
       ? "confirm"
       : / kubeconfig/.test(r.command)
         ? "kubeconfig"
-        : / retire/.test(r.command)
+        : r.command === RETIRE_COMMAND_REMOTE
           ? "retire"
           : /apply --bootstrap/.test(r.command)
             ? "bootstrap"
