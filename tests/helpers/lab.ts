@@ -133,18 +133,17 @@ export function watchHandover(
   let heardOldAgain = false;
   const loop = (async () => {
     while (!stopped && Date.now() - started < limitMs) {
-      // A deleted host cannot be entered any more: its interfaces are gone with it.
-      const gone = { status: 1, stdout: "", stderr: "", timedOut: false };
-      const [interfaces, endpoints] = await Promise.all([
+      // A deleted host cannot be entered any more: its interfaces are gone with it. A `wg`
+      // that fails or runs out of time says nothing, and is asked again.
+      const [oldGone, endpoints] = await Promise.all([
         Promise.resolve()
           .then(() => old.runAsync("wg", ["show", "interfaces"], { timeoutMs: 5000 }))
-          .catch(() => gone),
+          .then((r) => (r.status === 0 ? r.stdout.trim() === "" : undefined))
+          .catch(() => true),
         hub.runAsync("wg", ["show", "all", "endpoints"], { timeoutMs: 5000 }),
       ]);
       const at = Date.now() - started;
-      if (oldLeftAt === undefined && (interfaces.status !== 0 || !interfaces.stdout.trim())) {
-        oldLeftAt = at;
-      }
+      if (oldLeftAt === undefined && oldGone === true) oldLeftAt = at;
       const line = endpoints.stdout.split("\n").find((l) => l.includes(node.wgPublicKey));
       const from = line?.trim().split(/\s+/).pop()?.replace(/:\d+$/, "");
       if (from && from !== node.publicIpv4 && from !== "(none)") newHeardAt ??= at;
